@@ -1,0 +1,47 @@
+# Thin front for meson (user space) and kbuild (kernel modules); the logic lives in scripts/.
+BUILD ?= build
+DESTDIR ?=
+PREFIX ?= /usr/local
+KVER ?= $(shell scripts/target-kernel-release)
+
+.PHONY: all deps userspace modules check unit integration demo bench install clean
+
+all: userspace modules
+
+deps:
+	scripts/deps
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --prefix=$(PREFIX)
+
+userspace: $(BUILD)/build.ninja
+	meson compile -C $(BUILD)
+
+modules:
+	$(MAKE) -C kmod KVER=$(KVER) OUT=$(abspath $(BUILD))/kmod
+
+check: deps
+	$(MAKE) all
+	scripts/check $(BUILD)
+
+unit: all
+	meson test -C $(BUILD) --print-errorlogs
+
+integration: all
+	test/integration/run-all
+
+demo: deps
+	$(MAKE) all
+	scripts/demo $(BUILD)
+
+bench: deps
+	$(MAKE) all
+	scripts/bench $(BUILD)
+
+install: all
+	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild
+	$(MAKE) -C kmod install KVER=$(KVER) OUT=$(abspath $(BUILD))/kmod DESTDIR=$(DESTDIR)
+
+clean:
+	rm -rf $(BUILD)
+	-$(MAKE) -C kmod clean KVER=$(KVER) OUT=$(abspath $(BUILD))/kmod

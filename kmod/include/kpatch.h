@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * kpatch.h - the interface between patch modules and the kpatch core module.
+ *
+ * A patch module describes which kernel functions it replaces and registers the
+ * description with the core from its module init. Registering also enables the
+ * patch (ftrace handlers installed, then one stop_machine that checks stacks and
+ * switches every function at once). If enabling fails, registration fails and the
+ * module's init must return that error, so a failed load leaves nothing behind.
+ *
+ * While a patch is enabled the core holds a reference on the patch module, so the
+ * module cannot be removed; disabling (sysfs `enabled` = 0) drops it again.
+ */
+#ifndef _KPATCH_H_
+#define _KPATCH_H_
+
+#include <linux/types.h>
+
+struct module;
+
+/* Functions that are always on some stack (a kthread's main loop) skip the stack check. */
+#define KPATCH_FUNC_NO_STACK_CHECK	0x1UL
+
+/* One replaced function. */
+struct kpatch_func_desc {
+	const char *old_name;	/* name of the function in vmlinux */
+	unsigned long sympos;	/* 1-based position among same-named symbols; 0 when unique */
+	void *new_func;		/* replacement, inside the patch module */
+	unsigned long old_size;	/* size of the original function; 0 if unknown */
+	unsigned long flags;	/* KPATCH_FUNC_* */
+};
+
+/* One patch: everything a patch module replaces, switched together. */
+struct kpatch_patch_desc {
+	const char *name;	/* sysfs directory name; normally the module name */
+	struct module *mod;	/* THIS_MODULE */
+	const struct kpatch_func_desc *funcs;
+	unsigned int nr_funcs;
+	void *core_private;	/* owned by the core; patch modules leave it NULL */
+};
+
+int kpatch_register_patch(struct kpatch_patch_desc *patch);
+void kpatch_unregister_patch(struct kpatch_patch_desc *patch);
+
+/*
+ * Entries that create-diff-object emits in the section `.kpatch.funcs` of a patch
+ * object, one per replaced function. All fields are 64-bit so the differ can write
+ * them without knowing C struct padding; `new_func` and `old_name` carry relocations
+ * (`old_name` points at a NUL-terminated string in `.kpatch.strings`). The generated
+ * patch-module source turns them into struct kpatch_func_desc at init.
+ */
+struct kpatch_funcs_entry {
+	__u64 new_func;
+	__u64 old_name;
+	__u64 sympos;
+	__u64 old_size;
+	__u64 flags;
+};
+
+#endif /* _KPATCH_H_ */
