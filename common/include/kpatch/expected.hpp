@@ -12,10 +12,11 @@ namespace kpatch {
 
 struct Error {
     std::string message;
+    int code = 0;  // optional category a program maps to an exit code; 0 = plain failure
 
     // Prefixes context once at a boundary: Error{"bad magic"}.in("fs/proc/cmdline.o").
-    Error in(const std::string &where) const & { return Error{where + ": " + message}; }
-    Error in(const std::string &where) && { return Error{where + ": " + std::move(message)}; }
+    Error in(const std::string &where) const & { return Error{where + ": " + message, code}; }
+    Error in(const std::string &where) && { return Error{where + ": " + std::move(message), code}; }
 };
 
 template <typename T>
