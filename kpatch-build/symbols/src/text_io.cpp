@@ -1,0 +1,37 @@
+// Small text helpers shared by the symbol-table parsers (licence: GPL-2.0-only).
+#include "text_io.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace kpatch::symbols::detail {
+
+Expected<std::string> read_file(const std::string &path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return make_error(std::string("cannot open: ") + std::strerror(errno)).in(path);
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    if (in.bad())
+        return make_error(std::string("cannot read: ") + std::strerror(errno)).in(path);
+    return buf.str();
+}
+
+std::string_view next_field(std::string_view &rest)
+{
+    size_t start = rest.find_first_not_of(" \t\r");
+    if (start == std::string_view::npos) {
+        rest = {};
+        return {};
+    }
+    rest.remove_prefix(start);
+    size_t end = rest.find_first_of(" \t\r");
+    std::string_view field = rest.substr(0, end);
+    rest.remove_prefix(end == std::string_view::npos ? rest.size() : end);
+    return field;
+}
+
+} // namespace kpatch::symbols::detail

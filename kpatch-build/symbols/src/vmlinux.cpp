@@ -1,0 +1,115 @@
+// Reads the symbol table of an unstripped vmlinux through libelf (licence: GPL-2.0-only).
+// libelf maps the file and only the symbol table and section headers are touched, so
+// even a -dbg vmlinux loads in well under a second.
+#include <kpatch/symbols/kernel_symbols.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <memory>
+#include <unistd.h>
+
+namespace kpatch::symbols {
+
+namespace {
+
+struct FdCloser {
+    int fd;
+    ~FdCloser() { if (fd >= 0) ::close(fd); }
+};
+struct ElfCloser {
+    void operator()(Elf *e) const { elf_end(e); }
+};
+
+// The letter nm would print, from the symbol's binding and its section's kind.
+char nm_letter(const GElf_Sym &sym, const GElf_Shdr *shdr)
+{
+    char c;
+    if (sym.st_shndx == SHN_ABS)
+        c = 'a';
+    else if (!shdr)
+        c = 'd';
+    else if (shdr->sh_flags & SHF_EXECINSTR)
+        c = 't';
+    else if (shdr->sh_type == SHT_NOBITS)
+        c = 'b';
+    else if (!(shdr->sh_flags & SHF_WRITE))
+        c = 'r';
+    else
+        c = 'd';
+    unsigned bind = GELF_ST_BIND(sym.st_info);
+    if (bind == STB_WEAK)
+        return c == 't' ? 'W' : 'V';
+    return bind == STB_LOCAL ? c : static_cast<char>(c - 'a' + 'A');
+}
+
+} // namespace
+
+Expected<KernelSymbols> KernelSymbols::from_vmlinux(const std::string &path)
+{
+    elf_version(EV_CURRENT);
+    FdCloser fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (fd.fd < 0)
+        return make_error(std::string("cannot open: ") + std::strerror(errno)).in(path);
+    std::unique_ptr<Elf, ElfCloser> elf(elf_begin(fd.fd, ELF_C_READ_MMAP, nullptr));
+    if (!elf || elf_kind(elf.get()) != ELF_K_ELF)
+        return make_error(std::string("not an ELF file: ") + elf_errmsg(-1)).in(path);
+
+    Elf_Scn *symtab = nullptr;
+    GElf_Shdr symtab_hdr;
+    for (Elf_Scn *scn = elf_nextscn(elf.get(), nullptr); scn; scn = elf_nextscn(elf.get(), scn)) {
+        GElf_Shdr hdr;
+        if (gelf_getshdr(scn, &hdr) && hdr.sh_type == SHT_SYMTAB) {
+            symtab = scn;
+            symtab_hdr = hdr;
+            break;
+        }
+    }
+    if (!symtab)
+        return make_error("no symbol table (stripped?); use the unstripped vmlinux of the "
+                          "-dbg package or the target's /proc/kallsyms").in(path);
+    Elf_Data *data = elf_getdata(symtab, nullptr);
+    if (!data || symtab_hdr.sh_entsize == 0)
+        return make_error(std::string("unreadable symbol table: ") + elf_errmsg(-1)).in(path);
+
+    size_t nsections = 0;
+    elf_getshdrnum(elf.get(), &nsections);
+    std::vector<std::optional<GElf_Shdr>> sections(nsections);
+    for (size_t i = 1; i < nsections; ++i) {
+        GElf_Shdr hdr;
+        if (Elf_Scn *scn = elf_getscn(elf.get(), i); scn && gelf_getshdr(scn, &hdr))
+            sections[i] = hdr;
+    }
+
+    KernelSymbols table;
+    table.kind_ = SourceKind::Vmlinux;
+    table.origin_ = path;
+    size_t count = symtab_hdr.sh_size / symtab_hdr.sh_entsize;
+    table.symbols_.reserve(count);
+    for (size_t i = 1; i < count; ++i) {
+        GElf_Sym sym;
+        if (!gelf_getsym(data, static_cast<int>(i), &sym))
+            return make_error("symbol " + std::to_string(i) + " unreadable").in(path);
+        unsigned type = GELF_ST_TYPE(sym.st_info);
+        if (sym.st_shndx == SHN_UNDEF || type == STT_SECTION || type == STT_FILE)
+            continue;
+        const char *name = elf_strptr(elf.get(), symtab_hdr.sh_link, sym.st_name);
+        if (!name || !*name)
+            continue;
+        const GElf_Shdr *shdr = sym.st_shndx < sections.size() && sections[sym.st_shndx]
+                                    ? &*sections[sym.st_shndx] : nullptr;
+        table.symbols_.push_back(Symbol{sym.st_value, nm_letter(sym, shdr), name});
+    }
+    if (table.symbols_.empty())
+        return make_error("the symbol table has no defined symbols").in(path);
+    // kallsyms order: by address, ties in symbol-table order.
+    std::stable_sort(table.symbols_.begin(), table.symbols_.end(),
+                     [](const Symbol &a, const Symbol &b) { return a.address < b.address; });
+    table.index();
+    return table;
+}
+
+} // namespace kpatch::symbols
