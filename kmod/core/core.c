@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * core.c - the kpatch core module: patch registry, sysfs under /sys/kernel/kpatch,
+ * and error reporting. Patch modules call kpatch_register_patch() from their init and
+ * kpatch_unregister_patch() from their exit (see kpatch.h).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kobject.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+#include "core.h"
+
+DEFINE_MUTEX(kpatch_mutex);
+struct kpatch_stats kpatch_stats;
+
+/* Registered patches, oldest first (kpatch_mutex). */
+static LIST_HEAD(kpatch_patches);
+static unsigned long kpatch_next_order = 1;
+static struct kobject *kpatch_root_kobj;
+
+static const char *kpatch_errname(int err, char *buf, size_t len)
+{
+	static const struct { int err; const char *name; } names[] = {
+		{ EBUSY, "EBUSY" }, { ENOENT, "ENOENT" }, { EINVAL, "EINVAL" },
+		{ ENOMEM, "ENOMEM" }, { EEXIST, "EEXIST" }, { ENODEV, "ENODEV" },
+		{ E2BIG, "E2BIG" }, { EPERM, "EPERM" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (names[i].err == -err)
+			return names[i].name;
+	snprintf(buf, len, "E%d", -err);
+	return buf;
+}
+
+/*
+ * Records a failed operation as "<patch> <op> <errno-name>: <message>" in the patch's
+ * and the global last_error, and logs it. Caller holds kpatch_mutex or owns @patch
+ * alone (not yet registered).
+ */
+void kpatch_set_error(struct kpatch_patch *patch, const char *op, int err,
+		      const char *fmt, ...)
+{
+	char msg[KPATCH_ERR_LEN], ebuf[16];
+	va_list args;
+
+	va_start(args, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, args);
+	va_end(args);
+	snprintf(patch->last_error, sizeof(patch->last_error), "%s %s %s: %s",
+		 patch->name, op, kpatch_errname(err, ebuf, sizeof(ebuf)), msg);
+	strscpy(kpatch_stats.last_error, patch->last_error, sizeof(kpatch_stats.last_error));
+	pr_err("%s\n", patch->last_error);
+}
+
+/* ---- per-patch sysfs: /sys/kernel/kpatch/<patch>/ ---- */
+
+#define to_patch(k) container_of(k, struct kpatch_patch, kobj)
+
+static ssize_t enabled_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(to_patch(kobj)->enabled));
+}
+
+static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
+			     const char *buf, size_t count)
+{
+	struct kpatch_patch *patch = to_patch(kobj);
+	bool enable;
+	int ret;
+
+	ret = kstrtobool(buf, &enable);
+	if (ret)
+		return ret;
+	mutex_lock(&kpatch_mutex);
+	if (!patch->registered)
+		ret = -ENODEV;	/* its module is being removed */
+	else if (enable)
+		ret = kpatch_enable_patch(patch);
+	else
+		ret = kpatch_disable_patch(patch);
+	if (!ret)
+		patch->last_error[0] = '\0';
+	mutex_unlock(&kpatch_mutex);
+	return ret ? ret : count;
+}
+
+static ssize_t functions_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	struct kpatch_patch *patch = to_patch(kobj);
+	unsigned int i;
+	int len = 0;
+
+	mutex_lock(&kpatch_mutex);
+	for (i = 0; i < patch->nr_funcs; i++) {
+		const struct kpatch_func *f = &patch->funcs[i];
+
+		len += sysfs_emit_at(buf, len, "%s %lu 0x%lx 0x%lx %d\n", f->old_name,
+				     f->sympos, f->old_addr, f->new_addr,
+				     f->ops && f->ops->active == f);
+	}
+	mutex_unlock(&kpatch_mutex);
+	return len;
+}
+
+static ssize_t patch_last_error_show(struct kobject *kobj, struct kobj_attribute *attr,
+				     char *buf)
+{
+	ssize_t len;
+
+	mutex_lock(&kpatch_mutex);
+	len = sysfs_emit(buf, "%s\n", to_patch(kobj)->last_error);
+	mutex_unlock(&kpatch_mutex);
+	return len;
+}
+
+static ssize_t order_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", to_patch(kobj)->order);
+}
+
+static struct kobj_attribute enabled_attr = __ATTR_RW(enabled);
+static struct kobj_attribute functions_attr = __ATTR_RO(functions);
+static struct kobj_attribute patch_last_error_attr =
+	__ATTR(last_error, 0444, patch_last_error_show, NULL);
+static struct kobj_attribute order_attr = __ATTR_RO(order);
+
+static struct attribute *kpatch_patch_attrs[] = {
+	&enabled_attr.attr, &functions_attr.attr, &patch_last_error_attr.attr,
+	&order_attr.attr, NULL,
+};
+ATTRIBUTE_GROUPS(kpatch_patch);
+
+static void kpatch_patch_free(struct kpatch_patch *patch)
+{
+	unsigned int i;
+
+	if (patch->funcs)
+		for (i = 0; i < patch->nr_funcs; i++)
+			kfree(patch->funcs[i].old_name);
+	kfree(patch->funcs);
+	kfree(patch->name);
+	kfree(patch);
+}
+
+static void kpatch_patch_release(struct kobject *kobj)
+{
+	kpatch_patch_free(to_patch(kobj));
+}
+
+static struct kobj_type kpatch_patch_ktype = {
+	.release = kpatch_patch_release,
+	.sysfs_ops = &kobj_sysfs_ops,
+	.default_groups = kpatch_patch_groups,
+};
+
+/* ---- global sysfs: /sys/kernel/kpatch/ ---- */
+
+#define KPATCH_STAT_ATTR(field, fmt)						\
+static ssize_t field##_show(struct kobject *kobj, struct kobj_attribute *attr,	\
+			    char *buf)						\
+{										\
+	ssize_t len;								\
+										\
+	mutex_lock(&kpatch_mutex);						\
+	len = sysfs_emit(buf, fmt "\n", kpatch_stats.field);			\
+	mutex_unlock(&kpatch_mutex);						\
+	return len;								\
+}										\
+static struct kobj_attribute field##_attr = __ATTR_RO(field)
+
+KPATCH_STAT_ATTR(stop_machine_ns, "%llu");
+KPATCH_STAT_ATTR(check_ns, "%llu");
+KPATCH_STAT_ATTR(tasks_checked, "%u");
+KPATCH_STAT_ATTR(tasks_skipped, "%u");
+KPATCH_STAT_ATTR(last_error, "%s");
+
+static struct attribute *kpatch_root_attrs[] = {
+	&stop_machine_ns_attr.attr, &check_ns_attr.attr, &tasks_checked_attr.attr,
+	&tasks_skipped_attr.attr, &last_error_attr.attr, NULL,
+};
+static const struct attribute_group kpatch_root_group = { .attrs = kpatch_root_attrs };
+
+/* ---- registration ---- */
+
+static int kpatch_check_desc(const struct kpatch_patch_desc *desc)
+{
+	unsigned int i;
+
+	if (!desc || !desc->name || !*desc->name || strchr(desc->name, '/') ||
+	    !desc->mod || !desc->funcs || !desc->nr_funcs) {
+		pr_err("invalid patch description%s%s%s\n", desc && desc->name ? " '" : "",
+		       desc && desc->name ? desc->name : "", desc && desc->name ? "'" : "");
+		return -EINVAL;
+	}
+	for (i = 0; i < desc->nr_funcs; i++) {
+		const struct kpatch_func_desc *f = &desc->funcs[i];
+
+		if (!f->old_name || !*f->old_name || !f->new_func ||
+		    (f->flags & ~KPATCH_FUNC_NO_STACK_CHECK)) {
+			pr_err("patch '%s': invalid function entry %u\n", desc->name, i);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static struct kpatch_patch *kpatch_patch_alloc(struct kpatch_patch_desc *desc)
+{
+	struct kpatch_patch *patch;
+	unsigned int i;
+
+	patch = kzalloc(sizeof(*patch), GFP_KERNEL);
+	if (!patch)
+		return NULL;
+	patch->desc = desc;
+	patch->mod = desc->mod;
+	patch->nr_funcs = desc->nr_funcs;
+	INIT_LIST_HEAD(&patch->node);
+	patch->name = kstrdup(desc->name, GFP_KERNEL);
+	patch->funcs = kcalloc(desc->nr_funcs, sizeof(*patch->funcs), GFP_KERNEL);
+	if (!patch->name || !patch->funcs)
+		goto err;
+	for (i = 0; i < desc->nr_funcs; i++) {
+		struct kpatch_func *f = &patch->funcs[i];
+
+		f->patch = patch;
+		f->old_name = kstrdup(desc->funcs[i].old_name, GFP_KERNEL);
+		if (!f->old_name)
+			goto err;
+		f->sympos = desc->funcs[i].sympos;
+		f->flags = desc->funcs[i].flags;
+		f->new_addr = (unsigned long)desc->funcs[i].new_func;
+		INIT_LIST_HEAD(&f->stack_node);
+	}
+	return patch;
+err:
+	kpatch_patch_free(patch);
+	return NULL;
+}
+
+/* Resolves every old function; refuses a patch that names one function twice. */
+static int kpatch_resolve_patch(struct kpatch_patch *patch)
+{
+	unsigned int i, j;
+	int ret;
+
+	for (i = 0; i < patch->nr_funcs; i++) {
+		ret = kpatch_resolve_func(&patch->funcs[i]);
+		if (ret)
+			return ret;
+		for (j = 0; j < i; j++) {
+			if (patch->funcs[j].old_addr == patch->funcs[i].old_addr) {
+				kpatch_set_error(patch, "load", -EINVAL,
+						 "function '%s' is replaced twice",
+						 patch->funcs[i].old_name);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+static struct kpatch_patch *kpatch_find_patch(const char *name)
+{
+	struct kpatch_patch *patch;
+
+	list_for_each_entry(patch, &kpatch_patches, node)
+		if (!strcmp(patch->name, name))
+			return patch;
+	return NULL;
+}
+
+int kpatch_register_patch(struct kpatch_patch_desc *desc)
+{
+	struct kpatch_patch *patch;
+	int ret;
+
+	ret = kpatch_check_desc(desc);
+	if (ret)
+		return ret;
+	if (desc->core_private) {
+		pr_err("patch '%s' is already registered\n", desc->name);
+		return -EEXIST;
+	}
+	patch = kpatch_patch_alloc(desc);
+	if (!patch)
+		return -ENOMEM;
+
+	mutex_lock(&kpatch_mutex);
+	if (kpatch_find_patch(patch->name)) {
+		kpatch_set_error(patch, "load", -EEXIST, "a patch of that name is registered");
+		ret = -EEXIST;
+		goto err_free;
+	}
+	ret = kpatch_resolve_patch(patch);
+	if (ret)
+		goto err_free;
+	ret = kobject_init_and_add(&patch->kobj, &kpatch_patch_ktype, kpatch_root_kobj,
+				   "%s", patch->name);
+	if (ret) {
+		kpatch_set_error(patch, "load", ret, "cannot create its sysfs directory");
+		goto err_put;
+	}
+	patch->order = kpatch_next_order++;
+	patch->registered = true;
+	list_add_tail(&patch->node, &kpatch_patches);
+	ret = kpatch_enable_patch(patch);
+	if (ret)
+		goto err_unlist;
+	desc->core_private = patch;
+	mutex_unlock(&kpatch_mutex);
+	pr_info("patch '%s' enabled\n", patch->name);
+	return 0;
+
+err_unlist:
+	/* undoes list_add_tail(); enabled sysfs writes now see !registered */
+	list_del(&patch->node);
+	patch->registered = false;
+err_put:
+	mutex_unlock(&kpatch_mutex);
+	/*
+	 * undoes kobject_init_and_add() (the release frees the patch); outside the mutex
+	 * because removing the sysfs files waits for running handlers, which take it
+	 */
+	kobject_put(&patch->kobj);
+	return ret;
+err_free:
+	/* undoes kpatch_patch_alloc(); nothing else was set up */
+	mutex_unlock(&kpatch_mutex);
+	kpatch_patch_free(patch);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(kpatch_register_patch);
+
+void kpatch_unregister_patch(struct kpatch_patch_desc *desc)
+{
+	struct kpatch_patch *patch = desc ? desc->core_private : NULL;
+
+	if (WARN_ON(!patch))
+		return;
+	mutex_lock(&kpatch_mutex);
+	/*
+	 * An enabled patch holds its module, so we get here enabled only through a
+	 * forced removal; the code is about to vanish, so switch back even if busy.
+	 */
+	if (WARN_ON(patch->enabled) && kpatch_disable_patch(patch))
+		pr_emerg("patch '%s' removed while enabled and busy; the kernel will likely crash\n",
+			 patch->name);
+	list_del(&patch->node);
+	patch->registered = false;
+	desc->core_private = NULL;
+	mutex_unlock(&kpatch_mutex);
+	/* Outside the mutex: see the error path of kpatch_register_patch(). */
+	kobject_put(&patch->kobj);
+	pr_info("patch '%s' unregistered\n", desc->name);
+}
+EXPORT_SYMBOL_GPL(kpatch_unregister_patch);
+
+static int __init kpatch_init(void)
+{
+	int ret;
+
+	ret = kpatch_syms_init();
+	if (ret)
+		return ret;
+	kpatch_root_kobj = kobject_create_and_add("kpatch", kernel_kobj);
+	if (!kpatch_root_kobj)
+		return -ENOMEM;
+	ret = sysfs_create_group(kpatch_root_kobj, &kpatch_root_group);
+	if (ret) {
+		/* undoes kobject_create_and_add() */
+		kobject_put(kpatch_root_kobj);
+		return ret;
+	}
+	return 0;
+}
+
+static void __exit kpatch_exit(void)
+{
+	/* Patch modules depend on us, so none is registered any more. */
+	WARN_ON(!list_empty(&kpatch_patches));
+	sysfs_remove_group(kpatch_root_kobj, &kpatch_root_group);
+	kobject_put(kpatch_root_kobj);
+}
+
+module_init(kpatch_init);
+module_exit(kpatch_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("kpatch core: live patching of kernel functions under stop_machine");

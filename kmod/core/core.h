@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* core.h - state shared by the files of the kpatch core module (private). */
+#ifndef _KPATCH_CORE_H
+#define _KPATCH_CORE_H
+
+#include <linux/ftrace.h>
+#include <linux/kobject.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
+#include "kpatch.h"
+
+#define KPATCH_ERR_LEN	256
+
+struct kpatch_ops;
+struct kpatch_patch;
+
+/* One replaced function of a registered patch; owned by the core. */
+struct kpatch_func {
+	struct kpatch_patch *patch;
+	char *old_name;			/* copied: the patch module may go away first */
+	unsigned long sympos;
+	unsigned long flags;		/* KPATCH_FUNC_* */
+	unsigned long old_addr, old_size;
+	unsigned long new_addr, new_size;
+	struct kpatch_ops *ops;		/* set while attached (enabled or being enabled) */
+	struct list_head stack_node;	/* in ops->stack while attached */
+};
+
+/* A registered patch; lives from kpatch_register_patch() to its kobject release. */
+struct kpatch_patch {
+	struct kpatch_patch_desc *desc;
+	struct module *mod;
+	char *name;
+	struct list_head node;		/* in kpatch_patches, under kpatch_mutex */
+	struct kobject kobj;		/* /sys/kernel/kpatch/<name> */
+	unsigned long order;		/* registration sequence number; higher wins */
+	bool registered;		/* false once unregistering began */
+	bool enabled;
+	unsigned int nr_funcs;
+	struct kpatch_func *funcs;
+	char last_error[KPATCH_ERR_LEN];
+};
+
+/*
+ * One ftrace_ops per patched address, shared by every patch of that function
+ * (ftrace allows a single IPMODIFY ops per function).
+ *
+ * @stack lists the attached kpatch_funcs, highest patch order first; it changes only
+ * under kpatch_mutex and is never read by the handler. @active/@target say which
+ * version runs now (NULL/0: the original); they change only inside stop_machine, so
+ * the handler (preemption disabled) sees either the old or the new value.
+ */
+struct kpatch_ops {
+	struct ftrace_ops fops;
+	unsigned long old_addr;
+	struct kpatch_func *active;
+	unsigned long target;
+	struct list_head stack;
+	struct list_head node;		/* in the ops list of patch.c */
+};
+
+/*
+ * kpatch_mutex guards every patch, func and ops and the global error/timing state
+ * below. Sysfs handlers, registration and unregistration take it; the stop_machine
+ * callback runs while its caller holds it.
+ */
+extern struct mutex kpatch_mutex;
+
+/* Global state shown in /sys/kernel/kpatch (kpatch_mutex). */
+struct kpatch_stats {
+	u64 stop_machine_ns;		/* whole stop_machine() call of the last attempt */
+	u64 check_ns;			/* of which: the stack check in the callback */
+	unsigned int tasks_checked;	/* stacks walked by the last check */
+	unsigned int tasks_skipped;	/* stopper threads passed over by rule */
+	char last_error[KPATCH_ERR_LEN];
+};
+extern struct kpatch_stats kpatch_stats;
+
+/* core.c */
+void kpatch_set_error(struct kpatch_patch *patch, const char *op, int err,
+		      const char *fmt, ...) __printf(4, 5);
+
+/* kallsyms.c: kernel internals that are not exported, found once at init. */
+struct kpatch_syms {
+	int (*stack_trace_save_tsk_reliable)(struct task_struct *tsk,
+					     unsigned long *store, unsigned int size);
+	struct task_struct *(*idle_task)(int cpu);
+	const void *stop_sched_class;
+	unsigned long (*ftrace_location)(unsigned long ip);
+	int (*kallsyms_lookup_size_offset)(unsigned long addr, unsigned long *size,
+					   unsigned long *offset);
+	int (*kallsyms_on_each_match_symbol)(int (*fn)(void *, unsigned long),
+					     const char *name, void *data);
+};
+extern struct kpatch_syms kpatch_syms;
+int kpatch_syms_init(void);
+int kpatch_resolve_func(struct kpatch_func *func);
+
+/* patch.c: the ftrace glue. */
+int kpatch_func_attach(struct kpatch_func *func);
+void kpatch_func_detach(struct kpatch_func *func);
+
+/* transition.c */
+int kpatch_enable_patch(struct kpatch_patch *patch);
+int kpatch_disable_patch(struct kpatch_patch *patch);
+
+#endif /* _KPATCH_CORE_H */
