@@ -1,0 +1,176 @@
+// kpatchctl's verb handlers: call the loader once, render the result as text or JSON (licence: GPL-2.0-only).
+#include "verbs.hpp"
+
+#include <kpatch/loader/json.hpp>
+
+#include <fmt/format.h>
+
+#include <ostream>
+
+namespace kpatch::ctl {
+
+using namespace kpatch::loader;
+
+namespace {
+
+// Renders a successful result: JSON when asked, else TEXT unless -q.
+template <typename T, typename TextFn>
+int emit(const Options &o, Io &io, const T &result, TextFn text)
+{
+    if (o.json != JsonMode::off)
+        print_json(io.out, nlohmann::json(result), o.json);
+    else if (!o.quiet)
+        text(io.out);
+    return 0;
+}
+
+std::string release_for(const Options &o, const Context &ctx)
+{
+    return o.kernel_release.empty() ? kernel_release(ctx.config) : o.kernel_release;
+}
+
+void print_functions(std::ostream &out, const std::vector<FunctionState> &fns)
+{
+    for (const auto &f : fns)
+        out << fmt::format("    {}{} {} -> {}{}\n", f.name, f.sympos ? fmt::format(",{}", f.sympos) : "", f.old_addr,
+                           f.new_addr, f.active ? "" : " (superseded by a newer patch)");
+}
+
+} // namespace
+
+int verb_load(const Verb &, const Options &o, Context &ctx, Io &io)
+{
+    auto r = load(ctx, o.args[0]);
+    if (!r)
+        return report(r.error(), o, io);
+    return emit(o, io, *r, [&](std::ostream &out) {
+        if (r->core_loaded)
+            out << "Loaded the kpatch core module\n";
+        out << fmt::format("Loaded patch '{}' from {}{}\n", r->name, r->path,
+                           r->attempts > 1 ? fmt::format(" (attempt {})", r->attempts) : "");
+    });
+}
+
+int verb_unload(const Verb &, const Options &o, Context &ctx, Io &io)
+{
+    auto r = o.all ? unload_all(ctx) : unload(ctx, o.args[0]);
+    if (!r)
+        return report(r.error(), o, io);
+    return emit(o, io, *r, [&](std::ostream &out) {
+        if (r->items.empty())
+            out << "No patches loaded\n";
+        for (const auto &i : r->items)
+            out << fmt::format("Unloaded patch '{}'\n", i.name);
+    });
+}
+
+int verb_list(const Verb &, const Options &o, Context &ctx, Io &io)
+{
+    auto r = list(ctx);
+    if (!r)
+        return report(r.error(), o, io);
+    return emit(o, io, *r, [&](std::ostream &out) {
+        if (r->patches.empty()) {
+            out << "No patches loaded or installed\n";
+            return;
+        }
+        out << fmt::format("{:<28} {:<10} {:<20} {:>5} {:>9} {:>9}\n", "NAME", "STATE", "KERNEL", "ORDER", "INSTALLED", "FUNCTIONS");
+        for (const auto &e : r->patches) {
+            out << fmt::format("{:<28} {:<10} {:<20} {:>5} {:>9} {:>9}\n", e.name, e.state, e.kernel_release,
+                               e.loaded ? std::to_string(e.order) : "-",
+                               e.installed ? fmt::format("#{}", e.install_position) : "no",
+                               e.loaded ? std::to_string(e.functions.size()) : "-");
+            if (o.verbose)
+                print_functions(out, e.functions);
+            if (!e.error.empty() && (o.verbose || e.state == "failed"))
+                out << "    error: " << e.error << "\n";
+        }
+    });
+}
+
+int verb_install(const Verb &, const Options &o, Context &ctx, Io &io)
+{
+    auto r = install(ctx, o.args[0], release_for(o, ctx));
+    if (!r)
+        return report(r.error(), o, io);
+    return emit(o, io, *r, [&](std::ostream &out) {
+        out << fmt::format("{} patch '{}' for {} (load order {}): {}\n", r->replaced ? "Replaced" : "Installed",
+                           r->patch.name, r->patch.kernel_release, r->patch.position, r->patch.path.string());
+    });
+}
+
+int verb_uninstall(const Verb &, const Options &o, Context &ctx, Io &io)
+{
+    auto r = uninstall(ctx, o.args[0], release_for(o, ctx));
+    if (!r)
+        return report(r.error(), o, io);
+    bool loaded = r->kernel_release == kernel_release(ctx.config) && bool(read_patch(ctx.config, r->name));
+    return emit(o, io, *r, [&](std::ostream &out) {
+        out << fmt::format("Uninstalled patch '{}' for {}\n", r->name, r->kernel_release);
+        if (loaded)
+            out << fmt::format("It is still loaded; 'kpatchctl unload {}' removes it from the running kernel\n", r->name);
+    });
+}
+
+int verb_info(const Verb &, const Options &o, Context &ctx, Io &io)
+{
+    auto r = info(ctx, o.args[0]);
+    if (!r)
+        return report(r.error(), o, io);
+    return emit(o, io, *r, [&](std::ostream &out) {
+        out << fmt::format("Name:           {}\nFile:           {}\nVermagic:       {}\n", r->name, r->path, r->vermagic);
+        out << fmt::format("Kernel release: {}\n", r->kernel_release.empty() ? r->release : r->kernel_release);
+        out << fmt::format("Build id:       {}\n", r->build_id.empty() ? "(not recorded)" : r->build_id);
+        out << fmt::format("Patch sha256:   {}\n", r->patch_hash.empty() ? "(not recorded)" : r->patch_hash);
+        out << fmt::format("Signature:      {}\n", r->is_signed ? "appended" : "none");
+        if (!r->has_manifest)
+            out << "Functions:      (no .kpatch.manifest: not built by kpatch-build)\n";
+        for (const auto &f : r->replaced)
+            out << fmt::format("Replaces:       {}{}{}\n", f.name, f.sympos ? fmt::format(",{}", f.sympos) : "",
+                               f.object == "vmlinux" ? "" : " in " + f.object);
+        for (const auto &f : r->added)
+            out << fmt::format("Adds:           {}\n", f);
+        if (o.verbose)
+            for (const auto &[k, v] : r->modinfo)
+                out << fmt::format("modinfo {}={}\n", k, v);
+    });
+}
+
+int verb_verify(const Verb &, const Options &o, Context &ctx, Io &io)
+{
+    auto r = verify(ctx, o.args[0]);
+    if (!r)
+        return report(r.error(), o, io);
+    emit(o, io, *r, [&](std::ostream &out) {
+        for (const auto &c : r->checks)
+            out << fmt::format("{:<5} {:<28} {}\n", c.result, c.name, c.detail);
+        out << fmt::format("'{}' {} load on {}\n", r->module.name, r->ok() ? "would" : "would not", r->kernel_release);
+    });
+    if (!r->ok() && o.quiet && o.json == JsonMode::off)
+        for (const auto &c : r->checks)
+            if (c.result == "fail")
+                io.err << fmt::format("Failed to verify '{}': {}: {}\n", r->module.name, c.name, c.detail);
+    return r->ok() ? 0 : kRefused;
+}
+
+int verb_status(const Verb &, const Options &o, Context &ctx, Io &io)
+{
+    auto r = status(ctx);
+    if (!r)
+        return report(r.error(), o, io);
+    return emit(o, io, *r, [&](std::ostream &out) {
+        out << fmt::format("Kernel:        {}\nBuild id:      {}\nCore module:   {}\n", r->kernel_release,
+                           r->build_id.empty() ? "(unknown)" : r->build_id, r->core_loaded ? "loaded" : "not loaded");
+        size_t loaded = 0;
+        for (const auto &e : r->list.patches)
+            if (e.loaded) {
+                out << fmt::format("{}  {} (order {}, {} functions)\n", loaded++ ? "              " : "Loaded:       ", e.name, e.order, e.functions.size());
+            }
+        if (!loaded)
+            out << "Loaded:        none\n";
+        for (const auto &n : r->notes)
+            out << "* " << n << "\n";
+    });
+}
+
+} // namespace kpatch::ctl

@@ -1,0 +1,58 @@
+// The install store: /var/lib/kpatch/<kver>/<name>.ko plus an `order` file (licence: GPL-2.0-only).
+//
+// The `order` file (one name per line, oldest first) is the commit point: a patch is
+// installed exactly when it is listed there. Every write goes to a temporary file in the
+// same directory, is fsynced, renamed over its target, and the directory fsynced, so a
+// kill -9 at any moment leaves either the previous state or the new one.
+#pragma once
+
+#include <kpatch/expected.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kpatch::loader {
+
+struct InstalledPatch {
+    std::string name;
+    std::string kernel_release;
+    std::filesystem::path path;
+    int position = 0;  // 1 = installed first
+};
+
+class Store {
+public:
+    // Called after each durable step of a change, with the step's name; tests use it to
+    // kill or fail the process between steps.
+    using StepHook = std::function<void(std::string_view step)>;
+
+    explicit Store(std::filesystem::path root, StepHook hook = {});
+
+    const std::filesystem::path &root() const { return root_; }
+    Expected<std::vector<InstalledPatch>> list(const std::string &kernel_release) const;
+    Expected<std::vector<std::string>> releases() const;
+    Expected<InstalledPatch> find(const std::string &name, const std::string &kernel_release) const;
+    // Copies FILE (already opened and checked) in as NAME; reinstalling keeps its position.
+    Expected<InstalledPatch> install(int fd, const std::string &name, const std::string &kernel_release);
+    Expected<void> uninstall(const std::string &name, const std::string &kernel_release);
+
+private:
+    void step(std::string_view name) const;
+    Expected<std::vector<std::string>> read_order(const std::filesystem::path &dir) const;
+    Expected<void> write_order(const std::filesystem::path &dir, const std::vector<std::string> &names) const;
+
+    std::filesystem::path root_;
+    StepHook hook_;
+};
+
+bool valid_patch_name(std::string_view name);
+
+// Writes CONTENT to PATH atomically (temporary file in the same directory, fsync, rename,
+// fsync of the directory). HOOK, when set, runs after each step.
+Expected<void> write_file_atomic(const std::filesystem::path &path, std::string_view content,
+                                 const Store::StepHook &hook = {});
+
+} // namespace kpatch::loader

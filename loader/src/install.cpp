@@ -1,0 +1,52 @@
+// install and uninstall: checked module files into the store, under the change lock (licence: GPL-2.0-only).
+#include <kpatch/loader/lock.hpp>
+#include <kpatch/loader/ops.hpp>
+
+#include "util.hpp"
+
+#include <fmt/format.h>
+
+namespace kpatch::loader {
+
+using detail::failure;
+
+Expected<InstallResult> install(Context &ctx, const std::string &file, const std::string &kernel_release,
+                                const Store::StepHook &hook)
+{
+    // The same checks as load: what is installed gets loaded at boot by root.
+    auto fd = open_trusted(file, ctx.config.trusted_uid);
+    if (!fd)
+        return failure("install", file, fd.error().message, fd.error().code);
+    auto info = read_module_info(fd->get(), file);
+    if (!info)
+        return info.error();
+    if (info->release != kernel_release)
+        return failure("install", file, fmt::format("it was built for kernel {} (vermagic '{}'), not {}; use -k {} to install it for that kernel",
+                                                    info->release.empty() ? "unknown" : info->release, info->vermagic,
+                                                    kernel_release, info->release), kRefused);
+    auto lock = ChangeLock::acquire(ctx.config.lock_path(), ctx.notify);
+    if (!lock)
+        return lock.error();
+    Store store(ctx.config.install_root, hook);
+    bool replaced = bool(store.find(info->name, kernel_release));
+    auto installed = store.install(fd->get(), info->name, kernel_release);
+    if (!installed)
+        return failure("install", info->name, installed.error().message, installed.error().code);
+    return InstallResult{*installed, replaced};
+}
+
+Expected<InstalledPatch> uninstall(Context &ctx, const std::string &name, const std::string &kernel_release)
+{
+    auto lock = ChangeLock::acquire(ctx.config.lock_path(), ctx.notify);
+    if (!lock)
+        return lock.error();
+    Store store(ctx.config.install_root);
+    auto found = store.find(name, kernel_release);
+    if (!found)
+        return failure("uninstall", name, found.error().message, found.error().code);
+    if (auto r = store.uninstall(found->name, kernel_release); !r)
+        return failure("uninstall", name, r.error().message, r.error().code);
+    return *found;
+}
+
+} // namespace kpatch::loader

@@ -1,0 +1,118 @@
+// JSON shapes of the loader's results; keys are part of kpatchctl's contract (licence: GPL-2.0-only).
+#include <kpatch/loader/json.hpp>
+
+namespace kpatch::loader {
+
+using nlohmann::json;
+
+void to_json(json &j, const FunctionState &f)
+{
+    j = {{"name", f.name}, {"sympos", f.sympos}, {"old_addr", f.old_addr}, {"new_addr", f.new_addr}, {"active", f.active}};
+}
+
+void to_json(json &j, const LoadResult &r)
+{
+    j = {{"name", r.name}, {"path", r.path}, {"attempts", r.attempts}, {"core_loaded", r.core_loaded}};
+}
+
+void to_json(json &j, const UnloadResult &r)
+{
+    j = {{"unloaded", json::array()}};
+    for (const auto &i : r.items)
+        j["unloaded"].push_back({{"name", i.name}, {"ok", i.ok}, {"error", i.error}});
+}
+
+void to_json(json &j, const ListEntry &e)
+{
+    j = {{"name", e.name},
+         {"state", e.state},
+         {"kernel_release", e.kernel_release},
+         {"loaded", e.loaded},
+         {"installed", e.installed},
+         {"order", e.order},
+         {"install_position", e.install_position},
+         {"functions", e.functions},
+         {"error", e.error}};
+}
+
+void to_json(json &j, const ListResult &r)
+{
+    j = {{"kernel_release", r.kernel_release}, {"core_loaded", r.core_loaded}, {"patches", r.patches}};
+}
+
+void to_json(json &j, const InstalledPatch &p)
+{
+    j = {{"name", p.name}, {"kernel_release", p.kernel_release}, {"path", p.path.string()}, {"position", p.position}};
+}
+
+void to_json(json &j, const InstallResult &r)
+{
+    j = r.patch;
+    j["replaced"] = r.replaced;
+}
+
+void to_json(json &j, const ModuleInfo &m)
+{
+    json modinfo = json::object();
+    for (const auto &[k, v] : m.modinfo)
+        modinfo[k] = modinfo.contains(k) ? modinfo[k].get<std::string>() + "\n" + v : v;
+    json replaced = json::array();
+    for (const auto &f : m.replaced)
+        replaced.push_back({{"name", f.name}, {"sympos", f.sympos}, {"object", f.object}});
+    j = {{"path", m.path},
+         {"name", m.name},
+         {"vermagic", m.vermagic},
+         {"kernel_release", m.has_manifest && !m.kernel_release.empty() ? m.kernel_release : m.release},
+         {"build_id", m.build_id},
+         {"patch_sha256", m.patch_hash},
+         {"signed", m.is_signed},
+         {"has_manifest", m.has_manifest},
+         {"replaced", replaced},
+         {"new", m.added},
+         {"modinfo", modinfo}};
+}
+
+void to_json(json &j, const Check &c)
+{
+    j = {{"check", c.name}, {"result", c.result}, {"detail", c.detail}};
+}
+
+void to_json(json &j, const VerifyResult &r)
+{
+    j = {{"path", r.module.path}, {"name", r.module.name}, {"kernel_release", r.kernel_release}, {"ok", r.ok()}, {"checks", r.checks}};
+}
+
+void to_json(json &j, const BootItem &b)
+{
+    j = {{"name", b.name}, {"result", b.result}, {"error", b.error}};
+}
+
+void to_json(json &j, const BootRecord &b)
+{
+    j = {{"time", b.time}, {"kernel_release", b.kernel_release}, {"enabled", b.enabled},
+         {"reason", b.reason}, {"patches", b.items}, {"status", b.status}};
+}
+
+void from_json(const json &j, BootRecord &b)
+{
+    b.time = j.value("time", "");
+    b.kernel_release = j.value("kernel_release", "");
+    b.enabled = j.value("enabled", true);
+    b.reason = j.value("reason", "");
+    b.status = j.value("status", "");
+    for (const auto &i : j.value("patches", json::array()))
+        b.items.push_back({i.value("name", ""), i.value("result", ""), i.value("error", "")});
+}
+
+void to_json(json &j, const StatusResult &s)
+{
+    j = {{"kernel_release", s.kernel_release},
+         {"build_id", s.build_id},
+         {"core_loaded", s.core_loaded},
+         {"patches", s.list.patches},
+         {"kpatchd", s.boot ? json(*s.boot) : json(nullptr)},
+         {"newer_kernels", s.newer_kernels},
+         {"notes", s.notes}};
+}
+
+} // namespace kpatch::loader

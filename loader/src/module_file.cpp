@@ -1,0 +1,230 @@
+// Reads a patch module's ELF: .modinfo, .kpatch.manifest, appended signature (licence: GPL-2.0-only).
+#include <kpatch/loader/config.hpp>
+#include <kpatch/loader/module_file.hpp>
+#include <kpatch/loader/sysfs.hpp>
+
+#include "util.hpp"
+
+#include <fmt/format.h>
+#include <gelf.h>
+#include <libelf.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+namespace kpatch::loader {
+
+namespace fs = std::filesystem;
+
+UniqueFd &UniqueFd::operator=(UniqueFd &&other) noexcept
+{
+    if (this != &other) {
+        if (fd_ >= 0)
+            ::close(fd_);
+        fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+}
+
+UniqueFd::~UniqueFd()
+{
+    if (fd_ >= 0)
+        ::close(fd_);
+}
+
+namespace {
+
+constexpr std::string_view kSignatureMarker = "~Module signature appended~\n";
+constexpr size_t kThisModuleNameOffset = 24;  // struct module: state, list, name[] (x86_64)
+
+Error refuse(const fs::path &, std::string_view reason)
+{
+    return Error{std::string(reason), kRefused};
+}
+
+// A symlink anywhere on the path: the resolved path differs from the lexical one.
+Expected<void> check_no_symlink(const fs::path &file)
+{
+    std::error_code ec;
+    fs::path abs = fs::absolute(file, ec).lexically_normal();
+    fs::path real = fs::canonical(abs, ec);
+    if (ec)
+        return Error{ec.message(), ec == std::errc::no_such_file_or_directory ? kNotFound : kFailed};
+    if (real != abs)
+        return refuse(file, fmt::format("it is reached through a symlink (resolves to {}); load the file itself", real.string()));
+    return {};
+}
+
+} // namespace
+
+Expected<UniqueFd> open_trusted(const fs::path &file, uid_t trusted_uid)
+{
+    if (auto r = check_no_symlink(file); !r)
+        return r.error();
+    UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd) {
+        int err = errno;
+        if (err == ELOOP)
+            return refuse(file, "it is a symlink");
+        return Error{detail::errno_text(err), err == ENOENT ? kNotFound : kFailed};
+    }
+    struct stat st {};
+    if (fstat(fd.get(), &st) != 0)
+        return Error{detail::errno_text(errno), kFailed};
+    if (!S_ISREG(st.st_mode))
+        return refuse(file, "it is not a regular file");
+    if (st.st_uid != trusted_uid)
+        return refuse(file, fmt::format("it is owned by uid {}, not {}", st.st_uid, trusted_uid == 0 ? "root" : std::to_string(trusted_uid)));
+    if (st.st_mode & (S_IWGRP | S_IWOTH))
+        return refuse(file, fmt::format("it is writable by {} (mode {:04o}); chmod go-w it",
+                                        (st.st_mode & S_IWOTH) ? "others" : "its group", st.st_mode & 07777));
+    return fd;
+}
+
+std::string module_name_from_path(const fs::path &file)
+{
+    std::string stem = file.filename().string();
+    if (stem.size() > 3 && stem.ends_with(".ko"))
+        stem.resize(stem.size() - 3);
+    return module_name(stem);
+}
+
+Expected<void> apply_manifest(ModuleInfo &info, std::string_view text)
+{
+    // The section may be NUL-padded.
+    text = text.substr(0, text.find('\0'));
+    nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        return Error{"section .kpatch.manifest is not a JSON object"};
+    info.has_manifest = true;
+    info.manifest = j;
+    info.kernel_release = j.value("kernel_release", "");
+    info.build_id = j.value("build_id", "");
+    info.patch_hash = j.value("patch_sha256", "");
+    for (const auto &f : j.value("replaced", nlohmann::json::array())) {
+        if (f.is_string()) {
+            info.replaced.push_back({f.get<std::string>(), 0, "vmlinux"});
+        } else if (f.is_object()) {
+            info.replaced.push_back({f.value("name", ""), f.value("sympos", 0ul), f.value("object", "vmlinux")});
+        }
+    }
+    for (const auto &f : j.value("new", nlohmann::json::array())) {
+        if (f.is_string())
+            info.added.push_back(f.get<std::string>());
+        else if (f.is_object())
+            info.added.push_back(f.value("name", ""));
+    }
+    return {};
+}
+
+namespace {
+
+void apply_modinfo(ModuleInfo &info, std::string_view data)
+{
+    size_t pos = 0;
+    while (pos < data.size()) {
+        size_t end = data.find('\0', pos);
+        if (end == std::string_view::npos)
+            end = data.size();
+        std::string_view entry = data.substr(pos, end - pos);
+        pos = end + 1;
+        size_t eq = entry.find('=');
+        if (entry.empty() || eq == std::string_view::npos)
+            continue;
+        std::string key(entry.substr(0, eq)), value(entry.substr(eq + 1));
+        if (key == "name")
+            info.name = value;
+        else if (key == "vermagic")
+            info.vermagic = value;
+        info.modinfo.emplace_back(std::move(key), std::move(value));
+    }
+}
+
+std::string_view section_data(Elf_Scn *scn)
+{
+    Elf_Data *d = elf_getdata(scn, nullptr);
+    if (!d || !d->d_buf)
+        return {};
+    return {static_cast<const char *>(d->d_buf), d->d_size};
+}
+
+Expected<void> read_sections(Elf *elf, ModuleInfo &info)
+{
+    GElf_Ehdr ehdr;
+    if (!gelf_getehdr(elf, &ehdr) || ehdr.e_type != ET_REL)
+        return Error{"not a kernel module (not a relocatable ELF object)", kRefused};
+    size_t shstrndx;
+    if (elf_getshdrstrndx(elf, &shstrndx) != 0)
+        return Error{fmt::format("bad ELF: {}", elf_errmsg(-1)), kRefused};
+    bool has_this_module = false, has_modinfo = false;
+    for (Elf_Scn *scn = elf_nextscn(elf, nullptr); scn; scn = elf_nextscn(elf, scn)) {
+        GElf_Shdr sh;
+        if (!gelf_getshdr(scn, &sh))
+            continue;
+        const char *name = elf_strptr(elf, shstrndx, sh.sh_name);
+        if (!name || sh.sh_type == SHT_NOBITS)
+            continue;
+        std::string_view sname(name);
+        if (sname == ".modinfo") {
+            has_modinfo = true;
+            apply_modinfo(info, section_data(scn));
+        } else if (sname == ".kpatch.manifest") {
+            if (auto r = apply_manifest(info, section_data(scn)); !r)
+                return Error{r.error().message, kRefused};
+        } else if (sname == ".gnu.linkonce.this_module") {
+            has_this_module = true;
+            std::string_view d = section_data(scn);
+            if (info.name.empty() && d.size() > kThisModuleNameOffset)
+                info.name = std::string(d.substr(kThisModuleNameOffset).substr(0, d.substr(kThisModuleNameOffset).find('\0')));
+        }
+    }
+    if (!has_modinfo || !has_this_module)
+        return Error{"not a kernel module (no .modinfo or .gnu.linkonce.this_module section)", kRefused};
+    return {};
+}
+
+} // namespace
+
+Expected<ModuleInfo> read_module_info(int fd, const std::string &path)
+{
+    elf_version(EV_CURRENT);
+    ModuleInfo info;
+    info.path = path;
+    struct stat st {};
+    if (fstat(fd, &st) != 0)
+        return detail::failure("read", path, detail::errno_text(errno), kFailed);
+    if (static_cast<size_t>(st.st_size) >= kSignatureMarker.size()) {
+        char tail[kSignatureMarker.size()];
+        if (pread(fd, tail, sizeof tail, st.st_size - static_cast<off_t>(sizeof tail)) == static_cast<ssize_t>(sizeof tail))
+            info.is_signed = std::string_view(tail, sizeof tail) == kSignatureMarker;
+    }
+    Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, nullptr);
+    if (!elf || elf_kind(elf) != ELF_K_ELF) {
+        if (elf)
+            elf_end(elf);
+        return detail::failure("read", path, "not a kernel module (not an ELF file)", kRefused);
+    }
+    auto r = read_sections(elf, info);
+    elf_end(elf);
+    if (!r)
+        return detail::failure("read", path, r.error().message, r.error().code);
+    if (info.name.empty())
+        info.name = module_name_from_path(path);
+    info.release = info.vermagic.substr(0, info.vermagic.find(' '));
+    return info;
+}
+
+Expected<ModuleInfo> read_module_info(const fs::path &file)
+{
+    UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd)
+        return detail::failure("open", file.string(), detail::errno_text(errno), errno == ENOENT ? kNotFound : kFailed);
+    return read_module_info(fd.get(), file.string());
+}
+
+} // namespace kpatch::loader

@@ -1,0 +1,256 @@
+// list, status, and kpatchd's boot pass with its record under the run directory (licence: GPL-2.0-only).
+#include <kpatch/loader/json.hpp>
+#include <kpatch/loader/lock.hpp>
+#include <kpatch/loader/ops.hpp>
+
+#include "util.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <sstream>
+
+namespace kpatch::loader {
+
+namespace fs = std::filesystem;
+
+int compare_versions(const std::string &a, const std::string &b)
+{
+    size_t i = 0, j = 0;
+    while (i < a.size() && j < b.size()) {
+        bool da = std::isdigit(static_cast<unsigned char>(a[i])), db = std::isdigit(static_cast<unsigned char>(b[j]));
+        if (da && db) {
+            size_t ei = i, ej = j;
+            while (ei < a.size() && std::isdigit(static_cast<unsigned char>(a[ei])))
+                ++ei;
+            while (ej < b.size() && std::isdigit(static_cast<unsigned char>(b[ej])))
+                ++ej;
+            unsigned long long x = std::stoull(a.substr(i, ei - i)), y = std::stoull(b.substr(j, ej - j));
+            if (x != y)
+                return x < y ? -1 : 1;
+            i = ei, j = ej;
+        } else {
+            if (a[i] != b[j])
+                return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[j]) ? -1 : 1;
+            ++i, ++j;
+        }
+    }
+    return i < a.size() ? 1 : j < b.size() ? -1 : 0;
+}
+
+bool disabled_on_cmdline(const Config &config)
+{
+    std::istringstream in(detail::read_line(config.cmdline));
+    std::string word;
+    bool disabled = false;
+    while (in >> word)  // the last one wins, as for kernel parameters
+        if (word.starts_with("kpatch.enable="))
+            disabled = word == "kpatch.enable=0" || word == "kpatch.enable=n" || word == "kpatch.enable=N";
+    return disabled;
+}
+
+Expected<void> write_boot_record(const Config &config, const BootRecord &record)
+{
+    std::error_code ec;
+    fs::create_directories(config.run_dir, ec);
+    return write_file_atomic(config.boot_record_path(), nlohmann::json(record).dump(2) + "\n");
+}
+
+std::optional<BootRecord> read_boot_record(const Config &config)
+{
+    auto text = detail::read_file(config.boot_record_path());
+    if (!text)
+        return std::nullopt;
+    auto j = nlohmann::json::parse(*text, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        return std::nullopt;
+    try {
+        return j.get<BootRecord>();
+    } catch (const nlohmann::json::exception &) {
+        return std::nullopt;
+    }
+}
+
+namespace {
+
+// "Failed to load 'x': why" -> "why"
+std::string reason_of(const std::string &message)
+{
+    size_t p = message.find("': ");
+    return message.starts_with("Failed to ") && p != std::string::npos ? message.substr(p + 3) : message;
+}
+
+std::string summarize(const BootRecord &r)
+{
+    if (!r.enabled)
+        return r.reason + ": no patches loaded";
+    if (r.items.empty())
+        return fmt::format("no patches installed for {}", r.kernel_release);
+    size_t ok = std::count_if(r.items.begin(), r.items.end(), [](const BootItem &i) { return i.result != "failed"; });
+    std::string s = fmt::format("{} of {} patches loaded", ok, r.items.size());
+    for (const auto &i : r.items)
+        if (i.result == "failed")
+            s += fmt::format("; {} failed: {}", i.name, reason_of(i.error));
+    return s;
+}
+
+bool is_loaded(const Config &c, const std::string &name)
+{
+    std::error_code ec;
+    return bool(read_patch(c, name)) || fs::is_directory(c.sys_module_root / module_name(name), ec);
+}
+
+} // namespace
+
+BootRecord apply_installed(Context &ctx)
+{
+    BootRecord r;
+    r.time = detail::now_iso8601();
+    r.kernel_release = kernel_release(ctx.config);
+    if (disabled_on_cmdline(ctx.config)) {
+        r.enabled = false;
+        r.reason = "kpatch.enable=0 on the kernel command line";
+        r.status = summarize(r);
+        return r;
+    }
+    auto lock = ChangeLock::acquire(ctx.config.lock_path(), ctx.notify);
+    auto installed = Store(ctx.config.install_root).list(r.kernel_release);
+    if (!lock || !installed) {
+        r.items.push_back({"(store)", "failed", !lock ? lock.error().message : installed.error().message});
+        r.status = summarize(r);
+        return r;
+    }
+    for (const auto &p : *installed) {
+        if (is_loaded(ctx.config, p.name)) {
+            r.items.push_back({p.name, "already-loaded", {}});
+            continue;
+        }
+        auto loaded = load_locked(ctx, p.path.string());
+        r.items.push_back({p.name, loaded ? "loaded" : "failed", loaded ? "" : loaded.error().message});
+    }
+    r.status = summarize(r);
+    return r;
+}
+
+namespace {
+
+ListEntry loaded_entry(const PatchState &p, const std::string &kver)
+{
+    ListEntry e;
+    e.name = p.name;
+    e.state = p.enabled ? "enabled" : "disabled";
+    e.kernel_release = kver;
+    e.loaded = true;
+    e.order = p.order;
+    e.functions = p.functions;
+    e.error = p.last_error;
+    return e;
+}
+
+const BootItem *boot_item(const std::optional<BootRecord> &boot, const std::string &kver, const std::string &name)
+{
+    if (!boot || boot->kernel_release != kver)
+        return nullptr;
+    for (const auto &i : boot->items)
+        if (module_name(i.name) == module_name(name))
+            return &i;
+    return nullptr;
+}
+
+} // namespace
+
+Expected<ListResult> list(const Context &ctx)
+{
+    ListResult r;
+    r.kernel_release = kernel_release(ctx.config);
+    r.core_loaded = core_loaded(ctx.config);
+    auto loaded = read_patches(ctx.config);
+    if (!loaded)
+        return detail::failure("read", ctx.config.sysfs_root.string(), loaded.error().message, kFailed);
+    for (const auto &p : *loaded)
+        r.patches.push_back(loaded_entry(p, r.kernel_release));
+    Store store(ctx.config.install_root);
+    auto releases = store.releases();
+    if (!releases)
+        return detail::failure("read", ctx.config.install_root.string(), releases.error().message, kFailed);
+    auto boot = read_boot_record(ctx.config);
+    for (const auto &kver : *releases) {
+        auto installed = store.list(kver);
+        if (!installed)
+            return detail::failure("read", (ctx.config.install_root / kver).string(), installed.error().message, kFailed);
+        for (const auto &p : *installed) {
+            auto same = [&](const ListEntry &e) { return e.loaded && kver == r.kernel_release && module_name(e.name) == module_name(p.name); };
+            if (auto it = std::find_if(r.patches.begin(), r.patches.end(), same); it != r.patches.end()) {
+                it->installed = true;
+                it->install_position = p.position;
+                continue;
+            }
+            ListEntry e{p.name, "installed", kver, false, true, 0, p.position, {}, {}};
+            if (const BootItem *b = boot_item(boot, kver, p.name); b && b->result == "failed") {
+                e.state = "failed";
+                e.error = b->error;
+            }
+            r.patches.push_back(std::move(e));
+        }
+    }
+    return r;
+}
+
+namespace {
+
+std::vector<std::string> newer_kernels(const Config &c, const std::string &kver)
+{
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto &e : fs::directory_iterator(c.modules_root, ec)) {
+        std::string name = e.path().filename().string();
+        // Only kernels that could boot: a leftover directory of a removed package has no modules.dep.
+        if (fs::exists(e.path() / "modules.dep", ec) && compare_versions(name, kver) > 0)
+            out.push_back(name);
+    }
+    std::sort(out.begin(), out.end(), [](const auto &a, const auto &b) { return compare_versions(a, b) < 0; });
+    return out;
+}
+
+void add_notes(StatusResult &s)
+{
+    if (!s.boot)
+        s.notes.push_back("kpatchd has not recorded a boot pass since this boot");
+    else if (s.boot->kernel_release != s.kernel_release)
+        s.notes.push_back(fmt::format("kpatchd's record is for kernel {}, not the running one", s.boot->kernel_release));
+    else
+        s.notes.push_back(fmt::format("kpatchd at {}: {}", s.boot->time, s.boot->status));
+    for (const auto &e : s.list.patches) {
+        if (e.kernel_release != s.kernel_release || e.loaded)
+            continue;
+        s.notes.push_back(e.state == "failed" ? fmt::format("{} is installed but not loaded: {}", e.name, reason_of(e.error))
+                                              : fmt::format("{} is installed but not loaded (run 'kpatchctl load {}')", e.name, e.name));
+    }
+    for (const auto &k : s.newer_kernels) {
+        size_t n = std::count_if(s.list.patches.begin(), s.list.patches.end(), [&](const ListEntry &e) { return e.kernel_release == k; });
+        s.notes.push_back(fmt::format("kernel {} is installed and newer than the running {}: a reboot would run it, "
+                                      "with {} patch{} installed for it, not the patches of this kernel",
+                                      k, s.kernel_release, n, n == 1 ? "" : "es"));
+    }
+}
+
+} // namespace
+
+Expected<StatusResult> status(const Context &ctx)
+{
+    StatusResult s;
+    s.kernel_release = kernel_release(ctx.config);
+    s.build_id = running_build_id(ctx.config);
+    s.core_loaded = core_loaded(ctx.config);
+    auto l = list(ctx);
+    if (!l)
+        return l.error();
+    s.list = std::move(*l);
+    s.boot = read_boot_record(ctx.config);
+    s.newer_kernels = newer_kernels(ctx.config, s.kernel_release);
+    add_notes(s);
+    return s;
+}
+
+} // namespace kpatch::loader

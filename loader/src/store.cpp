@@ -1,0 +1,273 @@
+// The install store: atomic install and uninstall with a recorded order (licence: GPL-2.0-only).
+#include <kpatch/loader/config.hpp>
+#include <kpatch/loader/store.hpp>
+#include <kpatch/loader/sysfs.hpp>
+
+#include "util.hpp"
+
+#include <fmt/format.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <sstream>
+
+namespace kpatch::loader {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kOrderFile = "order";
+
+Error io_error(std::string_view what, const fs::path &path, int err)
+{
+    return Error{fmt::format("cannot {} {}: {}", what, path.string(), detail::errno_text(err)), kFailed};
+}
+
+Expected<void> fsync_dir(const fs::path &dir)
+{
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return io_error("open", dir, errno);
+    int rc = ::fsync(fd), err = errno;
+    ::close(fd);
+    if (rc != 0)
+        return io_error("fsync", dir, err);
+    return {};
+}
+
+fs::path temp_path(const fs::path &target)
+{
+    return target.parent_path() / fmt::format(".{}.tmp-{}", target.filename().string(), ::getpid());
+}
+
+// Writes everything from SRC (from offset 0) or BUF to a new temporary file and fsyncs it.
+Expected<void> write_temp(const fs::path &tmp, int src, std::string_view buf)
+{
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0)
+        return io_error("create", tmp, errno);
+    auto fail = [&](std::string_view what) {
+        int err = errno;
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        return io_error(what, tmp, err);
+    };
+    if (::fchmod(fd, 0644) != 0)
+        return fail("chmod");
+    if (src >= 0) {
+        char chunk[1 << 16];
+        off_t off = 0;
+        for (;;) {
+            ssize_t n = ::pread(src, chunk, sizeof chunk, off);
+            if (n < 0)
+                return fail("read the source of");
+            if (n == 0)
+                break;
+            if (::write(fd, chunk, static_cast<size_t>(n)) != n)
+                return fail("write");
+            off += n;
+        }
+    } else if (::write(fd, buf.data(), buf.size()) != static_cast<ssize_t>(buf.size())) {
+        return fail("write");
+    }
+    if (::fsync(fd) != 0)
+        return fail("fsync");
+    if (::close(fd) != 0)
+        return io_error("close", tmp, errno);
+    return {};
+}
+
+Expected<void> commit(const fs::path &tmp, const fs::path &target, const Store::StepHook &hook)
+{
+    if (hook)
+        hook("temp-written:" + target.filename().string());
+    if (::rename(tmp.c_str(), target.c_str()) != 0) {
+        int err = errno;
+        ::unlink(tmp.c_str());
+        return io_error("rename into place", target, err);
+    }
+    if (hook)
+        hook("renamed:" + target.filename().string());
+    return fsync_dir(target.parent_path());
+}
+
+Expected<void> make_dir(const fs::path &dir)
+{
+    std::error_code ec;
+    if (fs::is_directory(dir, ec))
+        return {};
+    if (auto parent = dir.parent_path(); parent != dir && !parent.empty())
+        if (auto r = make_dir(parent); !r)
+            return r;
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+        return io_error("create directory", dir, errno);
+    return fsync_dir(dir.parent_path());
+}
+
+// Temporary files left by a killed change; callers hold the change lock, so none is live.
+void remove_stale_temps(const fs::path &dir)
+{
+    std::error_code ec;
+    for (const auto &e : fs::directory_iterator(dir, ec)) {
+        std::string n = e.path().filename().string();
+        if (n.starts_with(".") && n.find(".tmp-") != std::string::npos)
+            fs::remove(e.path(), ec);
+    }
+}
+
+bool module_name_eq(std::string_view a, std::string_view b)
+{
+    return module_name(a) == module_name(b);
+}
+
+} // namespace
+
+bool valid_patch_name(std::string_view name)
+{
+    // MODULE_NAME_LEN is 56 including the NUL.
+    return !name.empty() && name.size() <= 55 && name != kOrderFile &&
+           std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; });
+}
+
+Expected<void> write_file_atomic(const fs::path &path, std::string_view content, const Store::StepHook &hook)
+{
+    fs::path tmp = temp_path(path);
+    if (auto r = write_temp(tmp, -1, content); !r)
+        return r;
+    return commit(tmp, path, hook);
+}
+
+Store::Store(fs::path root, StepHook hook) : root_(std::move(root)), hook_(std::move(hook)) {}
+
+void Store::step(std::string_view name) const
+{
+    if (hook_)
+        hook_(name);
+}
+
+Expected<std::vector<std::string>> Store::read_order(const fs::path &dir) const
+{
+    std::vector<std::string> names;
+    std::error_code ec;
+    if (!fs::exists(dir / kOrderFile, ec))
+        return names;
+    auto text = detail::read_file(dir / kOrderFile);
+    if (!text)
+        return Error{text.error().message, kFailed};
+    std::istringstream in(*text);
+    for (std::string line; std::getline(in, line);) {
+        auto n = std::string(detail::trim(line));
+        if (valid_patch_name(n) && std::find(names.begin(), names.end(), n) == names.end())
+            names.push_back(n);
+    }
+    return names;
+}
+
+Expected<void> Store::write_order(const fs::path &dir, const std::vector<std::string> &names) const
+{
+    std::string text;
+    for (const auto &n : names)
+        text += n + "\n";
+    return write_file_atomic(dir / kOrderFile, text, hook_);
+}
+
+Expected<std::vector<InstalledPatch>> Store::list(const std::string &kernel_release) const
+{
+    fs::path dir = root_ / kernel_release;
+    auto names = read_order(dir);
+    if (!names)
+        return names.error();
+    std::vector<InstalledPatch> out;
+    int pos = 0;
+    for (const auto &n : *names) {
+        ++pos;
+        std::error_code ec;
+        fs::path file = dir / (n + ".ko");
+        if (fs::is_regular_file(file, ec))
+            out.push_back({n, kernel_release, file, pos});
+    }
+    return out;
+}
+
+Expected<std::vector<std::string>> Store::releases() const
+{
+    std::vector<std::string> out;
+    std::error_code ec;
+    if (!fs::is_directory(root_, ec))
+        return out;
+    for (const auto &e : fs::directory_iterator(root_, ec))
+        if (e.is_directory() && !e.path().filename().string().starts_with("."))
+            out.push_back(e.path().filename().string());
+    if (ec)
+        return Error{fmt::format("cannot list {}: {}", root_.string(), ec.message()), kFailed};
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+Expected<InstalledPatch> Store::find(const std::string &name, const std::string &kernel_release) const
+{
+    auto all = list(kernel_release);
+    if (!all)
+        return all.error();
+    for (const auto &p : *all)
+        if (p.name == name || module_name_eq(p.name, name))
+            return p;
+    return Error{fmt::format("not installed for {}", kernel_release), kNotFound};
+}
+
+Expected<InstalledPatch> Store::install(int fd, const std::string &name, const std::string &kernel_release)
+{
+    if (!valid_patch_name(name))
+        return Error{"not a valid patch name (letters, digits, '_' and '-', at most 55)", kUsage};
+    fs::path dir = root_ / kernel_release;
+    if (auto r = make_dir(dir); !r)
+        return r.error();
+    remove_stale_temps(dir);
+    auto names = read_order(dir);
+    if (!names)
+        return names.error();
+    fs::path target = dir / (name + ".ko");
+    fs::path tmp = temp_path(target);
+    if (auto r = write_temp(tmp, fd, {}); !r)
+        return r.error();
+    // A reinstall is committed by this rename (old or new content, never a mix).
+    if (auto r = commit(tmp, target, hook_); !r)
+        return r.error();
+    // A new install is committed by the order file naming it.
+    if (std::find(names->begin(), names->end(), name) == names->end()) {
+        names->push_back(name);
+        if (auto r = write_order(dir, *names); !r)
+            return r.error();
+    }
+    step("installed");
+    return find(name, kernel_release);
+}
+
+Expected<void> Store::uninstall(const std::string &name, const std::string &kernel_release)
+{
+    fs::path dir = root_ / kernel_release;
+    auto names = read_order(dir);
+    if (!names)
+        return names.error();
+    auto it = std::find_if(names->begin(), names->end(), [&](const auto &n) { return n == name || module_name_eq(n, name); });
+    if (it == names->end())
+        return Error{fmt::format("not installed for {}", kernel_release), kNotFound};
+    fs::path file = dir / (*it + ".ko");
+    names->erase(it);
+    // Committed once the order file no longer names it; the file is then only garbage.
+    if (auto r = write_order(dir, *names); !r)
+        return r;
+    step("unlisted");
+    if (::unlink(file.c_str()) != 0 && errno != ENOENT)
+        return io_error("remove", file, errno);
+    remove_stale_temps(dir);
+    return fsync_dir(dir);
+}
+
+} // namespace kpatch::loader
