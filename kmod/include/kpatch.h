@@ -10,6 +10,8 @@
  *
  * While a patch is enabled the core holds a reference on the patch module, so the
  * module cannot be removed; disabling (sysfs `enabled` = 0) drops it again.
+ * Errors and their meaning: doc/interfaces.md; the reason is always in
+ * /sys/kernel/kpatch/last_error.
  */
 #ifndef _KPATCH_H_
 #define _KPATCH_H_
@@ -24,9 +26,10 @@ struct module;
 /* One replaced function. */
 struct kpatch_func_desc {
 	const char *old_name;	/* name of the function in vmlinux */
-	unsigned long sympos;	/* 1-based position among same-named symbols; 0 when unique */
+	unsigned long sympos;	/* 1-based position among same-named symbols (kallsyms,
+				 * address order); 0 when unique */
 	void *new_func;		/* replacement, inside the patch module */
-	unsigned long old_size;	/* size of the original function; 0 if unknown */
+	unsigned long old_size;	/* informational: the core takes sizes from kallsyms */
 	unsigned long flags;	/* KPATCH_FUNC_* */
 };
 
