@@ -6,10 +6,13 @@ KP=/sys/kernel/kpatch
 MARK1='kpatch_cmdline: this /proc/cmdline comes from a live patch'
 MARK2='kpatch_cmdline2: this /proc/cmdline comes from the second live patch'
 
+# fail MESSAGE: the verdict, on stderr so that it shows even from inside $(...).
 fail() {
-  echo "FAIL: $*"
-  echo "--- last_error: $(cat $KP/last_error 2>/dev/null)"
-  dmesg | grep -i kpatch | tail -n 15
+  {
+    echo "FAIL: $*"
+    echo "--- last_error: $(cat $KP/last_error 2>/dev/null)"
+    dmesg | grep -i kpatch | tail -n 15
+  } >&2
   exit 1
 }
 
@@ -24,6 +27,13 @@ wait_for() {
     [ "$_ticks" -gt 0 ] || return 1
     sleep 0.1
   done
+}
+
+# pid_of NAME: waits (60 s at most) for a process called NAME and prints its pid.
+pid_of() {
+  _has() { pidof "$1" >/dev/null; }
+  wait_for 60 _has "$1" || fail "no process '$1' appeared"
+  pidof "$1"
 }
 
 load_core() {
