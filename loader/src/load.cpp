@@ -41,6 +41,23 @@ std::string core_reason(const Config &config, const std::string &patch)
     return {};
 }
 
+// Runs OP until it stops returning EBUSY or the configured retries are used up; between
+// tries says why (the core's last_error) and waits. Returns OP's last result.
+template <typename Op>
+int retry_busy(Context &ctx, const std::string &name, int &tries, Op op)
+{
+    const int attempts = 1 + std::max(0, ctx.config.retries);
+    for (tries = 1;; ++tries) {
+        int err = op();
+        if (err != EBUSY || tries >= attempts)
+            return err;
+        std::string why = core_reason(ctx.config, name);
+        ctx.notify(fmt::format("{}: busy{}; retrying in {} ms (attempt {} of {})", name, why.empty() ? "" : " (" + why + ")",
+                               ctx.config.retry_delay.count(), tries + 1, attempts));
+        ctx.kernel.sleep(ctx.config.retry_delay);
+    }
+}
+
 Error load_error(const Config &config, const ModuleInfo &m, int err, int attempts)
 {
     std::string reason = detail::errno_text(err);
@@ -147,20 +164,10 @@ Expected<LoadResult> load_locked(Context &ctx, const std::string &target)
     if (!core)
         return core.error();
     result.core_loaded = *core;
-    const int attempts = 1 + std::max(0, ctx.config.retries);
-    for (;;) {
-        ++result.attempts;
-        int err = ctx.kernel.finit_module(fd->get(), "");
-        if (err == 0)
-            return result;
-        if (err != EBUSY || result.attempts >= attempts)
-            return load_error(ctx.config, *info, err, result.attempts);
-        std::string why = core_reason(ctx.config, info->name);
-        ctx.notify(fmt::format("{}: busy{}; retrying in {} ms (attempt {} of {})", info->name,
-                               why.empty() ? "" : " (" + why + ")", ctx.config.retry_delay.count(),
-                               result.attempts + 1, attempts));
-        ctx.kernel.sleep(ctx.config.retry_delay);
-    }
+    int err = retry_busy(ctx, info->name, result.attempts, [&] { return ctx.kernel.finit_module(fd->get(), ""); });
+    if (err != 0)
+        return load_error(ctx.config, *info, err, result.attempts);
+    return result;
 }
 
 Expected<LoadResult> load(Context &ctx, const std::string &target)
@@ -186,19 +193,12 @@ int write_enabled(const fs::path &file, const char *value)
 
 Expected<void> disable(Context &ctx, const PatchState &p)
 {
-    const int attempts = 1 + std::max(0, ctx.config.retries);
-    for (int i = 1;; ++i) {
-        int err = write_enabled(ctx.config.sysfs_root / p.name / "enabled", "0");
-        if (err == 0)
-            return {};
-        std::string core = core_reason(ctx.config, p.name);
-        if (err != EBUSY || i >= attempts)
-            return failure("disable", p.name, detail::errno_text(err) + (core.empty() ? "" : ": " + core),
-                           err == EBUSY ? kBusy : kFailed);
-        ctx.notify(fmt::format("{}: busy{}; retrying in {} ms (attempt {} of {})", p.name,
-                               core.empty() ? "" : " (" + core + ")", ctx.config.retry_delay.count(), i + 1, attempts));
-        ctx.kernel.sleep(ctx.config.retry_delay);
-    }
+    int tries = 0;
+    int err = retry_busy(ctx, p.name, tries, [&] { return write_enabled(ctx.config.sysfs_root / p.name / "enabled", "0"); });
+    if (err == 0)
+        return {};
+    std::string core = core_reason(ctx.config, p.name);
+    return failure("disable", p.name, detail::errno_text(err) + (core.empty() ? "" : ": " + core), err == EBUSY ? kBusy : kFailed);
 }
 
 Expected<void> unload_one(Context &ctx, const PatchState &p)

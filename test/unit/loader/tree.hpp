@@ -1,0 +1,62 @@
+// Test helpers: a temporary root with the loader's paths, fixtures, and a fake kernel (licence: GPL-2.0-only).
+#pragma once
+
+#include <kpatch/loader/ops.hpp>
+
+#include <deque>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace kpatch::test {
+
+namespace fs = std::filesystem;
+
+inline constexpr const char *kRelease = "6.1.0-56-amd64";
+
+// A directory under /tmp removed at the end of the test.
+class TempTree {
+public:
+    TempTree();
+    ~TempTree();
+    TempTree(const TempTree &) = delete;
+    TempTree &operator=(const TempTree &) = delete;
+    const fs::path &root() const { return root_; }
+    fs::path write(const fs::path &rel, const std::string &content) const;
+    std::string read(const fs::path &rel) const;
+    // Copies a compiled fixture module into the tree (mode 0644) and returns its path.
+    fs::path fixture(const std::string &name, const fs::path &rel_dir = "modules") const;
+    // Every path of the loader's Config inside this tree; release kRelease; owner us; no delays.
+    loader::Config config() const;
+
+private:
+    fs::path root_;
+};
+
+fs::path fixture_dir();
+
+// Adds a patch directory to a fake /sys/kernel/kpatch.
+void add_sysfs_patch(const loader::Config &c, const std::string &name, bool enabled, long order,
+                     const std::string &functions = "cmdline_proc_show 0 ffffffff81000000 ffffffffc0000000 1\n");
+
+// A kernel that acts on the fake sysfs tree of a Config.
+class FakeKernel : public loader::Kernel {
+public:
+    explicit FakeKernel(const loader::Config &c) : config_(c) {}
+    int finit_module(int fd, const std::string &params) override;
+    int delete_module(const std::string &name) override;
+    int modprobe(const std::string &name) override;
+    void sleep(std::chrono::milliseconds) override { ++sleeps; }
+
+    std::deque<int> finit_results;     // popped per call; empty = success
+    std::string busy_error;            // written to last_error when a result is EBUSY
+    bool modprobe_works = true;
+    int sleeps = 0;
+    std::vector<std::string> calls;
+
+private:
+    const loader::Config &config_;
+    long next_order_ = 1;
+};
+
+} // namespace kpatch::test
