@@ -4,7 +4,10 @@
 # from stdin. GPL-2.0-only.
 CORE_TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CORE_REPO=$(cd "$CORE_TEST_DIR/../../.." && pwd)
-CORE_KMOD_DIR=${KPATCH_BUILD_DIR:-$CORE_REPO/build}/kmod
+# KPATCH_BUILD_DIR as vm-run takes it; BUILD_DIR as scripts/bench exports it.
+CORE_BUILD_DIR=${KPATCH_BUILD_DIR:-${BUILD_DIR:-$CORE_REPO/build}}
+CORE_KMOD_DIR=$CORE_BUILD_DIR/kmod
+CORE_VM_RUN=${VM_RUN:-$CORE_TEST_DIR/../vm-run}
 
 # core_vm TIMEOUT [MODULE]... <guest-script: exits with the guest's verdict.
 # MODULE is an example's name (kpatch-cmdline); each lands at /kpatch/MODULE.ko.
@@ -21,7 +24,7 @@ core_vm() {
   done
   script=$(mktemp) || exit 1
   cat >"$script"
-  KPATCH_CORE_MODULE=$CORE_KMOD_DIR/kpatch.ko "$CORE_TEST_DIR/../vm-run" \
+  KPATCH_BUILD_DIR=$CORE_BUILD_DIR KPATCH_CORE_MODULE=$CORE_KMOD_DIR/kpatch.ko "$CORE_VM_RUN" \
     --timeout "$timeout" "${args[@]}" \
     --file "$CORE_TEST_DIR/core-guest.sh:core-guest.sh" --file "$script:test.sh" \
     -- sh /kpatch/test.sh
