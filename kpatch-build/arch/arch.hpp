@@ -1,0 +1,58 @@
+// What differs per architecture, behind one interface chosen once from e_machine (licence: GPL-2.0-only).
+//
+// The differ asks three kinds of question: how wide and how relative a relocation is,
+// where instructions begin and end (Capstone), and whether two instruction streams differ
+// only in immediate operands (the line-number test in diff/compare.cpp). Capstone is
+// opened on first use, so a run that never decodes does not pay for it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <kpatch/expected.hpp>
+
+namespace kpatch::arch {
+
+struct Insn {
+    uint32_t offset;
+    uint8_t size;
+};
+
+// A pair of immediate operands that differ at the same instruction (original, patched).
+struct ImmediateChange {
+    uint32_t offset;
+    int64_t original;
+    int64_t patched;
+};
+
+class Arch {
+public:
+    virtual ~Arch() = default;
+    // The architecture of an object; an error for machines we do not support.
+    static Expected<std::unique_ptr<Arch>> for_machine(uint16_t e_machine);
+
+    virtual std::string name() const = 0;
+    // Bytes a relocation of this type writes; 0 for types the differ does not know.
+    virtual unsigned width(uint32_t type) const = 0;
+    virtual bool is_pc_relative(uint32_t type) const = 0;
+    // The 64-bit absolute type, used for the pointers of .kpatch.funcs.
+    virtual uint32_t absolute64() const = 0;
+    virtual std::string type_name(uint32_t type) const = 0;
+
+    // Instruction boundaries of `size` bytes of code; an error where decoding fails.
+    virtual Expected<std::vector<Insn>> decode(const uint8_t *code, size_t size) const = 0;
+    // Distance from a relocated field at `field` to the end of its instruction, the bias
+    // that a PC-relative addend carries (-4 for a plain call). Falls back to the field
+    // width when the code cannot be decoded.
+    virtual int64_t pc_bias(const std::vector<Insn> &insns, uint64_t field, uint32_t type) const = 0;
+    // When two equally long code buffers have the same instructions and differ only in
+    // immediate operands, those operands; std::nullopt when anything else differs.
+    virtual std::optional<std::vector<ImmediateChange>>
+    immediate_changes(const uint8_t *a, const uint8_t *b, size_t size) const = 0;
+};
+
+} // namespace kpatch::arch

@@ -1,0 +1,305 @@
+// Pass 2, compare: which functions changed, which are new, and which data changes a live patch cannot carry (licence: GPL-2.0-only).
+//
+// A function is compared with its twin as code bytes with every relocated field zeroed,
+// then relocation by relocation by meaning (diff/referent.cpp): the same offset, type and
+// referent, where referents are equal when they are twins, the same external name, or
+// strings with the same text. Its special-section entries (bug table, exception table,
+// jump labels, alternatives, ORC, ...) are compared the same way, so a change that only
+// touches an alternative or a jump label's key still counts. Differences that are only
+// moved line numbers are forgiven; see lines.cpp for the rule.
+//
+// Data is compared first, because a function that reads a read-only table whose content
+// changed has changed too (it must use a new copy of the table). Writable data whose
+// initial value or size changed is refused: the running kernel's copy holds live state.
+#include <algorithm>
+#include <cstring>
+#include <elf.h>
+
+#include "diff/passes.hpp"
+
+namespace kpatch::diff {
+
+Status Comparison::of(const Symbol *patched) const
+{
+    auto it = status.find(patched);
+    return it == status.end() ? Status::Same : it->second;
+}
+
+namespace {
+
+bool in_init_or_exit(const Section &s)
+{
+    return s.name.rfind(".init.", 0) == 0 || s.name.rfind(".exit.", 0) == 0;
+}
+
+bool writable(const Symbol &s) { return s.section && (s.section->flags & SHF_WRITE); }
+
+// A range of one section: a symbol's bytes or a special-section entry.
+struct Span {
+    const Section *section;
+    uint64_t start, size;
+};
+
+class Comparer {
+public:
+    Comparer(const Correlation &c, CodeIndex &o, CodeIndex &p, LineTables &l, Comparison &r)
+        : corr(c), code_o(o), code_p(p), lines(l), result(r) {}
+
+    bool same_referent(const Referent &ro, const Referent &rp, bool check_data) const;
+    bool same_relocations(Span so, Span sp, bool check_data);
+    // Bytes with relocated fields (and a line field) zeroed.
+    std::vector<uint8_t> masked(Span s, std::pair<unsigned, unsigned> line = {0, 0}) const;
+    bool same_code(const Symbol &o, const Symbol &p, bool &line_only);
+    bool same_entries(const Symbol &o, const Symbol &p, const SpecialLayout &so,
+                      const SpecialLayout &sp, bool &line_only);
+    bool same_data(const Symbol &o, const Symbol &p);
+
+private:
+    const Correlation &corr;
+    CodeIndex &code_o, &code_p;
+    LineTables &lines;
+    Comparison &result;
+};
+
+bool Comparer::same_referent(const Referent &ro, const Referent &rp, bool check_data) const
+{
+    if (ro.kind != rp.kind)
+        return false;
+    switch (rp.kind) {
+    case Referent::Kind::None:
+        return true;
+    case Referent::Kind::Symbol:
+        if (ro.offset != rp.offset)
+            return false;
+        if (!rp.symbol->is_defined())
+            return !ro.symbol->is_defined() && ro.symbol->name == rp.symbol->name;
+        if (corr.twin(rp.symbol) != ro.symbol)
+            return false;
+        // A function that uses a read-only object whose content changed has changed.
+        return !(check_data && rp.symbol->is_object() && !writable(*rp.symbol) &&
+                 result.of(rp.symbol) == Status::Changed);
+    case Referent::Kind::String:
+        return ro.text == rp.text && ro.offset - ro.position == rp.offset - rp.position;
+    case Referent::Kind::Section: {
+        if (corr.twin(rp.section) != ro.section || ro.offset != rp.offset)
+            return false;
+        // Anonymous constants (.rodata.cst16 and the like): the referred bytes must agree.
+        uint64_t n = rp.section->entsize ? rp.section->entsize : 8;
+        auto in = [n](const Section &s, int64_t pos) {
+            return pos >= 0 && static_cast<uint64_t>(pos) + n <= s.data.size();
+        };
+        if (rp.section->type == SHT_NOBITS || (rp.section->flags & SHF_WRITE))
+            return true;
+        if (!in(*rp.section, rp.position) || !in(*ro.section, ro.position))
+            return ro.section->data == rp.section->data;
+        return std::memcmp(ro.section->data.data() + ro.position,
+                           rp.section->data.data() + rp.position, n) == 0;
+    }
+    }
+    return false;
+}
+
+// Relocations inside a span, sorted by offset.
+std::vector<const Relocation *> relocations_in(Span s)
+{
+    std::vector<const Relocation *> out;
+    if (!s.section->relocations)
+        return out;
+    for (auto &r : s.section->relocations->entries)
+        if (r.offset >= s.start && r.offset < s.start + s.size)
+            out.push_back(&r);
+    std::stable_sort(out.begin(), out.end(),
+                     [](const Relocation *a, const Relocation *b) { return a->offset < b->offset; });
+    return out;
+}
+
+bool Comparer::same_relocations(Span so, Span sp, bool check_data)
+{
+    auto ro = relocations_in(so), rp = relocations_in(sp);
+    if (ro.size() != rp.size())
+        return false;
+    for (size_t i = 0; i < ro.size(); i++) {
+        if (ro[i]->offset - so.start != rp[i]->offset - sp.start || ro[i]->type != rp[i]->type)
+            return false;
+        if (!same_referent(code_o.resolve(*so.section, *ro[i]), code_p.resolve(*sp.section, *rp[i]),
+                           check_data))
+            return false;
+    }
+    return true;
+}
+
+std::vector<uint8_t> Comparer::masked(Span s, std::pair<unsigned, unsigned> line) const
+{
+    std::vector<uint8_t> out;
+    if (s.section->type == SHT_NOBITS || s.start + s.size > s.section->data.size())
+        return out;
+    out.assign(s.section->data.begin() + s.start, s.section->data.begin() + s.start + s.size);
+    for (auto *r : relocations_in(s)) {
+        uint64_t at = r->offset - s.start;
+        unsigned w = code_p.arch().width(r->type);
+        for (unsigned i = 0; i < w && at + i < out.size(); i++)
+            out[at + i] = 0;
+    }
+    for (unsigned i = line.first; i < line.second && i < out.size(); i++)
+        out[i] = 0;
+    return out;
+}
+
+bool Comparer::same_code(const Symbol &o, const Symbol &p, bool &line_only)
+{
+    if (o.size != p.size)
+        return false;
+    Span so{o.section, o.value, o.size}, sp{p.section, p.value, p.size};
+    auto bo = masked(so), bp = masked(sp);
+    if (bo != bp) {
+        auto imms = code_p.arch().immediate_changes(bo.data(), bp.data(), bo.size());
+        if (!imms)
+            return false;
+        for (auto &c : *imms)
+            if (!lines.is_line_shift(*o.section, *p.section, c.original, c.patched))
+                return false;
+        line_only = true;
+    }
+    return same_relocations(so, sp, true);
+}
+
+bool Comparer::same_entries(const Symbol &o, const Symbol &p, const SpecialLayout &lo,
+                            const SpecialLayout &lp, bool &line_only)
+{
+    auto entries = [](const SpecialLayout &l, const Symbol &f) {
+        std::vector<const SpecialEntry *> out;
+        auto it = l.by_owner.find(f.section);
+        if (it != l.by_owner.end())
+            for (auto *e : it->second)
+                if (e->owner_offset >= f.value && e->owner_offset < f.value + std::max<uint64_t>(f.size, 1))
+                    out.push_back(e);
+        std::stable_sort(out.begin(), out.end(), [](const SpecialEntry *a, const SpecialEntry *b) {
+            return a->section->name != b->section->name ? a->section->name < b->section->name
+                                                        : a->owner_offset < b->owner_offset;
+        });
+        return out;
+    };
+    auto eo = entries(lo, o), ep = entries(lp, p);
+    if (eo.size() != ep.size())
+        return false;
+    for (size_t i = 0; i < eo.size(); i++) {
+        const SpecialEntry &a = *eo[i], &b = *ep[i];
+        if (a.section->name != b.section->name || a.owner_offset - o.value != b.owner_offset - p.value)
+            return false;
+        auto line = line_field(b.section->name);
+        Span sa{a.section, a.offset, a.size}, sb{b.section, b.offset, b.size};
+        if (masked(sa, line) != masked(sb, line))
+            return false;
+        if (line.second > line.first && b.offset + line.second <= b.section->data.size()) {
+            uint16_t la = 0, lb = 0;
+            std::memcpy(&la, a.section->data.data() + a.offset + line.first, sizeof la);
+            std::memcpy(&lb, b.section->data.data() + b.offset + line.first, sizeof lb);
+            if (la != lb) {
+                if (!lines.is_line_shift(*o.section, *p.section, la, lb))
+                    return false;
+                line_only = true;
+            }
+        }
+        if (!same_relocations(sa, sb, true))
+            return false;
+    }
+    return true;
+}
+
+bool Comparer::same_data(const Symbol &o, const Symbol &p)
+{
+    if (o.size != p.size || o.section->type != p.section->type)
+        return false;
+    Span so{o.section, o.value, o.size}, sp{p.section, p.value, p.size};
+    // Dynamic-debug descriptors carry the line of their pr_debug(): only what they point
+    // to matters (a moved line is not a change of the descriptor).
+    bool descriptor = p.section->name == "__dyndbg";
+    if (!descriptor && masked(so) != masked(sp))
+        return false;
+    return same_relocations(so, sp, false);
+}
+
+} // namespace
+
+Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p,
+                   const SpecialLayout &special_o, const SpecialLayout &special_p,
+                   LineTables &lines)
+{
+    Comparison result;
+    Comparer cmp(corr, code_o, code_p, lines, result);
+    const Object &patched = code_p.object();
+
+    for (auto &sp : patched.symbols) {
+        const Symbol &p = *sp;
+        if (!p.is_defined() || !p.is_object())
+            continue;
+        const Symbol *o = corr.twin(&p);
+        if (!o) {
+            result.status[&p] = Status::New;
+            continue;
+        }
+        if (in_init_or_exit(*p.section) || cmp.same_data(*o, p)) {
+            result.status[&p] = Status::Same;
+            continue;
+        }
+        result.status[&p] = Status::Changed;
+        if (writable(p) && p.section->name != "__dyndbg") {
+            bool resized = o->size != p.size;
+            result.refusals.push_back(
+                "data object `" + p.name + "` " +
+                (resized ? "changed its size" : "changed its initial value") +
+                "; a live patch cannot change existing data (use a shadow variable or a load hook)");
+        }
+    }
+
+    for (auto &sp : patched.symbols) {
+        const Symbol &p = *sp;
+        if (!p.is_defined() || !p.is_function())
+            continue;
+        const Symbol *o = corr.twin(&p);
+        if (!o) {
+            if (!in_init_or_exit(*p.section)) {
+                result.status[&p] = Status::New;
+                result.new_functions.push_back(&p);
+            }
+            continue;
+        }
+        bool line_only = false;
+        bool same = cmp.same_code(*o, p, line_only) &&
+                    cmp.same_entries(*o, p, special_o, special_p, line_only);
+        result.status[&p] = same ? Status::Same : Status::Changed;
+        if (same && line_only)
+            result.line_shift_only.push_back(p.name);
+    }
+
+    // A changed .cold part changes its parent: they are one function split in two.
+    for (auto &sp : patched.symbols) {
+        const Symbol &p = *sp;
+        if (result.of(&p) != Status::Changed || !p.name.ends_with(".cold"))
+            continue;
+        std::string parent = p.name.substr(0, p.name.size() - 5);
+        if (auto *ps = patched.find_symbol(parent); ps && result.of(ps) == Status::Same)
+            result.status[ps] = Status::Changed;
+    }
+    for (auto &sp : patched.symbols) {
+        const Symbol &p = *sp;
+        if (!p.is_function() || result.of(&p) != Status::Changed || p.name.ends_with(".cold"))
+            continue;
+        result.changed_functions.push_back(&p);
+        if (in_init_or_exit(*p.section)) {
+            result.refusals.push_back("function `" + p.name + "` in " + p.section->name +
+                                      " changed; __init and __exit code cannot be live-patched");
+            continue;
+        }
+        size_t functions = 0;
+        for (auto *s : code_p.symbols_in(*p.section))
+            functions += s->is_function() && !s->name.ends_with(".cold");
+        if (functions != 1 || p.section->name == ".text")
+            result.refusals.push_back("function `" + p.name + "` changed but shares section " +
+                                      p.section->name +
+                                      " with other functions (build with -ffunction-sections)");
+    }
+    return result;
+}
+
+} // namespace kpatch::diff

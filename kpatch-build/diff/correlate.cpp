@@ -1,0 +1,211 @@
+// Pass 1, correlate: pairs each symbol and section of the patched object with its twin in the original (licence: GPL-2.0-only).
+//
+// Names are matched without the parts compilers number per build: `foo.constprop.0` and
+// `foo.constprop.1` are the same function, `count.3` and `count.5` may be the same static
+// local. A name that stays ambiguous (several `count.N`, one per function; every
+// `__func__.N`; each `__already_done.N` of .data.once) is paired through the functions
+// that use it: the static local of function f pairs with the static local of f's twin, in
+// order of appearance when f has several. Sections pair through their symbols first (their
+// names carry the same renumbered suffixes), then by unique name.
+#include <algorithm>
+#include <cctype>
+#include <elf.h>
+
+#include "diff/passes.hpp"
+
+namespace kpatch::diff {
+
+const Symbol *Correlation::twin(const Symbol *patched) const
+{
+    auto it = orig_of.find(patched);
+    return it == orig_of.end() ? nullptr : it->second;
+}
+
+const Section *Correlation::twin(const Section *patched) const
+{
+    auto it = orig_section_of.find(patched);
+    return it == orig_section_of.end() ? nullptr : it->second;
+}
+
+void Correlation::pair(const Symbol *patched, const Symbol *orig)
+{
+    orig_of[patched] = orig;
+    patched_of[orig] = patched;
+}
+
+std::string base_name(std::string_view name)
+{
+    std::string out;
+    size_t start = 0;
+    bool first = true;
+    while (start <= name.size()) {
+        size_t dot = name.find('.', first ? 1 : start);  // a leading dot is part of the name
+        std::string_view part = name.substr(start, dot == std::string_view::npos ? dot : dot - start);
+        bool numeric = !first && !part.empty() &&
+                       std::all_of(part.begin(), part.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+        if (!numeric) {
+            if (!first)
+                out += '.';
+            out += part;
+        }
+        first = false;
+        if (dot == std::string_view::npos)
+            break;
+        start = dot + 1;
+    }
+    return out;
+}
+
+namespace {
+
+enum class Kind { Function, Data, Other };
+
+Kind kind_of(const Symbol &s)
+{
+    if (s.is_function()) return Kind::Function;
+    if (s.is_object()) return Kind::Data;
+    return Kind::Other;
+}
+
+bool correlatable(const Symbol &s)
+{
+    return s.is_defined() && !s.is_section_symbol() && s.type != STT_FILE && !s.name.empty();
+}
+
+// For each symbol, the functions whose code refers to it (directly or by section + offset
+// for the sections that hold one symbol or whose symbols start at the referred offset).
+std::unordered_map<const Symbol *, std::vector<const Symbol *>> users_of(CodeIndex &idx)
+{
+    const Object &obj = idx.object();
+    std::unordered_map<const Symbol *, std::vector<const Symbol *>> users;
+    for (auto &sec : obj.sections) {
+        if (!sec->is_text() || !sec->relocations)
+            continue;
+        const Symbol *fn = idx.function_of(*sec);
+        if (!fn)
+            continue;
+        for (auto &r : sec->relocations->entries) {
+            const Symbol *target = r.symbol;
+            if (!target)
+                continue;
+            if (target->is_section_symbol() && target->section) {
+                // Good enough for correlation: addend plus a plain 4-byte bias.
+                target = idx.covering(*target->section, r.addend + 4);
+                if (!target)
+                    continue;
+            }
+            auto &v = users[target];
+            if (std::find(v.begin(), v.end(), fn) == v.end())
+                v.push_back(fn);
+        }
+    }
+    return users;
+}
+
+struct Group {
+    std::vector<const Symbol *> orig, patched;
+};
+
+// Pairs an ambiguous group through the functions that use its members.
+void pair_by_users(Group &g, Correlation &c,
+                   std::unordered_map<const Symbol *, std::vector<const Symbol *>> &uo,
+                   std::unordered_map<const Symbol *, std::vector<const Symbol *>> &up)
+{
+    auto signature = [](const std::vector<const Symbol *> &users, auto &&map_user) {
+        std::vector<std::string> names;
+        for (auto *u : users)
+            names.push_back(map_user(u));
+        std::sort(names.begin(), names.end());
+        std::string sig;
+        for (auto &n : names)
+            sig += n + "|";
+        return sig;
+    };
+    // Original users are named as they are; patched users by their twin's name, so
+    // that only really corresponding users match.
+    std::unordered_map<std::string, std::vector<const Symbol *>> orig_by_sig;
+    for (auto *o : g.orig)
+        orig_by_sig[signature(uo[o], [](const Symbol *u) { return u->name; })].push_back(o);
+    for (auto *p : g.patched) {
+        std::string sig = signature(up[p], [&](const Symbol *u) {
+            const Symbol *t = c.twin(u);
+            return t ? t->name : std::string("<new>") + u->name;
+        });
+        auto it = orig_by_sig.find(sig);
+        if (it == orig_by_sig.end() || it->second.empty() || sig.empty())
+            continue;
+        c.pair(p, it->second.front());
+        it->second.erase(it->second.begin());
+    }
+}
+
+} // namespace
+
+Correlation correlate(CodeIndex &orig_index, CodeIndex &patched_index)
+{
+    const Object &orig = orig_index.object(), &patched = patched_index.object();
+    Correlation c;
+    std::map<std::pair<std::string, Kind>, Group> groups;
+    for (auto &s : orig.symbols)
+        if (correlatable(*s))
+            groups[{base_name(s->name), kind_of(*s)}].orig.push_back(s.get());
+    for (auto &s : patched.symbols)
+        if (correlatable(*s))
+            groups[{base_name(s->name), kind_of(*s)}].patched.push_back(s.get());
+
+    // Unique keys first (functions before data so that users are known for the second round).
+    std::vector<Group *> ambiguous;
+    for (auto &[key, g] : groups) {
+        if (g.orig.empty() || g.patched.empty())
+            continue;
+        if (g.orig.size() == 1 && g.patched.size() == 1) {
+            c.pair(g.patched[0], g.orig[0]);
+            continue;
+        }
+        // Global names are unique within an object: pair exact names.
+        bool all_global = true;
+        for (auto *p : g.patched)
+            all_global &= !p->is_local();
+        if (all_global) {
+            for (auto *p : g.patched)
+                for (auto *o : g.orig)
+                    if (o->name == p->name)
+                        c.pair(p, o);
+            continue;
+        }
+        ambiguous.push_back(&g);
+    }
+    if (!ambiguous.empty()) {
+        auto uo = users_of(orig_index), up = users_of(patched_index);
+        // Functions first: static locals are paired through them.
+        std::stable_sort(ambiguous.begin(), ambiguous.end(), [](Group *a, Group *b) {
+            return a->patched[0]->is_function() && !b->patched[0]->is_function();
+        });
+        for (auto *g : ambiguous)
+            pair_by_users(*g, c, uo, up);
+    }
+
+    // Sections: through symbols, then by unique name.
+    for (auto &[p, o] : c.orig_of)
+        if (p->section && o->section && !c.orig_section_of.count(p->section))
+            c.orig_section_of[p->section] = o->section;
+    std::unordered_map<std::string, int> orig_names;
+    std::unordered_map<std::string, const Section *> orig_by_name;
+    for (auto &s : orig.sections) {
+        orig_names[s->name]++;
+        orig_by_name[s->name] = s.get();
+    }
+    std::unordered_set<const Section *> taken;
+    for (auto &[p, o] : c.orig_section_of)
+        taken.insert(o);
+    for (auto &s : patched.sections) {
+        if (c.orig_section_of.count(s.get()) || s->type == SHT_RELA)
+            continue;
+        auto it = orig_by_name.find(s->name);
+        if (it != orig_by_name.end() && orig_names[s->name] == 1 && !taken.count(it->second))
+            c.orig_section_of[s.get()] = it->second;
+    }
+    return c;
+}
+
+} // namespace kpatch::diff

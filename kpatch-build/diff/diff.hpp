@@ -1,0 +1,88 @@
+// The object differ's public interface: configuration, symbol knowledge, results (licence: GPL-2.0-only).
+//
+// run_diff() (pipeline.cpp) takes two parsed objects and returns a DiffResult: an output
+// object, or a refusal with reasons, or "nothing changed"; the manifest is built from the
+// same result. The library never prints; warnings go to the callback in Options.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <kpatch/expected.hpp>
+
+#include "elf/object.hpp"
+
+namespace kpatch::diff {
+
+// What the differ needs to know about the target kernel. kpatch::symbols implements it in
+// the program; tests implement it directly.
+class SymbolResolver {
+public:
+    virtual ~SymbolResolver() = default;
+    // The kernel `sympos` of `name` (0 when unique). `object_symbols`: the names the
+    // original object defines, which tell its copy of a duplicated local name.
+    virtual Expected<unsigned long> position(std::string_view name, bool is_local,
+                                             const std::vector<std::string> &object_symbols) const = 0;
+    // Whether the kernel exports `name`; std::nullopt when nothing is known about exports.
+    virtual std::optional<bool> is_exported(std::string_view name) const = 0;
+};
+
+// Sizes of one entry of each special section, by section name; a missing name takes the
+// 6.1 x86-64 default (special.cpp).
+using EntrySizes = std::map<std::string, unsigned, std::less<>>;
+
+struct Options {
+    std::string object_path;          // e.g. fs/proc/cmdline.o, for messages and positions
+    std::string klp_object = "vmlinux";
+    EntrySizes entry_sizes;           // overrides, e.g. from BUG_STRUCT_SIZE
+    const SymbolResolver *symbols = nullptr; // null: positions 0, nothing known as exported
+    std::function<void(const std::string &)> warn;  // may be empty
+};
+
+enum class Outcome { Changed = 0, Refused = 2, Unchanged = 3 };
+
+struct ChangedFunction {
+    std::string name;        // in the patched object (and the output)
+    std::string old_name;    // in the kernel
+    unsigned long sympos = 0;
+    uint64_t old_size = 0;
+    uint64_t new_size = 0;
+};
+
+struct KlpReference {
+    std::string section;     // output section the relocation applies to
+    uint64_t offset = 0;
+    std::string type;
+    std::string symbol;      // kernel name
+    unsigned long sympos = 0;
+    int64_t addend = 0;
+};
+
+struct DiffResult {
+    Outcome outcome = Outcome::Unchanged;
+    std::unique_ptr<elf::Object> output;       // set when outcome == Changed
+    std::vector<ChangedFunction> changed;
+    std::vector<std::string> new_functions;
+    std::vector<std::string> new_data;
+    std::vector<std::string> line_shift_only;  // differed only in line numbers: not changed
+    std::vector<KlpReference> klp;
+    std::vector<std::string> undefined;        // exported kernel symbols left undefined
+    std::map<std::string, size_t> special_entries;  // kept entries per special section
+    std::vector<std::string> refusals;
+    std::vector<std::string> warnings;
+};
+
+// Errors (malformed or mismatched input) are Errors; refusals are a DiffResult.
+Expected<DiffResult> run_diff(const elf::Object &original, const elf::Object &patched,
+                              const Options &options);
+
+// The --json manifest of a result.
+std::string manifest_json(const DiffResult &result, const Options &options, bool pretty);
+
+} // namespace kpatch::diff

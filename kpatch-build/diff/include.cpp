@@ -1,0 +1,140 @@
+// Pass 3, include: what the patch object must carry, starting from the changed and new functions (licence: GPL-2.0-only).
+//
+// A section is copied when the kernel does not already have what it holds: the changed
+// and new functions, the .cold parts of copied functions, new data, read-only data whose
+// content changed, strings, anonymous constants, and .altinstr_replacement when an
+// alternative of a copied function is kept. Everything else that copied code refers to
+// exists in the kernel and is referred to, not copied (output.cpp decides how). Special
+// entries of copied functions are followed too, since their relocations can pull in
+// strings (bug table file names) or replacement code.
+#include <elf.h>
+
+#include "diff/passes.hpp"
+
+namespace kpatch::diff {
+namespace {
+
+bool ignorable(const Section &s)
+{
+    return s.is_text() || s.name.rfind(".debug_", 0) == 0 || s.name.rfind(".discard.", 0) == 0 ||
+           is_special_section(s.name) || s.type == SHT_RELA;
+}
+
+class Includer {
+public:
+    Includer(const Correlation &c, const Comparison &cmp, CodeIndex &code, Inclusion &inc)
+        : corr(c), cmp(cmp), code(code), inc(inc) {}
+
+    void copy(const Section *s)
+    {
+        if (s && inc.copied.insert(s).second)
+            queue.push_back(s);
+    }
+    void emit(const Symbol *s)
+    {
+        inc.emitted.insert(s);
+        copy(s->section);
+    }
+
+    // Whether copied code must carry its own copy of symbol `x` (else the kernel's is used).
+    bool needs_copy(const Symbol &x) const
+    {
+        if (!x.is_defined())
+            return false;
+        if (x.is_function() && x.name.ends_with(".cold"))
+            return true;
+        Status st = cmp.of(&x);
+        if (st == Status::New)
+            return true;
+        if (x.is_function())
+            return st == Status::Changed;
+        if (x.is_object())
+            return st == Status::Changed && !(x.section->flags & SHF_WRITE);
+        return !corr.twin(&x);   // labels and other symbols the kernel cannot have
+    }
+
+    void follow(const Section &where, const Relocation &r)
+    {
+        Referent ref = code.resolve(where, r);
+        switch (ref.kind) {
+        case Referent::Kind::Symbol:
+            if (needs_copy(*ref.symbol))
+                emit(ref.symbol);
+            break;
+        case Referent::Kind::String:
+        case Referent::Kind::Section:
+            copy(ref.section);
+            break;
+        case Referent::Kind::None:
+            break;
+        }
+    }
+
+    void drain()
+    {
+        while (!queue.empty()) {
+            const Section *s = queue.back();
+            queue.pop_back();
+            if (s->relocations)
+                for (auto &r : s->relocations->entries)
+                    follow(*s, r);
+        }
+    }
+
+    const Correlation &corr;
+    const Comparison &cmp;
+    CodeIndex &code;
+    Inclusion &inc;
+    std::vector<const Section *> queue;
+};
+
+} // namespace
+
+Inclusion include(const Correlation &corr, const Comparison &cmp, CodeIndex &code_p,
+                  const SpecialLayout &special_p)
+{
+    Inclusion inc;
+    Includer in(corr, cmp, code_p, inc);
+    for (auto *f : cmp.changed_functions)
+        in.emit(f);
+    for (auto *f : cmp.new_functions)
+        in.emit(f);
+    // Special entries of copied code may pull in more, which may own more entries.
+    for (size_t before = SIZE_MAX; before != inc.copied.size();) {
+        before = inc.copied.size();
+        in.drain();
+        for (auto &[name, list] : special_p.entries)
+            for (auto &e : list)
+                if (e.owner && inc.copied.count(e.owner))
+                    for (auto *r : e.relocations)
+                        in.follow(*e.section, *r);
+        in.drain();
+    }
+    for (auto *s : inc.emitted)
+        if (s->is_object() && cmp.of(s) == Status::New)
+            inc.new_data.push_back(s);
+    std::sort(inc.new_data.begin(), inc.new_data.end(),
+              [](const Symbol *a, const Symbol *b) { return a->original_index < b->original_index; });
+
+    // A table the differ does not know that points into the middle of copied code
+    // describes instructions of it: dropping it silently could break the patch.
+    const Object &patched = code_p.object();
+    for (auto &sp : patched.sections) {
+        const Section &s = *sp;
+        if (ignorable(s) || !s.relocations)
+            continue;
+        for (auto &r : s.relocations->entries) {
+            Referent ref = code_p.resolve(s, r);
+            if (ref.kind != Referent::Kind::Symbol || !ref.symbol->is_function() ||
+                !inc.emitted.count(ref.symbol) || ref.position <= 0)
+                continue;
+            inc.refusals.push_back("section " + s.name + " has entries for function `" +
+                                   ref.symbol->name +
+                                   "` that the differ does not know how to keep (unknown special section)");
+            break;
+        }
+    }
+    return inc;
+}
+
+} // namespace kpatch::diff

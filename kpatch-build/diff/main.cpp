@@ -1,0 +1,242 @@
+// create-diff-object: argv -> Options, one call to the differ, errors -> messages and exit codes (licence: GPL-2.0-only).
+//
+//   create-diff-object [options] ORIG.o PATCHED.o -o OUT.o
+//   create-diff-object ORIG.o PATCHED.o PARENT-NAME SYMTAB MODULE.SYMVERS PATCH-NAME OUT.o  (kpatch's form)
+// Exit codes (kpatch's): 0 changed code written, 1 error, 2 refused (cannot be live-patched),
+// 3 nothing changed.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <variant>
+#include <string>
+#include <vector>
+
+#include "diff/diff.hpp"
+#ifdef HAVE_KPATCH_SYMBOLS
+#include <kpatch/symbols/kernel_symbols.hpp>
+#endif
+
+namespace {
+
+constexpr int exit_error = 1;
+
+struct Config {
+    std::string orig, patched, output, json, object_path, symbols_file, symvers, klp_object = "vmlinux";
+    bool json_pretty = true;
+};
+
+const char usage[] =
+    "Usage: create-diff-object [options] ORIG.o PATCHED.o -o OUT.o\n"
+    "       create-diff-object ORIG.o PATCHED.o PARENT-NAME SYMTAB MODULE.SYMVERS PATCH-NAME OUT.o\n"
+    "Options:\n"
+    "  -o, --output FILE       the patch object to write\n"
+    "  --object-path PATH      the object's path in the kernel tree (e.g. fs/proc/cmdline.o)\n"
+    "  --kallsyms FILE         the target's /proc/kallsyms (which copy of a local name)\n"
+    "  --vmlinux FILE          an unstripped vmlinux instead of --kallsyms\n"
+    "  --symvers FILE          the target's Module.symvers (what is exported)\n"
+    "  --json FILE             write a manifest of what was found ('-' for stdout)\n"
+    "  --klp-object NAME       livepatch object name (default vmlinux)\n"
+    "  -h, --help, --version\n"
+    "Exit: 0 changed, 1 error, 2 cannot be live-patched, 3 nothing changed.\n";
+
+// Returns the config, or an exit code to leave with.
+std::variant<Config, int> parse(int argc, char **argv)
+{
+    Config c;
+    std::vector<std::string> pos;
+    for (int i = 1; i < argc; i++) {
+        std::string a = argv[i];
+        std::string value;
+        auto take = [&](const char *name, std::string &dst) {
+            std::string n = name;
+            if (a == n) {
+                if (i + 1 >= argc) {
+                    std::fprintf(stderr, "create-diff-object: %s needs an argument\n", name);
+                    return -1;
+                }
+                dst = argv[++i];
+                return 1;
+            }
+            if (a.rfind(n + "=", 0) == 0) {
+                dst = a.substr(n.size() + 1);
+                return 1;
+            }
+            return 0;
+        };
+        int r = 0;
+        for (auto [name, dst] : {std::pair{"-o", &c.output}, {"--output", &c.output},
+                                 {"--object-path", &c.object_path}, {"--kallsyms", &c.symbols_file},
+                                 {"--vmlinux", &c.symbols_file}, {"--symvers", &c.symvers},
+                                 {"--json", &c.json}, {"--klp-object", &c.klp_object}}) {
+            if ((r = take(name, *dst)) != 0)
+                break;
+        }
+        if (r < 0)
+            return exit_error;
+        if (r > 0)
+            continue;
+        if (a == "-h" || a == "--help") {
+            std::fputs(usage, stdout);
+            return 0;
+        }
+        if (a == "--version") {
+            std::printf("create-diff-object %s\n", KPATCH_VERSION);
+            return 0;
+        }
+        if (a.size() > 1 && a[0] == '-') {
+            std::fprintf(stderr, "create-diff-object: unknown option '%s'\n%s", a.c_str(), usage);
+            return exit_error;
+        }
+        pos.push_back(a);
+    }
+    if (pos.size() == 7 && c.output.empty()) {
+        // kpatch: ORIG PATCHED PARENT-NAME SYMTAB MODULE.SYMVERS PATCH-NAME OUTPUT
+        c.orig = pos[0];
+        c.patched = pos[1];
+        c.klp_object = pos[2];
+        c.symbols_file = pos[3];
+        c.symvers = pos[4];
+        c.output = pos[6];
+    } else if (pos.size() == 2 && !c.output.empty()) {
+        c.orig = pos[0];
+        c.patched = pos[1];
+    } else {
+        std::fputs(usage, stderr);
+        return exit_error;
+    }
+    if (c.object_path.empty())
+        c.object_path = c.orig;
+    return c;
+}
+
+#ifdef HAVE_KPATCH_SYMBOLS
+// The target kernel as the differ sees it, over kpatch::symbols.
+class KernelResolver : public kpatch::diff::SymbolResolver {
+public:
+    std::optional<kpatch::symbols::KernelSymbols> table;
+    std::optional<kpatch::symbols::ExportTable> exports;
+    std::string object_path;
+
+    kpatch::Expected<unsigned long> position(std::string_view name, bool is_local,
+                                             const std::vector<std::string> &object_symbols) const override
+    {
+        if (!table)
+            return 0ul;   // without a table, the name is taken as unique (the loader checks)
+        if (!table->contains(name))
+            return kpatch::Error{"`" + std::string(name) + "` is not in " + table->origin()};
+        return kpatch::symbols::resolve_position(&*table, name, is_local, object_symbols, object_path);
+    }
+    std::optional<bool> is_exported(std::string_view name) const override
+    {
+        if (!exports || exports->size() == 0)
+            return std::nullopt;
+        return exports->is_exported_by_vmlinux(name);
+    }
+};
+#endif
+
+void write_json(const Config &c, const std::string &text)
+{
+    if (c.json.empty())
+        return;
+    if (c.json == "-") {
+        std::fputs(text.c_str(), stdout);
+        return;
+    }
+    std::ofstream f(c.json);
+    f << text;
+    if (!f)
+        std::fprintf(stderr, "create-diff-object: cannot write %s\n", c.json.c_str());
+}
+
+// kpatch-build passes special-section entry sizes in the environment.
+kpatch::diff::EntrySizes sizes_from_environment()
+{
+    static const std::pair<const char *, const char *> vars[] = {
+        {"PARA_STRUCT_SIZE", ".parainstructions"}, {"EX_STRUCT_SIZE", "__ex_table"},
+        {"BUG_STRUCT_SIZE", "__bug_table"}, {"ALT_STRUCT_SIZE", ".altinstructions"},
+        {"JUMP_STRUCT_SIZE", "__jump_table"}, {"ORC_STRUCT_SIZE", ".orc_unwind"},
+        {"STATIC_CALL_STRUCT_SIZE", ".static_call_sites"},
+        {"PRINTK_INDEX_STRUCT_SIZE", ".printk_index"},
+    };
+    kpatch::diff::EntrySizes sizes;
+    for (auto [var, section] : vars)
+        if (const char *v = std::getenv(var); v && *v)
+            if (unsigned long n = std::strtoul(v, nullptr, 0); n > 0 && n < 4096)
+                sizes[section] = static_cast<unsigned>(n);
+    return sizes;
+}
+
+int run(const Config &c)
+{
+    using namespace kpatch;
+    diff::Options opt;
+    opt.object_path = c.object_path;
+    opt.klp_object = c.klp_object;
+    opt.entry_sizes = sizes_from_environment();
+#ifdef HAVE_KPATCH_SYMBOLS
+    KernelResolver resolver;
+    resolver.object_path = c.object_path;
+    if (!c.symbols_file.empty()) {
+        auto t = symbols::KernelSymbols::load(c.symbols_file);
+        if (!t) {
+            std::fprintf(stderr, "create-diff-object: %s\n", t.error().message.c_str());
+            return exit_error;
+        }
+        resolver.table = std::move(*t);
+    }
+    if (!c.symvers.empty()) {
+        auto e = symbols::ExportTable::load(c.symvers);
+        if (!e) {
+            std::fprintf(stderr, "create-diff-object: %s\n", e.error().message.c_str());
+            return exit_error;
+        }
+        resolver.exports = std::move(*e);
+    }
+    opt.symbols = &resolver;
+#endif
+    auto orig = elf::read_object(c.orig);
+    if (!orig) {
+        std::fprintf(stderr, "create-diff-object: %s\n", orig.error().message.c_str());
+        return exit_error;
+    }
+    auto patched = elf::read_object(c.patched);
+    if (!patched) {
+        std::fprintf(stderr, "create-diff-object: %s\n", patched.error().message.c_str());
+        return exit_error;
+    }
+    auto result = diff::run_diff(**orig, **patched, opt);
+    if (!result) {
+        std::fprintf(stderr, "create-diff-object: %s: %s\n", c.object_path.c_str(),
+                     result.error().message.c_str());
+        return exit_error;
+    }
+    for (auto &w : result->warnings)
+        std::fprintf(stderr, "create-diff-object: %s: warning: %s\n", c.object_path.c_str(), w.c_str());
+    int code = static_cast<int>(result->outcome);
+    if (result->outcome == diff::Outcome::Refused)
+        for (auto &r : result->refusals)
+            std::fprintf(stderr, "create-diff-object: %s: %s\n", c.object_path.c_str(), r.c_str());
+    if (result->outcome == diff::Outcome::Unchanged)
+        std::fprintf(stderr, "create-diff-object: %s: no changed functions\n", c.object_path.c_str());
+    if (result->outcome == diff::Outcome::Changed) {
+        if (auto w = elf::write_object(*result->output, c.output); !w) {
+            std::fprintf(stderr, "create-diff-object: %s\n", w.error().message.c_str());
+            return exit_error;
+        }
+    }
+    write_json(c, diff::manifest_json(*result, opt, true));
+    return code;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    auto parsed = parse(argc, argv);
+    if (auto *code = std::get_if<int>(&parsed))
+        return *code;
+    return run(std::get<Config>(parsed));
+}

@@ -1,0 +1,36 @@
+// The --json manifest: what a run found, as data for kpatch-build and for people (licence: GPL-2.0-only).
+#include <nlohmann/json.hpp>
+
+#include "diff/diff.hpp"
+
+namespace kpatch::diff {
+
+std::string manifest_json(const DiffResult &r, const Options &options, bool pretty)
+{
+    using nlohmann::json;
+    json j;
+    j["object"] = options.object_path;
+    j["outcome"] = r.outcome == Outcome::Changed ? "changed"
+                   : r.outcome == Outcome::Refused ? "refused" : "unchanged";
+    j["exit_code"] = static_cast<int>(r.outcome);
+    json changed = json::array();
+    for (auto &c : r.changed)
+        changed.push_back({{"name", c.name}, {"old_name", c.old_name}, {"sympos", c.sympos},
+                           {"old_size", c.old_size}, {"new_size", c.new_size}});
+    j["changed_functions"] = changed;
+    j["new_functions"] = r.new_functions;
+    j["new_data"] = r.new_data;
+    j["line_shift_only"] = r.line_shift_only;
+    json klp = json::array();
+    for (auto &k : r.klp)
+        klp.push_back({{"section", k.section}, {"offset", k.offset}, {"type", k.type},
+                       {"symbol", k.symbol}, {"sympos", k.sympos}, {"addend", k.addend}});
+    j["klp_relocations"] = klp;
+    j["undefined_exported"] = r.undefined;
+    j["special_entries"] = r.special_entries;
+    j["refusals"] = r.refusals;
+    j["warnings"] = r.warnings;
+    return j.dump(pretty ? 2 : -1) + "\n";
+}
+
+} // namespace kpatch::diff

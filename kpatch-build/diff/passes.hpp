@@ -1,0 +1,149 @@
+// Internal interface between the differ's passes: their typed results (licence: GPL-2.0-only).
+// The order they run in, and why, is in pipeline.cpp.
+#pragma once
+
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "arch/arch.hpp"
+#include "diff/diff.hpp"
+
+namespace kpatch::diff {
+
+using elf::Object;
+using elf::Relocation;
+using elf::Section;
+using elf::Symbol;
+
+class CodeIndex;
+
+// ---- correlate.cpp: which symbol and section of one object is which of the other.
+struct Correlation {
+    std::unordered_map<const Symbol *, const Symbol *> orig_of;      // patched -> original
+    std::unordered_map<const Symbol *, const Symbol *> patched_of;   // original -> patched
+    std::unordered_map<const Section *, const Section *> orig_section_of;
+
+    const Symbol *twin(const Symbol *patched) const;
+    const Section *twin(const Section *patched) const;
+    void pair(const Symbol *patched, const Symbol *orig);
+};
+// The name without the suffixes compilers add and renumber (.constprop.N, .isra.N,
+// .part.N, .cold, static-local .N): the key correlation matches on.
+std::string base_name(std::string_view name);
+Correlation correlate(CodeIndex &orig, CodeIndex &patched);
+
+// ---- referent.cpp: what a relocation means, independent of symbol numbering.
+struct Referent {
+    enum class Kind { None, Symbol, String, Section } kind = Kind::None;
+    const Symbol *symbol = nullptr;   // Kind::Symbol: the object symbol (never a section symbol)
+    const Section *section = nullptr; // Kind::String / Kind::Section
+    int64_t offset = 0;               // Kind::Symbol: the addend as if against the symbol
+    int64_t position = 0;             // where in the symbol/section it points (bias removed)
+    std::string_view text;            // Kind::String: the NUL-terminated string referred to
+};
+
+// Per-object lookups that passes share: symbols by section, instruction boundaries.
+class CodeIndex {
+public:
+    CodeIndex(const arch::Arch &arch, const Object &object);
+    const arch::Arch &arch() const { return arch_; }
+    const Object &object() const { return object_; }
+    // The referent of relocation `r` in section `where`.
+    Referent resolve(const Section &where, const Relocation &r);
+    // The symbol of `section` that covers `offset`, if any (the largest when several do).
+    const Symbol *covering(const Section &section, int64_t offset) const;
+    // The symbols of a section by address (no section or file symbols).
+    const std::vector<const Symbol *> &symbols_in(const Section &section) const;
+    // The function a text section starts with, if any.
+    const Symbol *function_of(const Section &section) const;
+
+private:
+    int64_t bias(const Section &where, const Relocation &r);
+    const arch::Arch &arch_;
+    const Object &object_;
+    std::unordered_map<const Section *, std::vector<const Symbol *>> by_section_;
+    std::unordered_map<const Section *, std::vector<arch::Insn>> insns_;
+};
+
+// ---- special.cpp: tables of per-instruction entries, split into entries.
+struct SpecialEntry {
+    const Section *section = nullptr;
+    uint64_t offset = 0;
+    unsigned size = 0;
+    std::vector<const Relocation *> relocations;  // those inside the entry
+    const Section *owner = nullptr;               // the text section it describes
+    uint64_t owner_offset = 0;
+    uint64_t index = 0;                           // entry number (ORC pairs by number)
+};
+struct SpecialLayout {
+    // Entries by section name, in section order.
+    std::map<std::string, std::vector<SpecialEntry>> entries;
+    // The entries that describe each text section.
+    std::unordered_map<const Section *, std::vector<const SpecialEntry *>> by_owner;
+};
+bool is_special_section(std::string_view name);
+// Byte range in an entry that holds a source line (bug table), or {0,0}.
+std::pair<unsigned, unsigned> line_field(std::string_view section);
+Expected<SpecialLayout> split_special_sections(const Object &object, CodeIndex &code,
+                                               const EntrySizes &sizes);
+
+// ---- lines.cpp: how the source lines of one function moved (line-shift robustness).
+class LineTables {
+public:
+    // Loaded on first use from the objects' DWARF; empty when there is none.
+    LineTables(const std::string &orig_path, const std::string &patched_path);
+    ~LineTables();
+    // Whether line `orig_line` of the original became `patched_line`, judging by the
+    // lines of instructions at equal offsets of the twin sections.
+    bool is_line_shift(const Section &orig, const Section &patched, int64_t orig_line,
+                       int64_t patched_line);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// ---- compare.cpp: what changed.
+enum class Status { Same, Changed, New };
+struct Comparison {
+    std::unordered_map<const Symbol *, Status> status;        // patched functions and data
+    std::vector<const Symbol *> changed_functions;            // in patched-object order
+    std::vector<const Symbol *> new_functions;
+    std::vector<std::string> line_shift_only;
+    std::vector<std::string> refusals;
+
+    Status of(const Symbol *patched) const;
+};
+Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p,
+                   const SpecialLayout &special_o, const SpecialLayout &special_p,
+                   LineTables &lines);
+
+// ---- include.cpp: what the output carries, and how it refers to everything else.
+struct Inclusion {
+    std::unordered_set<const Section *> copied;          // patched sections copied whole
+    std::unordered_set<const Symbol *> emitted;          // patched symbols defined in the output
+    std::vector<const Symbol *> new_data;
+    std::vector<std::string> refusals;
+};
+Inclusion include(const Correlation &corr, const Comparison &cmp, CodeIndex &code_p,
+                  const SpecialLayout &special_p);
+
+// ---- output.cpp (+ klp.cpp): the patch object.
+struct OutputContext {
+    const Object &orig;
+    const Object &patched;
+    const Correlation &corr;
+    const Comparison &cmp;
+    const Inclusion &inc;
+    const SpecialLayout &special_p;
+    CodeIndex &code_p;
+    const Options &options;
+    std::vector<std::string> orig_defined;   // names the original defines (for positions)
+};
+Expected<void> build_output(OutputContext &ctx, DiffResult &result);
+
+// klp.cpp: the placeholder symbol for a kernel symbol reached through .klp.rela.
+std::string klp_symbol_name(const std::string &object, const std::string &name, unsigned long pos);
+
+} // namespace kpatch::diff

@@ -1,0 +1,97 @@
+// The differ's pipeline: the passes in their order, and why that order (licence: GPL-2.0-only).
+//
+//   0. check that the objects can be compared (same machine, same source file);
+//   1. index both objects (symbols by section; instruction boundaries on demand);
+//   2. correlate (correlate.cpp): twins are what every later pass compares through;
+//   3. split special sections (special.cpp): comparison needs each function's entries;
+//   4. compare (compare.cpp): data first, then functions; refusals stop here (exit 2),
+//      and no change at all stops here (exit 3);
+//   5. include (include.cpp): from changed and new functions to everything they need
+//      that the kernel does not have; unknown special sections refuse here;
+//   6. output (output.cpp, klp.cpp): the patch object and its .kpatch.funcs table.
+#include <elf.h>
+
+#include "diff/passes.hpp"
+
+namespace kpatch::diff {
+namespace {
+
+std::string source_file(const Object &o)
+{
+    for (auto &s : o.symbols)
+        if (s->type == STT_FILE)
+            return s->name;
+    return {};
+}
+
+Expected<void> check_comparable(const Object &orig, const Object &patched)
+{
+    if (orig.machine != patched.machine)
+        return Error{"the objects are for different machines (" + std::to_string(orig.machine) +
+                     " and " + std::to_string(patched.machine) + ")"};
+    std::string a = source_file(orig), b = source_file(patched);
+    if (!a.empty() && !b.empty() && a != b)
+        return Error{"the objects come from different source files (" + a + " and " + b + ")"};
+    return {};
+}
+
+} // namespace
+
+Expected<DiffResult> run_diff(const Object &orig, const Object &patched, const Options &options)
+{
+    if (auto ok = check_comparable(orig, patched); !ok)
+        return ok.error();
+    auto arch = arch::Arch::for_machine(patched.machine);
+    if (!arch)
+        return arch.error().in(patched.path);
+
+    CodeIndex code_o(**arch, orig), code_p(**arch, patched);
+    Correlation corr = correlate(code_o, code_p);
+
+    auto special_o = split_special_sections(orig, code_o, options.entry_sizes);
+    if (!special_o)
+        return special_o.error().in(orig.path);
+    auto special_p = split_special_sections(patched, code_p, options.entry_sizes);
+    if (!special_p)
+        return special_p.error().in(patched.path);
+
+    LineTables lines(orig.path, patched.path);
+    Comparison cmp = compare(corr, code_o, code_p, *special_o, *special_p, lines);
+
+    DiffResult result;
+    result.line_shift_only = cmp.line_shift_only;
+    for (auto *f : cmp.changed_functions)
+        result.changed.push_back(ChangedFunction{f->name, corr.twin(f)->name, 0, corr.twin(f)->size, f->size});
+    for (auto *f : cmp.new_functions)
+        result.new_functions.push_back(f->name);
+    if (!cmp.refusals.empty()) {
+        result.outcome = Outcome::Refused;
+        result.refusals = cmp.refusals;
+        return result;
+    }
+    if (cmp.changed_functions.empty() && cmp.new_functions.empty()) {
+        result.outcome = Outcome::Unchanged;
+        return result;
+    }
+
+    Inclusion inc = include(corr, cmp, code_p, *special_p);
+    if (!inc.refusals.empty()) {
+        result.outcome = Outcome::Refused;
+        result.refusals = inc.refusals;
+        return result;
+    }
+
+    OutputContext ctx{orig, patched, corr, cmp, inc, *special_p, code_p, options, {}};
+    for (auto &s : orig.symbols)
+        if (s->is_defined() && !s->is_section_symbol() && s->type != STT_FILE)
+            ctx.orig_defined.push_back(s->name);
+    // The output pass fills these again, with positions.
+    result.changed.clear();
+    result.new_functions.clear();
+    if (auto ok = build_output(ctx, result); !ok)
+        return ok.error();
+    result.outcome = Outcome::Changed;
+    return result;
+}
+
+} // namespace kpatch::diff
