@@ -80,9 +80,9 @@ static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
 	if (!patch->registered)
 		ret = -ENODEV;	/* its module is being removed */
 	else if (enable)
-		ret = kpatch_enable_patch(patch);
+		ret = __kpatch_enable_patch(patch);
 	else
-		ret = kpatch_disable_patch(patch);
+		ret = __kpatch_disable_patch(patch);
 	if (!ret)
 		patch->last_error[0] = '\0';
 	mutex_unlock(&kpatch_mutex);
@@ -309,7 +309,7 @@ int kpatch_register_patch(struct kpatch_patch_desc *desc)
 	patch->order = kpatch_next_order++;
 	patch->registered = true;
 	list_add_tail(&patch->node, &kpatch_patches);
-	ret = kpatch_enable_patch(patch);
+	ret = __kpatch_enable_patch(patch);
 	if (ret)
 		goto err_unlist;
 	desc->core_private = patch;
@@ -348,7 +348,7 @@ void kpatch_unregister_patch(struct kpatch_patch_desc *desc)
 	 * An enabled patch holds its module, so we get here enabled only through a
 	 * forced removal; the code is about to vanish, so switch back even if busy.
 	 */
-	if (WARN_ON(patch->enabled) && kpatch_disable_patch(patch))
+	if (WARN_ON(patch->enabled) && __kpatch_disable_patch(patch))
 		pr_emerg("patch '%s' removed while enabled and busy; the kernel will likely crash\n",
 			 patch->name);
 	list_del(&patch->node);

@@ -97,12 +97,14 @@ extern struct kpatch_syms kpatch_syms;
 int kpatch_syms_init(void);
 int kpatch_resolve_func(struct kpatch_func *func);
 
+/* A __ prefix means: the caller holds kpatch_mutex. */
+
 /* patch.c: the ftrace glue. */
-int kpatch_func_attach(struct kpatch_func *func);
-void kpatch_func_detach(struct kpatch_func *func);
+int __kpatch_func_attach(struct kpatch_func *func);
+void __kpatch_func_detach(struct kpatch_func *func);
 
 /* transition.c */
-int kpatch_enable_patch(struct kpatch_patch *patch);
-int kpatch_disable_patch(struct kpatch_patch *patch);
+int __kpatch_enable_patch(struct kpatch_patch *patch);
+int __kpatch_disable_patch(struct kpatch_patch *patch);
 
 #endif /* _KPATCH_CORE_H */

@@ -96,11 +96,12 @@ err_free:
  * is the first patch of that function. Visible nowhere until a switch moves the target.
  * Caller holds kpatch_mutex; may sleep.
  */
-int kpatch_func_attach(struct kpatch_func *func)
+int __kpatch_func_attach(struct kpatch_func *func)
 {
 	struct kpatch_ops *ops = kpatch_find_ops(func->old_addr);
 	struct kpatch_func *pos;
 
+	lockdep_assert_held(&kpatch_mutex);
 	if (WARN_ON(func->ops))
 		return -EINVAL;
 	if (!ops) {
@@ -122,10 +123,11 @@ int kpatch_func_attach(struct kpatch_func *func)
  * The switch away from @func must already have happened. Caller holds kpatch_mutex;
  * may sleep (unregister_ftrace_function waits until no handler runs).
  */
-void kpatch_func_detach(struct kpatch_func *func)
+void __kpatch_func_detach(struct kpatch_func *func)
 {
 	struct kpatch_ops *ops = func->ops;
 
+	lockdep_assert_held(&kpatch_mutex);
 	if (WARN_ON(!ops) || WARN_ON(ops->active == func))
 		return;
 	list_del(&func->stack_node);

@@ -239,7 +239,7 @@ static int kpatch_transition(struct kpatch_patch *patch, const char *op,
  * stacks, then one stop_machine switches every function whose running version
  * changes. On failure the kernel is exactly as before. Caller holds kpatch_mutex.
  */
-int kpatch_enable_patch(struct kpatch_patch *patch)
+int __kpatch_enable_patch(struct kpatch_patch *patch)
 {
 	struct kpatch_switch *sw;
 	unsigned int i;
@@ -258,7 +258,7 @@ int kpatch_enable_patch(struct kpatch_patch *patch)
 		goto err_free;
 	}
 	for (i = 0; i < patch->nr_funcs; i++) {
-		ret = kpatch_func_attach(&patch->funcs[i]);
+		ret = __kpatch_func_attach(&patch->funcs[i]);
 		if (ret)
 			goto err_detach;
 	}
@@ -278,9 +278,9 @@ int kpatch_enable_patch(struct kpatch_patch *patch)
 	return 0;
 
 err_detach:
-	/* undoes kpatch_func_attach(): no target moved, so handlers just go away */
+	/* undoes __kpatch_func_attach(): no target moved, so handlers just go away */
 	while (i--)
-		kpatch_func_detach(&patch->funcs[i]);
+		__kpatch_func_detach(&patch->funcs[i]);
 	/* undoes try_module_get() */
 	module_put(patch->mod);
 err_free:
@@ -292,7 +292,7 @@ err_free:
  * Disables @patch: functions it is running now fall back to the next patch below on
  * the stack, or to the original. On failure nothing changed. Caller holds kpatch_mutex.
  */
-int kpatch_disable_patch(struct kpatch_patch *patch)
+int __kpatch_disable_patch(struct kpatch_patch *patch)
 {
 	struct kpatch_switch *sw;
 	unsigned int i;
@@ -319,7 +319,7 @@ int kpatch_disable_patch(struct kpatch_patch *patch)
 	if (ret)
 		return ret;	/* nothing to undo: no target moved */
 	for (i = 0; i < patch->nr_funcs; i++)
-		kpatch_func_detach(&patch->funcs[i]);
+		__kpatch_func_detach(&patch->funcs[i]);
 	patch->enabled = false;
 	module_put(patch->mod);
 	return 0;
