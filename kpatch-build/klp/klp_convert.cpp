@@ -1,0 +1,102 @@
+// The .klp.rela conversion over the ELF object model (licence: GPL-2.0-only).
+#include "klp/klp_convert.hpp"
+
+#include <cctype>
+#include <elf.h>
+#include <map>
+#include <unordered_map>
+
+#include "arch/arch.hpp"
+
+namespace kpatch::klp {
+namespace {
+
+constexpr std::string_view prefix = ".klp.sym.";
+
+// The livepatch object of a placeholder name `.klp.sym.<obj>.<name>,<pos>`, checked.
+Expected<std::string> object_of(const std::string &name)
+{
+    std::string_view rest = std::string_view(name).substr(prefix.size());
+    size_t dot = rest.find('.');
+    size_t comma = rest.rfind(',');
+    if (dot == std::string_view::npos || dot == 0 || comma == std::string_view::npos ||
+        comma < dot + 2 || comma + 1 == rest.size())
+        return Error{"malformed livepatch symbol name '" + name + "' (want .klp.sym.OBJ.NAME,POS)"};
+    for (char c : rest.substr(comma + 1))
+        if (!std::isdigit(static_cast<unsigned char>(c)))
+            return Error{"livepatch symbol '" + name + "' has a bad position"};
+    return std::string(rest.substr(0, dot));
+}
+
+} // namespace
+
+Expected<ConvertStats> convert(elf::Object &module)
+{
+    auto arch = arch::Arch::for_machine(module.machine);
+    if (!arch)
+        return arch.error();
+    ConvertStats stats;
+    std::unordered_map<const elf::Symbol *, std::string> objects;
+    for (auto &s : module.symbols) {
+        if (s->name.rfind(prefix, 0) != 0)
+            continue;
+        if (s->placement == elf::Placement::Livepatch)
+            continue;   // converted before
+        if (s->placement != elf::Placement::Undefined)
+            return Error{"livepatch symbol '" + s->name + "' is defined in the module"};
+        auto obj = object_of(s->name);
+        if (!obj)
+            return obj.error();
+        objects[s.get()] = *obj;
+    }
+
+    // Collect first, then add sections (adding invalidates no pointers, but keeps loops simple).
+    std::map<std::pair<std::string, elf::Section *>, std::vector<elf::Relocation>> moved;
+    for (auto &sp : module.sections) {
+        if (sp->type != SHT_RELA || (sp->flags & elf::SHF_RELA_LIVEPATCH))
+            continue;
+        auto &rs = static_cast<elf::RelocationSection &>(*sp);
+        std::vector<elf::Relocation> kept;
+        for (auto &r : rs.entries) {
+            auto it = r.symbol ? objects.find(r.symbol) : objects.end();
+            if (it == objects.end()) {
+                kept.push_back(r);
+                continue;
+            }
+            elf::Section &target = *rs.target;
+            unsigned w = (*arch)->width(r.type);
+            if (w == 0)
+                return Error{"relocation of unknown type " + std::to_string(r.type) + " against '" +
+                             r.symbol->name + "' in " + rs.name};
+            if (target.type != SHT_NOBITS) {
+                if (r.offset + w > target.data.size())
+                    return Error{"relocation against '" + r.symbol->name + "' lies outside " + target.name};
+                for (unsigned i = 0; i < w; i++)
+                    target.data[r.offset + i] = 0;   // the loader refuses nonzero targets
+            }
+            moved[{it->second, &target}].push_back(r);
+        }
+        rs.entries = std::move(kept);
+    }
+    for (auto &[key, relocs] : moved) {
+        auto rs = std::make_unique<elf::RelocationSection>();
+        rs->name = ".klp.rela." + key.first + "." + key.second->name;
+        rs->type = SHT_RELA;
+        rs->flags = SHF_ALLOC | SHF_INFO_LINK | elf::SHF_RELA_LIVEPATCH;
+        rs->addralign = 8;
+        rs->entsize = sizeof(Elf64_Rela);
+        rs->target = key.second;
+        stats.relocations += relocs.size();
+        rs->entries = std::move(relocs);
+        module.add_section(std::move(rs));
+        stats.sections++;
+    }
+    for (auto &[sym, obj] : objects) {
+        auto *s = const_cast<elf::Symbol *>(sym);
+        s->placement = elf::Placement::Livepatch;
+        stats.symbols++;
+    }
+    return stats;
+}
+
+} // namespace kpatch::klp
