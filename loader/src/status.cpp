@@ -103,12 +103,12 @@ bool is_loaded(const Config &c, const std::string &name)
 
 } // namespace
 
-BootRecord apply_installed(Context &ctx)
+BootRecord apply_installed(Context &ctx, bool disabled)
 {
     BootRecord r;
     r.time = detail::now_iso8601();
     r.kernel_release = kernel_release(ctx.config);
-    if (disabled_on_cmdline(ctx.config)) {
+    if (disabled) {
         r.enabled = false;
         r.reason = "kpatch.enable=0 on the kernel command line";
         r.status = summarize(r);

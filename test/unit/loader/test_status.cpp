@@ -42,7 +42,7 @@ TEST_CASE("the boot pass loads in install order, goes on past a failure, and say
     for (auto f : {"kpatch-good.ko", "kpatch-second.ko", "kpatch-third.ko"})
         REQUIRE(install(ctx, t.fixture(f).string(), test::kRelease));
     k.finit_results = {0, ENOENT};  // kpatch_second's function does not exist
-    auto r = apply_installed(ctx);
+    auto r = apply_installed(ctx, disabled_on_cmdline(c));
     CHECK(r.enabled);
     REQUIRE(r.items.size() == 3);
     CHECK(r.items[0].result == "loaded");
@@ -66,7 +66,7 @@ TEST_CASE("the boot pass loads in install order, goes on past a failure, and say
 
     // A second pass (SIGHUP) does not load anything twice.
     k.calls.clear();
-    auto again = apply_installed(ctx);
+    auto again = apply_installed(ctx, disabled_on_cmdline(c));
     CHECK(again.items[0].result == "already-loaded");
     CHECK(k.calls == std::vector<std::string>{"finit:kpatch_second"});
 }
@@ -79,7 +79,7 @@ TEST_CASE("kpatch.enable=0 makes the boot pass load nothing and say why", "[boot
     Context ctx{c, k};
     REQUIRE(install(ctx, t.fixture("kpatch-good.ko").string(), test::kRelease));
     t.write("proc/cmdline", "kpatch.enable=0\n");
-    auto r = apply_installed(ctx);
+    auto r = apply_installed(ctx, disabled_on_cmdline(c));
     CHECK_FALSE(r.enabled);
     CHECK(r.items.empty());
     CHECK(k.calls.empty());

@@ -116,7 +116,9 @@ std::optional<BootRecord> read_boot_record(const Config &config);
 
 // Loads every patch installed for the running release in installation order, skipping the
 // ones already loaded, and carries on past failures (kpatchd's boot pass and reconcile).
-BootRecord apply_installed(Context &ctx);
+// DISABLED (kpatch.enable=0, read once at start: a live patch can change /proc/cmdline)
+// loads nothing and records why.
+BootRecord apply_installed(Context &ctx, bool disabled);
 // "kpatch.enable=0" on the kernel command line.
 bool disabled_on_cmdline(const Config &config);
 
