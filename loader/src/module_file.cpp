@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <sstream>
 
 namespace kpatch::loader {
 
@@ -145,6 +146,31 @@ void apply_modinfo(ModuleInfo &info, std::string_view data)
     }
 }
 
+// Without a manifest section, kpatch-build's modinfo keys say the same in short form:
+// kpatch_kernel, kpatch_build_id, kpatch_patch_sha256, kpatch_replaced ("name[,pos] ..."), kpatch_new.
+void apply_modinfo_fallback(ModuleInfo &info)
+{
+    for (const auto &[key, value] : info.modinfo) {
+        std::istringstream words(value);
+        std::string w;
+        if (key == "kpatch_kernel")
+            info.kernel_release = value;
+        else if (key == "kpatch_build_id")
+            info.build_id = value;
+        else if (key == "kpatch_patch_sha256")
+            info.patch_hash = value;
+        else if (key == "kpatch_replaced")
+            while (words >> w) {
+                size_t comma = w.find(',');
+                info.replaced.push_back({w.substr(0, comma), comma == std::string::npos ? 0ul : std::strtoul(w.c_str() + comma + 1, nullptr, 10), "vmlinux"});
+            }
+        else if (key == "kpatch_new")
+            while (words >> w)
+                info.added.push_back(w.substr(0, w.find(',')));
+    }
+    info.has_manifest = !info.kernel_release.empty() || !info.replaced.empty();
+}
+
 std::string_view section_data(Elf_Scn *scn)
 {
     Elf_Data *d = elf_getdata(scn, nullptr);
@@ -213,6 +239,8 @@ Expected<ModuleInfo> read_module_info(int fd, const std::string &path)
     elf_end(elf);
     if (!r)
         return detail::failure("read", path, r.error().message, r.error().code);
+    if (!info.has_manifest)
+        apply_modinfo_fallback(info);
     if (info.name.empty())
         info.name = module_name_from_path(path);
     info.release = info.vermagic.substr(0, info.vermagic.find(' '));

@@ -32,6 +32,20 @@ TEST_CASE("modinfo and the kpatch manifest are read from the module's ELF", "[mo
     CHECK(m->added == std::vector<std::string>{"kpatch_helper"});
 }
 
+TEST_CASE("kpatch-build's modinfo keys stand in for a missing manifest section", "[module]")
+{
+    TempTree t;
+    auto m = read_module_info(t.fixture("kpatch-modinfo.ko"));
+    REQUIRE(m);
+    CHECK(m->has_manifest);
+    CHECK(m->kernel_release == "6.1.0-56-amd64");
+    CHECK(m->build_id == "0123abcd");
+    REQUIRE(m->replaced.size() == 2);
+    CHECK(m->replaced[1].name == "s_show");
+    CHECK(m->replaced[1].sympos == 2);
+    CHECK(m->added == std::vector<std::string>{"kpatch_helper"});
+}
+
 TEST_CASE("a module without a manifest still has its name and vermagic", "[module]")
 {
     TempTree t;
