@@ -72,17 +72,17 @@ vm_new_log() {
   : >"$VM_LOG"
 }
 
-# vm_copy_binary SRC ROOT DEST: copies a host file to ROOT/DEST and, when it is a
-# dynamically linked executable, every shared library ldd lists plus the dynamic loader,
-# at the same absolute paths, so it runs in the guest.
+# vm_copy_binary SRC ROOT DEST [LIBROOT]: copies a host file to ROOT/DEST and, when it is
+# a dynamically linked executable, every shared library ldd lists plus the dynamic loader,
+# at the same absolute paths under LIBROOT (default ROOT), so it runs in the guest.
 vm_copy_binary() {
-  local src=$1 root=$2 dest=$3 lib
+  local src=$1 root=$2 dest=$3 libroot=${4:-$2} lib
   mkdir -p "$root/$(dirname "$dest")" && cp -L "$src" "$root/$dest" ||
     vm_die "cannot copy '$src' into the guest"
   [ -x "$src" ] && [ -f "$src" ] || return 0
   for lib in $(vm_shared_libs "$src"); do
-    [ -e "$root$lib" ] && continue
-    mkdir -p "$root$(dirname "$lib")" && cp -L "$lib" "$root$lib" ||
+    [ -e "$libroot$lib" ] && continue
+    mkdir -p "$libroot$(dirname "$lib")" && cp -L "$lib" "$libroot$lib" ||
       vm_die "cannot copy '$lib' (needed by '$src') into the guest"
   done
 }
@@ -96,10 +96,10 @@ vm_shared_libs() {
     $1 ~ /^\// { print $1 }'
 }
 
-# vm_stage_file SPEC ROOT: SPEC is SRC:DEST (or just SRC); DEST is relative to /kpatch
-# unless absolute; a DEST ending in / names a directory to put SRC into.
+# vm_stage_file SPEC ROOT [LIBROOT]: SPEC is SRC:DEST (or just SRC); DEST is relative to
+# /kpatch unless absolute; a DEST ending in / names a directory to put SRC into.
 vm_stage_file() {
-  local spec=$1 root=$2 src dest
+  local spec=$1 root=$2 libroot=${3:-$2} src dest
   src=${spec%%:*}
   if [ "$src" = "$spec" ]; then dest=$(basename "$src"); else dest=${spec#*:}; fi
   [ -e "$src" ] || vm_die "--file: '$src' does not exist"
@@ -112,7 +112,7 @@ vm_stage_file() {
     mkdir -p "$root$(dirname "$dest")" && cp -a "$src" "$root$dest" ||
       vm_die "cannot copy directory '$src' into the guest"
   else
-    vm_copy_binary "$src" "$root" "$dest"
+    vm_copy_binary "$src" "$root" "$dest" "$libroot"
   fi
 }
 
