@@ -35,6 +35,8 @@ vm_init_paths() {
   VM_LOG_DIR=$VM_DIR/logs
   VM_TMP_DIR=$VM_DIR/tmp
   mkdir -p "$VM_LOG_DIR" "$VM_TMP_DIR" || vm_die "cannot create '$VM_DIR'"
+  # Scratch directories of runs that were killed outright (SIGKILL skips the EXIT trap).
+  find "$VM_TMP_DIR" -mindepth 1 -maxdepth 1 -mmin +1440 -exec rm -rf {} + 2>/dev/null
 }
 
 vm_default_kver() {
