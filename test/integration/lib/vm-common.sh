@@ -126,7 +126,7 @@ vm_exit_marker() {
 # vm_qemu TIMEOUT QEMU-ARGS...: runs QEMU with the console on $VM_LOG and ttyS1 on our
 # stdout; returns COMMAND's exit status, or reports the kernel problem / timeout.
 vm_qemu() {
-  local timeout=$1 start fatal_at= qemu_rc status problems
+  local timeout=$1 start fatal_at='' qemu_rc status problems
   shift
   start=$SECONDS
   qemu-system-x86_64 -accel tcg -cpu max -m "${VM_MEMORY:-1024}" -smp 2 \
