@@ -1,0 +1,29 @@
+// What a kpatch-build run is asked to do: the command line as plain data (licence:
+// GPL-2.0-only). main.cpp fills it; the library never reads argv or the environment
+// except where documented (cache location, tool overrides).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace kpatch::driver {
+
+struct Options {
+    std::vector<std::string> patches;   // PATCH... (at least one unless prepare_only)
+    std::string kernel_release;         // -k; empty = choose (running kernel or newest)
+    std::string sourcedir;              // -s; empty = Debian linux-source of the target
+    std::string config;                 // -c; empty = headers package's .config
+    std::string kallsyms;               // --kallsyms
+    std::string vmlinux;                // -v / --vmlinux
+    std::string name;                   // -n; empty = kpatch-<first patch basename>
+    std::string output_dir;             // -o; empty = current directory
+    unsigned jobs = 0;                  // -j; 0 = min(2, cores)
+    std::string cache_dir;              // --cache-dir; empty = $KPATCH_CACHE_DIR or XDG
+    bool debug = false;                 // -d: keep the work directory
+    bool quiet = false;                 // -q: no per-step lines
+    bool json = false;                  // --json: summary on stdout
+    bool prepare_only = false;          // --prepare-only: print the prepared tree's path
+    std::string sign_key, sign_cert;    // --sign-key / --sign-cert
+};
+
+} // namespace kpatch::driver

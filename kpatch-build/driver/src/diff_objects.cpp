@@ -1,0 +1,88 @@
+// Step "diff objects" (licence: GPL-2.0-only).
+#include "diff_objects.hpp"
+
+#include "process.hpp"
+#include "tools.hpp"
+
+namespace kpatch::driver {
+
+namespace {
+
+// fs/proc/cmdline.o -> fs-proc-cmdline
+std::string flat_name(const std::string &object)
+{
+    std::string s = object.substr(0, object.rfind('.'));
+    for (char &c : s)
+        if (c == '/' || c == '.')
+            c = '-';
+    return s;
+}
+
+} // namespace
+
+Expected<std::vector<DiffOutput>> diff_objects(const Context &ctx, const Target &target,
+                                               const std::vector<ObjectPair> &pairs,
+                                               const SymbolSource &symbols,
+                                               const std::string &out_dir)
+{
+    auto tool = find_tool("create-diff-object", "diff", "KPATCH_CREATE_DIFF_OBJECT");
+    if (!tool)
+        return tool.error();
+    std::vector<DiffOutput> changed;
+    std::vector<std::string> refusals;
+    for (const auto &pair : pairs) {
+        std::string base = out_dir + "/" + flat_name(pair.object);
+        Command cmd({*tool, "--object-path", pair.object, "--symvers", target.symvers,
+                     "--json", base + ".json"});
+        if (!symbols.option.empty()) {
+            cmd.argv.push_back(symbols.option);
+            cmd.argv.push_back(symbols.path);
+        }
+        cmd.argv.insert(cmd.argv.end(), {pair.orig, pair.patched, "-o", base + ".o"});
+        cmd.log_file = out_dir + "/diff.log";
+        auto out = run(cmd);
+        if (!out)
+            return out.error();
+        auto text = read_text(base + ".json");
+        nlohmann::json manifest = text ? nlohmann::json::parse(*text, nullptr, false)
+                                       : nlohmann::json();
+        switch (out->status) {
+        case 0:
+            changed.push_back({pair.object, base + ".o", manifest});
+            break;
+        case 3:
+            break;
+        case 2: {
+            std::string reason;
+            if (manifest.is_object())
+                for (const auto &r : manifest.value("refusals", nlohmann::json::array()))
+                    reason += (reason.empty() ? "" : "; ") +
+                              (r.is_string() ? r.get<std::string>() : r.dump());
+            if (reason.empty())
+                reason = trim(tail_lines(out->output, 5));
+            refusals.push_back(pair.object + ": " + reason);
+            break;
+        }
+        default:
+            return make_error("create-diff-object failed on " + pair.object + " (exit " +
+                              std::to_string(out->status) + "):\n" + trim(tail_lines(out->output, 15)));
+        }
+        // The differ's warnings matter to the user (e.g. a symbol table was needed).
+        if (manifest.is_object())
+            for (const auto &w : manifest.value("warnings", nlohmann::json::array()))
+                ctx.note(pair.object + ": " + (w.is_string() ? w.get<std::string>() : w.dump()));
+    }
+    if (!refusals.empty()) {
+        std::string msg = "the patch cannot be applied live:";
+        for (const auto &r : refusals)
+            msg += "\n  " + r;
+        return Error{msg, kExitUnsupported};
+    }
+    if (changed.empty())
+        return Error{"the patch changes no code that runs: " + std::to_string(pairs.size()) +
+                         " object(s) compared, no function changed",
+                     kExitNoChange};
+    return changed;
+}
+
+} // namespace kpatch::driver

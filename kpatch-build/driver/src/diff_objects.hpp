@@ -1,0 +1,34 @@
+// Step "diff objects": create-diff-object on every original/patched pair (licence:
+// GPL-2.0-only).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "build_objects.hpp"
+#include "target.hpp"
+
+namespace kpatch::driver {
+
+struct DiffOutput {
+    std::string object;       // tree-relative object it came from
+    std::string output;       // the patch object
+    nlohmann::json manifest;  // create-diff-object --json
+};
+
+struct SymbolSource {
+    std::string option;       // "--kallsyms" / "--vmlinux", empty when none
+    std::string path;
+};
+
+// Exit 0 of the differ keeps the object, 3 drops it (unchanged), 2 collects the refusal
+// (every object is still compared, so one run names every problem) and 1 stops. No
+// changed object at all is kExitNoChange; any refusal is kExitUnsupported.
+Expected<std::vector<DiffOutput>> diff_objects(const Context &ctx, const Target &target,
+                                               const std::vector<ObjectPair> &pairs,
+                                               const SymbolSource &symbols,
+                                               const std::string &out_dir);
+
+} // namespace kpatch::driver

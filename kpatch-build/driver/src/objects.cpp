@@ -1,0 +1,142 @@
+// Step "find objects" (licence: GPL-2.0-only).
+#include "objects.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <set>
+
+#include "includes.hpp"
+#include "kbuild.hpp"
+
+namespace kpatch::driver {
+
+namespace {
+
+bool ends_with_any(const std::string &s, std::initializer_list<const char *> suffixes)
+{
+    for (const char *x : suffixes)
+        if (s.ends_with(x))
+            return true;
+    return false;
+}
+
+std::string object_of(const std::string &source)
+{
+    return source.substr(0, source.rfind('.')) + ".o";
+}
+
+bool is_build_rule(const std::string &file)
+{
+    std::string base = file.substr(file.rfind('/') + 1);
+    return base == "Makefile" || base == "Kbuild" || base.starts_with("Kconfig") ||
+           base.ends_with(".mk") || base.ends_with(".lds") || base.ends_with(".lds.S");
+}
+
+bool is_documentation(const std::string &file)
+{
+    return file.starts_with("Documentation/") || file.starts_with("tools/") ||
+           file.starts_with("samples/") ||
+           ends_with_any(file, {".rst", ".txt", ".yaml", ".md", "MAINTAINERS", "CREDITS"});
+}
+
+} // namespace
+
+Expected<std::vector<std::string>> find_objects(const Context &ctx, const PreparedTree &tree,
+                                                const PatchSet &patches)
+{
+    auto kbuild = KbuildConfig::load(tree.path);
+    if (!kbuild)
+        return kbuild.error();
+    std::optional<IncludeIndex> index;
+    auto includers = [&](const std::string &file) -> Expected<std::vector<std::string>> {
+        if (!index) {
+            auto loaded = IncludeIndex::load_or_build(tree.path, tree.path + ".includes");
+            if (!loaded)
+                return loaded.error();
+            index.emplace(std::move(*loaded));
+        }
+        return index->includers(file);
+    };
+
+    std::set<std::string> objects, modules;
+    for (const auto &pf : patches.patches)
+        for (const auto &added : pf.added)
+            if (ends_with_any(added, {".c", ".S"}))
+                return Error{pf.path + " adds the source file " + added +
+                                 ": a live patch cannot add objects to the kernel; put new "
+                                 "functions into an existing file",
+                             kExitUnsupported};
+
+    for (const auto &file : patches.files) {
+        if (is_documentation(file)) {
+            ctx.note("ignoring " + file + " (not kernel code)");
+            continue;
+        }
+        if (is_build_rule(file))
+            return Error{"the patch changes " + file + ": a live patch cannot change how the "
+                                                       "kernel is built or configured",
+                         kExitUnsupported};
+        if (!exists(tree.path + "/" + file))
+            continue; // a new header: its users are changed files themselves
+
+        std::vector<std::string> sources;
+        bool direct_object = false;
+        if (ends_with_any(file, {".c", ".S"})) {
+            Linkage l = kbuild->object(object_of(file));
+            if (l != Linkage::NotBuilt) {
+                sources.push_back(file);
+                direct_object = true;
+            }
+        }
+        if (!direct_object) {
+            // A header, or a .c file compiled as part of another (#include "fair.c").
+            auto users = includers(file);
+            if (!users)
+                return users.error();
+            for (const auto &u : *users)
+                if (ends_with_any(u, {".c", ".S"}))
+                    sources.push_back(u);
+        }
+        size_t before = objects.size();
+        for (const auto &src : sources) {
+            std::string obj = object_of(src);
+            switch (kbuild->object(obj)) {
+            case Linkage::Builtin:
+                objects.insert(obj);
+                break;
+            case Linkage::Unknown:
+                ctx.note("cannot tell from the Makefiles whether " + obj +
+                         " is built in; building it");
+                objects.insert(obj);
+                break;
+            case Linkage::Module:
+                modules.insert(obj);
+                break;
+            case Linkage::NotBuilt:
+                break;
+            }
+        }
+        size_t added = objects.size() - before;
+        if (!direct_object && added > 0)
+            ctx.note(file + ": " + std::to_string(added) + " object(s) of vmlinux include it");
+        if (added == 0 && !direct_object)
+            ctx.note(file + ": no object built into vmlinux by this config includes it");
+    }
+    if (!modules.empty()) {
+        std::string list;
+        for (const auto &m : modules)
+            list += (list.empty() ? "" : ", ") + m;
+        ctx.note("not patched (built as modules; only vmlinux is supported): " + list);
+    }
+    if (objects.empty()) {
+        if (!modules.empty())
+            return Error{"the patch changes only code built as modules; kpatch-build "
+                         "patches vmlinux only",
+                         kExitUnsupported};
+        return Error{"the patch changes no source file built into vmlinux by this config",
+                     kExitNoChange};
+    }
+    return std::vector<std::string>(objects.begin(), objects.end());
+}
+
+} // namespace kpatch::driver

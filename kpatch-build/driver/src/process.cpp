@@ -1,0 +1,121 @@
+// Running other programs and capturing their output (licence: GPL-2.0-only).
+#include "process.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+namespace kpatch::driver {
+
+std::string render(const std::vector<std::string> &argv)
+{
+    std::string out;
+    for (const auto &a : argv) {
+        if (!out.empty())
+            out += ' ';
+        bool plain = !a.empty() && a.find_first_of(" \t\n'\"$\\*?&;|<>()") == std::string::npos;
+        out += plain ? a : "'" + a + "'";
+    }
+    return out;
+}
+
+std::string tail_lines(const std::string &text, size_t lines)
+{
+    size_t pos = text.size();
+    if (pos && text[pos - 1] == '\n')
+        --pos;
+    while (lines-- && pos != std::string::npos && pos > 0)
+        pos = text.rfind('\n', pos - 1);
+    return pos == std::string::npos || pos == 0 ? text : text.substr(pos + 1);
+}
+
+Expected<Outcome> run(const Command &cmd)
+{
+    if (cmd.argv.empty())
+        return make_error("internal: empty command");
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) < 0)
+        return make_error(std::string("pipe: ") + std::strerror(errno));
+
+    // Build argv/envp before fork: only async-signal-safe calls after it.
+    std::vector<char *> argv;
+    for (const auto &a : cmd.argv)
+        argv.push_back(const_cast<char *>(a.c_str()));
+    argv.push_back(nullptr);
+    std::vector<std::string> env_store;
+    for (char **e = environ; *e; ++e) {
+        std::string entry(*e);
+        std::string key = entry.substr(0, entry.find('='));
+        if (!cmd.env.count(key))
+            env_store.push_back(entry);
+    }
+    for (const auto &[k, v] : cmd.env)
+        env_store.push_back(k + "=" + v);
+    std::vector<char *> envp;
+    for (auto &e : env_store)
+        envp.push_back(e.data());
+    envp.push_back(nullptr);
+    const char *in_path = cmd.stdin_file.empty() ? "/dev/null" : cmd.stdin_file.c_str();
+
+    pid_t pid = fork();
+    if (pid < 0)
+        return make_error(std::string("fork: ") + std::strerror(errno));
+    if (pid == 0) {
+        int in = ::open(in_path, O_RDONLY);
+        if (in < 0 || dup2(in, 0) < 0 || dup2(pipefd[1], 1) < 0 || dup2(pipefd[1], 2) < 0)
+            _exit(126);
+        if (!cmd.cwd.empty() && chdir(cmd.cwd.c_str()) < 0)
+            _exit(126);
+        execvpe(argv[0], argv.data(), envp.data());
+        _exit(127);
+    }
+    close(pipefd[1]);
+    Outcome out;
+    std::ofstream log;
+    if (!cmd.log_file.empty()) {
+        log.open(cmd.log_file, std::ios::app);
+        log << "$ " << render(cmd.argv) << "\n";
+    }
+    char buf[65536];
+    for (;;) {
+        ssize_t n = read(pipefd[0], buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        out.output.append(buf, static_cast<size_t>(n));
+        if (log)
+            log.write(buf, n);
+    }
+    close(pipefd[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    out.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (out.status == 127 && out.output.empty())
+        return make_error("cannot run '" + cmd.argv[0] + "': not found or not executable");
+    return out;
+}
+
+Expected<Outcome> run_checked(const Command &cmd, const std::string &what)
+{
+    auto out = run(cmd);
+    if (!out)
+        return out.error();
+    if (out->status != 0) {
+        std::string msg = "Failed to " + what + " (" + render(cmd.argv) + ", exit " +
+                          std::to_string(out->status) + ")";
+        std::string tail = tail_lines(out->output, 20);
+        if (!tail.empty())
+            msg += ":\n" + tail;
+        return make_error(msg);
+    }
+    return out;
+}
+
+} // namespace kpatch::driver

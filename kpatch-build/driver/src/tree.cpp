@@ -1,0 +1,173 @@
+// Step "prepare tree" (licence: GPL-2.0-only).
+#include "tree.hpp"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include "process.hpp"
+
+namespace kpatch::driver {
+
+namespace fs = std::filesystem;
+
+// KCFLAGS is the same for every make in a tree, the prepare included: kbuild records each
+// command line in .cmd files and regenerates (asm-offsets.s, bounds.s, ...) whatever was
+// made with another one, writing through the hard links of a copied tree.
+std::vector<std::string> make_argv(const Context &, const std::string &tree, unsigned jobs)
+{
+    return {"make", "-C", tree, "-j" + std::to_string(jobs ? jobs : 1), "-s",
+            "KCFLAGS=" + std::string(kBuildKcflags)};
+}
+
+namespace {
+
+// utsrelease.h says: #define UTS_RELEASE "6.1.0-56-amd64"
+std::string tree_release(const std::string &tree)
+{
+    auto text = read_text(tree + "/include/generated/utsrelease.h");
+    if (!text)
+        return {};
+    size_t q1 = text->find('"');
+    size_t q2 = q1 == std::string::npos ? q1 : text->find('"', q1 + 1);
+    return q2 == std::string::npos ? std::string() : text->substr(q1 + 1, q2 - q1 - 1);
+}
+
+// Temporary trees of runs that were killed: their owner pid is gone.
+void remove_stale_temporaries(const std::string &trees_dir)
+{
+    std::error_code ec;
+    for (const auto &e : fs::directory_iterator(trees_dir, ec)) {
+        std::string f = e.path().filename().string();
+        size_t at = f.rfind(".tmp.");
+        if (!f.starts_with(".") || at == std::string::npos)
+            continue;
+        long pid = std::strtol(f.c_str() + at + 5, nullptr, 10);
+        if (!process_alive(pid))
+            remove_tree(e.path().string());
+    }
+}
+
+Expected<void> fill_tree(const Context &ctx, const Target &target, const std::string &tmp)
+{
+    if (!target.source_tarball.empty()) {
+        auto out = run_checked({{"tar", "-xf", target.source_tarball, "-C", tmp,
+                                 "--strip-components=1"}},
+                               "unpack " + target.source_tarball);
+        if (!out)
+            return out.error();
+    } else {
+        // A user's tree is copied, never built in: the cache must not write into it.
+        // Build products (objects, .cmd files) are left behind.
+        auto out = run_checked({{"rsync", "-a", "--exclude=*.o", "--exclude=*.ko",
+                                 "--exclude=.*.cmd", "--exclude=.git", "--exclude=*.a",
+                                 "--exclude=vmlinux", target.sourcedir + "/", tmp + "/"}},
+                               "copy " + target.sourcedir);
+        if (!out)
+            return out.error();
+    }
+    std::error_code ec;
+    fs::copy_file(target.config, tmp + "/.config", fs::copy_options::overwrite_existing, ec);
+    if (!ec && !target.kernelvariables.empty()) {
+        auto makefile = read_text(tmp + "/Makefile");
+        if (makefile && makefile->find(".kernelvariables") != std::string::npos)
+            fs::copy_file(target.kernelvariables, tmp + "/.kernelvariables",
+                          fs::copy_options::overwrite_existing, ec);
+    }
+    // Module.symvers of the real kernel, so modpost records the right CRCs for the
+    // exported symbols a patch module uses.
+    if (!ec)
+        fs::copy_file(target.symvers, tmp + "/Module.symvers",
+                      fs::copy_options::overwrite_existing, ec);
+    if (ec)
+        return make_error("cannot install config files: " + ec.message()).in(tmp);
+
+    std::string log = tmp + "/.kpatch-prepare.log";
+    for (const char *goal : {"olddefconfig", "modules_prepare"}) {
+        Command make{make_argv(ctx, tmp, ctx.jobs)};
+        make.argv.push_back(goal);
+        make.log_file = log;
+        if (auto out = run_checked(make, std::string("prepare the kernel tree (make ") + goal + ")");
+            !out)
+            return out.error();
+    }
+    std::string release = tree_release(tmp);
+    if (release != target.release)
+        return make_error("the prepared tree is kernel '" + release + "', not '" +
+                          target.release + "': wrong source, config or .kernelvariables "
+                          "(with --sourcedir, give the matching -k)");
+    return {};
+}
+
+} // namespace
+
+Expected<PreparedTree> prepare_tree(const Context &ctx, const Target &target)
+{
+    auto config_hash = sha256_file(target.config);
+    if (!config_hash)
+        return config_hash.error();
+    std::string kv;
+    if (!target.kernelvariables.empty())
+        if (auto text = read_text(target.kernelvariables))
+            kv = *text;
+    PreparedTree tree;
+    tree.config_hash = *config_hash;
+    std::string identity = target.source_id + "\n" + *config_hash + "\n" + sha256_hex(kv) +
+                           "\n" + kBuildKcflags;
+    tree.key = target.release + "-" + sha256_hex(identity).substr(0, 12);
+    std::string trees = ctx.cache_dir + "/trees";
+    tree.path = trees + "/" + tree.key;
+    tree.objects = trees + "/" + tree.key + ".objects";
+    std::string stamp = tree.path + "/.kpatch-prepared";
+
+    if (auto ok = make_dirs(trees); !ok)
+        return ok.error();
+    remove_stale_temporaries(trees);
+
+    if (exists(stamp)) {
+        auto text = read_text(stamp);
+        nlohmann::json j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+        if (j.is_object() && j.value("release", "") == target.release &&
+            j.value("config_sha256", "") == *config_hash &&
+            tree_release(tree.path) == target.release) {
+            tree.reused = true;
+            return tree;
+        }
+        return make_error("the cached tree " + tree.path + " does not match its stamp "
+                          "(release or config hash); remove it and run again");
+    }
+
+    // A tree without its stamp was never finished or was declared untrusted.
+    if (exists(tree.path))
+        remove_tree(tree.path);
+    remove_tree(tree.objects);
+    remove_tree(tree.path + ".includes");
+
+    std::string tmp = trees + "/." + tree.key + ".tmp." + std::to_string(getpid());
+    remove_tree(tmp);
+    if (auto ok = make_dirs(tmp); !ok)
+        return ok.error();
+    if (auto ok = fill_tree(ctx, target, tmp); !ok) {
+        if (!ctx.options.debug)
+            remove_tree(tmp);
+        return ok.error();
+    }
+    nlohmann::json j = {{"release", target.release},
+                        {"config_sha256", *config_hash},
+                        {"source", target.source_id},
+                        {"config", target.config}};
+    if (auto ok = write_text_atomic(tmp + "/.kpatch-prepared", j.dump(2) + "\n"); !ok)
+        return ok.error();
+    std::error_code ec;
+    fs::rename(tmp, tree.path, ec);
+    if (ec) {
+        // Another run finished the same tree first: use theirs.
+        remove_tree(tmp);
+        if (!exists(stamp))
+            return make_error("cannot move the prepared tree into place: " + ec.message())
+                .in(tree.path);
+    }
+    return tree;
+}
+
+} // namespace kpatch::driver

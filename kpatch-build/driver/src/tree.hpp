@@ -1,0 +1,32 @@
+// Step "prepare tree": one pristine, prepared kernel tree per release and config, kept in
+// the cache (licence: GPL-2.0-only).
+#pragma once
+
+#include <string>
+
+#include "target.hpp"
+
+namespace kpatch::driver {
+
+struct PreparedTree {
+    std::string path;        // the tree (read-only by convention: build in copies)
+    std::string key;         // <release>-<hash of source, config, kernelvariables>
+    std::string objects;     // cache of original objects built from this tree
+    std::string config_hash; // sha256 of the config it was prepared with
+    bool reused = false;
+};
+
+// Finds the prepared tree in the cache or makes it: unpack (or copy --sourcedir) into a
+// temporary directory, install config/.kernelvariables/Module.symvers, `make olddefconfig
+// modules_prepare`, check the release string, then rename into place. A killed run
+// leaves only a temporary directory, removed by the next run.
+Expected<PreparedTree> prepare_tree(const Context &ctx, const Target &target);
+
+// Extra compiler flags of every object kpatch-build compiles: one section per function and
+// per data object, so the differ can compare and take them one by one.
+inline constexpr const char *kBuildKcflags = "-ffunction-sections -fdata-sections";
+
+// The make command line every step uses in a tree (same CC and flags as the distro).
+std::vector<std::string> make_argv(const Context &ctx, const std::string &tree, unsigned jobs);
+
+} // namespace kpatch::driver
