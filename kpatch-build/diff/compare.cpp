@@ -81,15 +81,15 @@ bool Comparer::same_referent(const Referent &ro, const Referent &rp, bool check_
     case Referent::Kind::String:
         return ro.text == rp.text && ro.offset - ro.position == rp.offset - rp.position;
     case Referent::Kind::Section: {
-        if (corr.twin(rp.section) != ro.section || ro.offset != rp.offset)
+        if (corr.twin(rp.section) != ro.section)
             return false;
-        // Anonymous constants (.rodata.cst16 and the like): the referred bytes must agree.
+        if (rp.section->type == SHT_NOBITS || (rp.section->flags & SHF_WRITE))
+            return ro.offset == rp.offset;
+        // Anonymous constants (.rodata.cst16 and the like) may move: the bytes must agree.
         uint64_t n = rp.section->entsize ? rp.section->entsize : 8;
         auto in = [n](const Section &s, int64_t pos) {
             return pos >= 0 && static_cast<uint64_t>(pos) + n <= s.data.size();
         };
-        if (rp.section->type == SHT_NOBITS || (rp.section->flags & SHF_WRITE))
-            return true;
         if (!in(*rp.section, rp.position) || !in(*ro.section, ro.position))
             return ro.section->data == rp.section->data;
         return std::memcmp(ro.section->data.data() + ro.position,

@@ -69,7 +69,8 @@ Kind kind_of(const Symbol &s)
 
 bool correlatable(const Symbol &s)
 {
-    return s.is_defined() && !s.is_section_symbol() && s.type != STT_FILE && !s.name.empty();
+    return s.is_defined() && !s.is_section_symbol() && s.type != STT_FILE && !s.name.empty() &&
+           !(s.is_local() && s.type == STT_NOTYPE);   // assembler labels are places, not names
 }
 
 // For each symbol, the functions whose code refers to it (directly or by section + offset

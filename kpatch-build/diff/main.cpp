@@ -124,6 +124,9 @@ public:
     {
         if (!table)
             return 0ul;   // without a table, the name is taken as unique (the loader checks)
+        // A global the table lacks (SYMTAB may be the object's own) has one copy at most.
+        if (!table->contains(name) && !is_local)
+            return 0ul;
         if (!table->contains(name))
             return kpatch::Error{"`" + std::string(name) + "` is not in " + table->origin()};
         return kpatch::symbols::resolve_position(&*table, name, is_local, object_symbols, object_path);

@@ -123,7 +123,7 @@ Expected<Relocation> Builder::convert(const Section &where, const Relocation &r,
         auto it = sections.find(ref.section);
         if (it == sections.end())
             return Error{"internal: section " + ref.section->name + " referred to but not copied"};
-        return finish(&out->section_symbol_of(*it->second), r.addend);
+        return finish(&out->section_symbol_of(*it->second), ref.offset);
     }
     case Referent::Kind::Symbol:
         break;

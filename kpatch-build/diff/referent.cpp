@@ -15,7 +15,8 @@ namespace kpatch::diff {
 CodeIndex::CodeIndex(const arch::Arch &arch, const Object &object) : arch_(arch), object_(object)
 {
     for (auto &s : object.symbols)
-        if (s->section && !s->is_section_symbol() && s->type != STT_FILE)
+        if (s->section && !s->is_section_symbol() && s->type != STT_FILE &&
+            !(s->is_local() && s->type == STT_NOTYPE))   // labels are not objects
             by_section_[s->section].push_back(s.get());
     for (auto &[sec, list] : by_section_)
         std::stable_sort(list.begin(), list.end(),
@@ -76,7 +77,9 @@ Referent CodeIndex::resolve(const Section &where, const Relocation &r)
     const Symbol *s = r.symbol;
     if (!s)
         return ref;
-    if (!s->is_section_symbol()) {
+    // Assembler-local labels (.LC0 and the like) name a place in a section, not an object.
+    bool label = s->is_defined() && s->is_local() && s->type == STT_NOTYPE;
+    if (!s->is_section_symbol() && !label) {
         ref.kind = Referent::Kind::Symbol;
         ref.symbol = s;
         ref.offset = r.addend;
@@ -86,11 +89,13 @@ Referent CodeIndex::resolve(const Section &where, const Relocation &r)
     const Section *target = s->section;
     if (!target)
         return ref;
-    int64_t off = r.addend + bias(where, r);
+    // The addend as if against the section symbol, then where it points.
+    int64_t rel = r.addend + (label ? static_cast<int64_t>(s->value) : 0);
+    int64_t off = rel + bias(where, r);
     if (target->is_string_table_like() && target->type != SHT_NOBITS) {
         ref.kind = Referent::Kind::String;
         ref.section = target;
-        ref.offset = r.addend;
+        ref.offset = rel;
         ref.position = off;
         if (off >= 0 && static_cast<uint64_t>(off) < target->data.size()) {
             const char *p = reinterpret_cast<const char *>(target->data.data()) + off;
@@ -103,13 +108,13 @@ Referent CodeIndex::resolve(const Section &where, const Relocation &r)
         ref.kind = Referent::Kind::Symbol;
         ref.symbol = cover;
         // Keep the addend's form (bias included) so equal code compares equal.
-        ref.offset = r.addend - static_cast<int64_t>(cover->value);
+        ref.offset = rel - static_cast<int64_t>(cover->value);
         ref.position = off - static_cast<int64_t>(cover->value);
         return ref;
     }
     ref.kind = Referent::Kind::Section;
     ref.section = target;
-    ref.offset = r.addend;
+    ref.offset = rel;
     ref.position = off;
     return ref;
 }

@@ -190,9 +190,13 @@ Expected<void> Reader::relocations()
             by_index[sh.sh_info]->type == SHT_RELA)
             return fail("relocation section '" + rs.name + "' has a bad target section");
         rs.target = by_index[sh.sh_info];
-        if (rs.target->relocations)
-            return fail("section '" + rs.target->name + "' has two relocation sections");
-        rs.target->relocations = &rs;
+        // Livepatch relocations (.klp.rela.*) are a second set for a section: they are
+        // kept as sections but are not the section's own relocations.
+        if (!(rs.flags & SHF_RELA_LIVEPATCH)) {
+            if (rs.target->relocations)
+                return fail("section '" + rs.target->name + "' has two relocation sections");
+            rs.target->relocations = &rs;
+        }
         size_t n = rs.data.size() / sizeof(Elf64_Rela);
         if (rs.data.size() % sizeof(Elf64_Rela))
             return fail("relocation section '" + rs.name + "' has a partial entry");

@@ -1,0 +1,52 @@
+#!/bin/sh
+# create-diff-object's command-line contract: exit codes 0/1/2/3, both argument forms, --json (licence: GPL-2.0-only).
+# Usage: cli-test.sh PATH-TO-create-diff-object   (fixture locations come from the environment)
+set -u
+cdo=$1
+fail=0
+check() { # expected-code description command...
+    want=$1 what=$2
+    shift 2
+    "$@" >/dev/null 2>"$tmp/err"
+    got=$?
+    if [ "$got" -ne "$want" ]; then
+        echo "FAIL: $what: exit $got, want $want: $(cat "$tmp/err")"
+        fail=1
+    else
+        echo "ok: $what (exit $got)"
+    fi
+}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+check 1 "no arguments" "$cdo"
+check 1 "unknown option" "$cdo" --frobnicate a b -o c
+check 0 "--help" "$cdo" --help
+check 1 "missing input" "$cdo" /nonexistent.o /nonexistent.o -o "$tmp/out.o"
+printf 'not an object' >"$tmp/junk.o"
+check 1 "not ELF" "$cdo" "$tmp/junk.o" "$tmp/junk.o" -o "$tmp/out.o"
+
+sh "$KPATCH_FIXTURE_SCRIPT" "$KPATCH_FIXTURE_SRC" "$KPATCH_FIXTURE_OUT"
+rc=$?
+if [ $rc -eq 77 ]; then echo "SKIPPED: fixtures need kernel headers"; exit 0; fi
+[ $rc -eq 0 ] || { echo "FAIL: building fixtures"; exit 1; }
+f=$KPATCH_FIXTURE_OUT
+check 0 "changed" "$cdo" --object-path fixtures/changed.o "$f/orig/changed.o" "$f/patched/changed.o" -o "$tmp/changed.o" --json "$tmp/changed.json"
+grep -q '"fixture_show"' "$tmp/changed.json" || { echo "FAIL: manifest lacks fixture_show"; fail=1; }
+nm "$tmp/changed.o" | grep -q ' T fixture_show$' || { echo "FAIL: fixture_show is not a T symbol"; fail=1; }
+check 3 "unchanged" "$cdo" "$f/orig/unchanged.o" "$f/patched/unchanged.o" -o "$tmp/u.o"
+[ ! -e "$tmp/u.o" ] || { echo "FAIL: output written for an unchanged pair"; fail=1; }
+check 3 "line shift only" "$cdo" "$f/orig/lineshift.o" "$f/patched/lineshift.o" -o "$tmp/l.o"
+check 2 "data initializer" "$cdo" "$f/orig/data_init.o" "$f/patched/data_init.o" -o "$tmp/d.o" --json "$tmp/d.json"
+grep -q 'fixture_limit' "$tmp/err" || { echo "FAIL: refusal does not name fixture_limit"; fail=1; }
+grep -q '"refused"' "$tmp/d.json" || { echo "FAIL: manifest of a refusal"; fail=1; }
+check 2 "__init change" "$cdo" "$f/orig/init_change.o" "$f/patched/init_change.o" -o "$tmp/i.o"
+check 1 "different objects" "$cdo" "$f/orig/changed.o" "$f/patched/newfunc.o" -o "$tmp/x.o"
+head -c 1000 "$f/orig/changed.o" >"$tmp/trunc.o"
+check 1 "truncated" "$cdo" "$tmp/trunc.o" "$f/patched/changed.o" -o "$tmp/t.o"
+# kpatch's positional form: ORIG PATCHED PARENT SYMTAB SYMVERS PATCH-NAME OUT, sizes from the environment.
+readelf -s --wide "$f/orig/newfunc.o" >"$tmp/symtab.txt"
+check 0 "kpatch positional form" env BUG_STRUCT_SIZE=12 JUMP_STRUCT_SIZE=16 "$cdo" "$f/orig/newfunc.o" "$f/patched/newfunc.o" vmlinux "$tmp/symtab.txt" /dev/null kpatch-test "$tmp/pos.o"
+nm "$tmp/pos.o" | grep -q ' t fixture_new_helper$' || { echo "FAIL: positional form output"; fail=1; }
+check 1 "wrong entry size" env BUG_STRUCT_SIZE=7 "$cdo" "$f/orig/once.o" "$f/patched/once.o" -o "$tmp/w.o"
+exit $fail

@@ -1,0 +1,204 @@
+// create-diff-object on real objects of the Debian 6.1 kernel (licence: GPL-2.0-only).
+// Needs KPATCH_TEST_KERNEL_TREE (a prepared tree, doc/interfaces.md); skips without it.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <sys/stat.h>
+
+#include "fixtures.hpp"
+
+using namespace kpatch;
+using diff::Outcome;
+
+namespace {
+
+// Exports from the target's Module.symvers (tab-separated: crc, name, module, kind).
+class SymversKernel : public diff::SymbolResolver {
+public:
+    std::set<std::string, std::less<>> exports;
+    explicit SymversKernel(const std::string &path)
+    {
+        std::ifstream f(path);
+        std::string line;
+        while (std::getline(f, line)) {
+            std::istringstream in(line);
+            std::string crc, name, module;
+            if (in >> crc >> name >> module && module == "vmlinux")
+                exports.insert(name);
+        }
+    }
+    Expected<unsigned long> position(std::string_view, bool, const std::vector<std::string> &) const override
+    {
+        return 0ul;
+    }
+    std::optional<bool> is_exported(std::string_view name) const override
+    {
+        if (exports.empty())
+            return std::nullopt;
+        return exports.count(name) != 0;
+    }
+};
+
+std::string env(const char *name)
+{
+    const char *v = std::getenv(name);
+    return v ? v : "";
+}
+
+// The target kernel release, as scripts/target-kernel-release says.
+std::string target_release()
+{
+    std::string out;
+    if (FILE *p = popen(("sh '" + env("KPATCH_TARGET_RELEASE_SCRIPT") + "' 2>/dev/null").c_str(), "r")) {
+        char buf[256];
+        while (fgets(buf, sizeof buf, p))
+            out += buf;
+        pclose(p);
+    }
+    while (!out.empty() && (out.back() == '\n' || out.back() == ' '))
+        out.pop_back();
+    return out;
+}
+
+// Builds the pair for `patch` (cached by the script) and diffs it; "" when skipped.
+struct KernelRun {
+    bool skipped = true;
+    fixtures::Run run;
+};
+
+KernelRun kernel_diff(const std::string &obj, const std::string &patch)
+{
+    KernelRun k;
+    std::string tree = env("KPATCH_TEST_KERNEL_TREE");
+    if (tree.empty() || fixtures::dir().empty())
+        return k;
+    std::string out = env("KPATCH_FIXTURE_OUT") + "/kernel/" + patch;
+    std::string patch_file = patch == "identical" ? "/dev/null" : env("KPATCH_KERNEL_PATCHES") + "/" + patch + ".patch";
+    std::string ptree = env("KPATCH_TEST_PATCHED_TREE");
+    if (ptree.empty())
+        ptree = tree + "-patched";
+    std::string cmd = "sh '" + env("KPATCH_KERNEL_PAIR_SCRIPT") + "' '" + tree + "' '" + ptree + "' '" + obj +
+                      "' '" + patch_file + "' '" + out + "' >&2";
+    if (std::system(cmd.c_str()) != 0)
+        FAIL("building the kernel pair failed: " << cmd);
+    k.run.orig = fixtures::load_path(out + "/orig.o");
+    k.run.patched = fixtures::load_path(out + "/patched.o");
+    static SymversKernel kernel("/usr/src/linux-headers-" + target_release() + "/Module.symvers");
+    diff::Options opt;
+    opt.object_path = obj;
+    if (!kernel.exports.empty())
+        opt.symbols = &kernel;
+    auto res = diff::run_diff(*k.run.orig, *k.run.patched, opt);
+    if (!res)
+        FAIL(res.error().message);
+    k.run.result = std::move(*res);
+    k.skipped = false;
+    return k;
+}
+
+#define KERNEL_PAIR(var, obj, patch)                                                   \
+    auto var = kernel_diff(obj, patch);                                                \
+    if (var.skipped) {                                                                 \
+        WARN("SKIPPED: set KPATCH_TEST_KERNEL_TREE to a prepared 6.1 tree");           \
+        return;                                                                        \
+    }
+
+bool changed(const fixtures::Run &r, const std::string &name)
+{
+    for (auto &c : r.result.changed)
+        if (c.name == name)
+            return true;
+    return false;
+}
+
+} // namespace
+
+TEST_CASE("kernel fs/proc: one changed function with its string", "[diff][kernel]")
+{
+    KERNEL_PAIR(k, "fs/proc/cmdline.o", "cmdline-change");
+    auto &r = k.run.result;
+    REQUIRE(r.outcome == Outcome::Changed);
+    REQUIRE(r.changed.size() == 1);
+    CHECK(r.changed[0].name == "cmdline_proc_show");
+    CHECK(r.special_entries.at("__mcount_loc") == 1);
+    CHECK(r.special_entries.count(".orc_unwind_ip"));
+    CHECK(r.special_entries.count(".return_sites"));
+    CHECK(fixtures::symbol(*r.output, "cmdline_proc_show")->is_defined());
+    CHECK(fixtures::symbol(*r.output, "proc_cmdline_init") == nullptr);
+}
+
+TEST_CASE("kernel identical builds: nothing changed", "[diff][kernel]")
+{
+    KERNEL_PAIR(k, "fs/proc/version.o", "identical");
+    CHECK(k.run.result.outcome == Outcome::Unchanged);
+}
+
+TEST_CASE("kernel/: a changed exported function", "[diff][kernel]")
+{
+    KERNEL_PAIR(k, "kernel/kthread.o", "kthread-change");
+    auto &r = k.run.result;
+    REQUIRE(r.outcome == Outcome::Changed);
+    CHECK(changed(k.run, "kthread_data"));
+    CHECK(r.changed.size() == 1);
+}
+
+TEST_CASE("kernel/: a comment that moves lines changes nothing", "[diff][kernel][lines]")
+{
+    KERNEL_PAIR(k, "kernel/kthread.o", "kthread-lineshift");
+    auto &r = k.run.result;
+    CHECK(r.outcome == Outcome::Unchanged);
+    CHECK(r.changed.empty());
+    CHECK(!r.line_shift_only.empty());
+}
+
+TEST_CASE("mm/: a change in a function with a jump label", "[diff][kernel]")
+{
+    KERNEL_PAIR(k, "mm/usercopy.o", "usercopy-jump-label");
+    auto &r = k.run.result;
+    REQUIRE(r.outcome == Outcome::Changed);
+    CHECK(changed(k.run, "__check_object_size"));
+    CHECK(r.special_entries.count("__jump_table"));
+}
+
+TEST_CASE("arch/x86: a change in a function with alternatives", "[diff][kernel]")
+{
+    KERNEL_PAIR(k, "arch/x86/kernel/ldt.o", "ldt-alternative");
+    auto &r = k.run.result;
+    REQUIRE(r.outcome == Outcome::Changed);
+    CHECK(changed(k.run, "load_mm_ldt"));
+    CHECK(r.special_entries.count(".altinstructions"));
+    CHECK(r.special_entries.count("__bug_table"));
+}
+
+TEST_CASE("kernel/: a changed function with a static local keeps the kernel's", "[diff][kernel]")
+{
+    KERNEL_PAIR(k, "kernel/panic.o", "panic-static-local");
+    auto &r = k.run.result;
+    REQUIRE(r.outcome == Outcome::Changed);
+    CHECK(changed(k.run, "oops_may_print") == false);
+    bool counter = false;
+    for (auto &kr : r.klp)
+        counter |= kr.symbol.rfind("spin_counter", 0) == 0;
+    CHECK(counter);
+    CHECK(r.new_data.empty());
+}
+
+TEST_CASE("kernel/: a changed data initializer is refused", "[diff][kernel][refuse]")
+{
+    KERNEL_PAIR(k, "kernel/panic.o", "panic-data-init");
+    auto &r = k.run.result;
+    REQUIRE(r.outcome == Outcome::Refused);
+    CHECK_THAT(r.refusals.at(0), Catch::Contains("panic_timeout"));
+}
+
+TEST_CASE("net/: a changed exported function", "[diff][kernel]")
+{
+    KERNEL_PAIR(k, "net/ipv4/tcp_cong.o", "tcp-cong-change");
+    auto &r = k.run.result;
+    REQUIRE(r.outcome == Outcome::Changed);
+    CHECK(changed(k.run, "tcp_reno_ssthresh"));
+    CHECK(r.changed.size() == 1);
+}

@@ -1,0 +1,94 @@
+// kpatch-klp-convert: placeholder references become .klp.rela sections the 6.1 loader accepts (licence: GPL-2.0-only).
+#include <cstring>
+#include <elf.h>
+
+#include "fixtures.hpp"
+#include "klp/klp_convert.hpp"
+
+using namespace kpatch;
+
+namespace {
+
+// The differ's output for `name` (no exports known: every kernel symbol is a placeholder).
+std::unique_ptr<elf::Object> patch_object(const std::string &name)
+{
+    auto r = fixtures::diff(name);
+    REQUIRE(r.result.outcome == diff::Outcome::Changed);
+    return std::move(r.result.output);
+}
+
+} // namespace
+
+TEST_CASE("placeholder relocations move to .klp.rela sections with zeroed targets", "[klp]")
+{
+    REQUIRE_FIXTURES();
+    auto obj = patch_object("newfunc");
+    size_t placeholders = 0;
+    for (auto &s : obj->symbols)
+        placeholders += s->name.rfind(".klp.sym.", 0) == 0;
+    REQUIRE(placeholders > 0);
+    // Make the targets nonzero first, as a linker that applied an addend might.
+    for (auto &sec : obj->sections)
+        if (sec->type == SHT_RELA)
+            for (auto &r : static_cast<elf::RelocationSection &>(*sec).entries)
+                if (r.symbol && r.symbol->name.rfind(".klp.sym.", 0) == 0)
+                    std::memset(static_cast<elf::RelocationSection &>(*sec).target->data.data() + r.offset, 0xff, 4);
+
+    auto stats = klp::convert(*obj);
+    REQUIRE(stats);
+    CHECK(stats->symbols == placeholders);
+    CHECK(stats->relocations >= placeholders);
+
+    size_t klp_sections = 0;
+    for (auto &sec : obj->sections) {
+        if (sec->type != SHT_RELA)
+            continue;
+        auto &rs = static_cast<elf::RelocationSection &>(*sec);
+        bool is_klp = sec->name.rfind(".klp.rela.", 0) == 0;
+        for (auto &r : rs.entries) {
+            bool against_klp = r.symbol && r.symbol->name.rfind(".klp.sym.", 0) == 0;
+            CHECK(against_klp == is_klp);   // none left in ordinary .rela sections
+            if (against_klp)
+                for (int i = 0; i < 4; i++)
+                    CHECK(rs.target->data[r.offset + i] == 0);
+        }
+        if (is_klp) {
+            klp_sections++;
+            CHECK(sec->flags == (SHF_ALLOC | SHF_INFO_LINK | elf::SHF_RELA_LIVEPATCH));
+            CHECK(sec->name == ".klp.rela.vmlinux." + rs.target->name);
+        }
+    }
+    CHECK(klp_sections == stats->sections);
+    for (auto &s : obj->symbols)
+        if (s->name.rfind(".klp.sym.", 0) == 0)
+            CHECK(s->placement == elf::Placement::Livepatch);
+
+    // Written and read back, the symbols carry SHN_LIVEPATCH.
+    char tmpl[] = "/tmp/test-klp-XXXXXX";
+    int fd = mkstemp(tmpl);
+    close(fd);
+    REQUIRE(elf::write_object(*obj, tmpl));
+    auto back = elf::read_object(tmpl);
+    unlink(tmpl);
+    REQUIRE(back);
+    size_t livepatch = 0;
+    for (auto &s : (*back)->symbols)
+        livepatch += s->placement == elf::Placement::Livepatch;
+    CHECK(livepatch == placeholders);
+    // A second run finds nothing left to do.
+    auto again = klp::convert(**back);
+    REQUIRE(again);
+    CHECK(again->relocations == 0);
+}
+
+TEST_CASE("a malformed placeholder name is an error", "[klp][errors]")
+{
+    REQUIRE_FIXTURES();
+    auto obj = patch_object("newfunc");
+    for (auto &s : obj->symbols)
+        if (s->name.rfind(".klp.sym.", 0) == 0)
+            s->name = ".klp.sym.vmlinux.nopos";
+    auto stats = klp::convert(*obj);
+    REQUIRE(!stats);
+    CHECK_THAT(stats.error().message, Catch::Contains("nopos"));
+}
