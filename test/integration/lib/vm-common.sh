@@ -174,11 +174,12 @@ vm_qemu() {
   return "$status"
 }
 
-# Prints the kernel log's problem lines (at most 5) and succeeds if there were any.
+# Prints the kernel log's problem lines (at most 6, with the RIP line that says where)
+# and succeeds if there were any.
 vm_report_problems() {
   local lines
-  lines=$(grep -a -E "$VM_PROBLEM_RE" "$VM_LOG" | tr -d '\r' | head -n 5)
-  [ -n "$lines" ] || return 1
+  grep -a -q -E "$VM_PROBLEM_RE" "$VM_LOG" || return 1
+  lines=$(grep -a -E "$VM_PROBLEM_RE|RIP: 0010:" "$VM_LOG" | tr -d '\r' | head -n 6)
   printf '%s\n' "$lines" | sed "s/^/$VM_PROG: guest kernel: /" >&2
   return 0
 }
