@@ -6,7 +6,8 @@
 # Guest conventions (both harnesses):
 #   ttyS0  kernel console (and systemd's status lines) -> $VM_LOG, never mixed with output
 #   ttyS1  COMMAND's stdout+stderr, raw, straight to the caller's stdout
-#   "KPATCH-VM-READY" / "KPATCH-VM-EXIT=<status>" on ttyS0 mark the command's start and end.
+#   "KPATCH-VM-READY" / "KPATCH-VM-EXIT=<status>" on ttyS0 mark the command's start and end;
+#   "KPATCH-VM-TAINTED=<n>" before the latter is /proc/sys/kernel/tainted after the command.
 
 VM_EXIT_TIMEOUT=124   # like timeout(1)
 VM_EXIT_HARNESS=125   # kernel problem (oops, panic, BUG, WARNING) or harness failure
@@ -126,7 +127,7 @@ vm_exit_marker() {
 # vm_qemu TIMEOUT QEMU-ARGS...: runs QEMU with the console on $VM_LOG and ttyS1 on our
 # stdout; returns COMMAND's exit status, or reports the kernel problem / timeout.
 vm_qemu() {
-  local timeout=$1 start fatal_at='' qemu_rc status problems
+  local timeout=$1 start fatal_at='' qemu_rc status problems taint
   shift
   start=$SECONDS
   qemu-system-x86_64 -accel tcg -cpu max -m "${VM_MEMORY:-1024}" -smp 2 \
@@ -161,6 +162,14 @@ vm_qemu() {
 
   if vm_report_problems; then
     echo "$VM_PROG: the guest kernel reported a problem (above); kernel log: $VM_LOG" >&2
+    return "$VM_EXIT_HARNESS"
+  fi
+  # Taint flags D (oops, 128) and W (warning, 512) catch what a lowered console log level
+  # kept off the console.
+  taint=$(grep -a -o 'KPATCH-VM-TAINTED=[0-9]*' "$VM_LOG" | tail -n 1 | cut -d= -f2)
+  if [ $(( ${taint:-0} & 640 )) -ne 0 ]; then
+    echo "$VM_PROG: the guest kernel is tainted $taint (an oops or a WARNING happened," \
+      "off the console); kernel log: $VM_LOG" >&2
     return "$VM_EXIT_HARNESS"
   fi
   status=$(vm_exit_marker "$VM_LOG")
