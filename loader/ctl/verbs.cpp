@@ -164,7 +164,8 @@ int verb_status(const Verb &, const Options &o, Context &ctx, Io &io)
         size_t loaded = 0;
         for (const auto &e : r->list.patches)
             if (e.loaded) {
-                out << fmt::format("{}  {} (order {}, {} functions)\n", loaded++ ? "              " : "Loaded:       ", e.name, e.order, e.functions.size());
+                out << fmt::format("{:<15}{} (order {}, {} function{})\n", loaded++ ? "" : "Loaded:", e.name, e.order,
+                                   e.functions.size(), e.functions.size() == 1 ? "" : "s");
             }
         if (!loaded)
             out << "Loaded:        none\n";
