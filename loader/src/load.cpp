@@ -84,8 +84,9 @@ Error load_error(const Config &config, const ModuleInfo &m, int err, int attempt
     default:
         break;
     }
+    // The core's own account names the function; errno alone misleads (ENOENT is "No such file").
     if (!core.empty())
-        reason += ": " + core;
+        reason = core;
     return failure("load", m.name, reason, code);
 }
 
