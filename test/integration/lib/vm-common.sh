@@ -126,15 +126,17 @@ vm_exit_marker() {
 
 # vm_qemu TIMEOUT QEMU-ARGS...: runs QEMU with the console on $VM_LOG and ttyS1 on our
 # stdout; returns COMMAND's exit status, or reports the kernel problem / timeout.
+# VM_QEMU_ARGS (split on spaces) adds QEMU options, e.g. "-s" for a gdb stub on :1234.
 vm_qemu() {
   local timeout=$1 start fatal_at='' qemu_rc status problems taint
   shift
   start=$SECONDS
+  # shellcheck disable=SC2086 # VM_QEMU_ARGS is a list of options
   qemu-system-x86_64 -accel tcg -cpu max -m "${VM_MEMORY:-1024}" -smp 2 \
     -nodefaults -display none -no-reboot \
     -chardev file,id=con,path="$VM_LOG" -serial chardev:con \
     -chardev stdio,id=out,signal=off -serial chardev:out \
-    "$@" </dev/null 2>"$VM_SCRATCH/qemu.err" &
+    "$@" ${VM_QEMU_ARGS:-} </dev/null 2>"$VM_SCRATCH/qemu.err" &
   VM_QEMU_PID=$!
   while kill -0 "$VM_QEMU_PID" 2>/dev/null; do
     if [ $((SECONDS - start)) -ge "$timeout" ]; then
