@@ -86,15 +86,12 @@ std::unordered_map<const Symbol *, std::vector<const Symbol *>> users_of(CodeInd
         if (!fn)
             continue;
         for (auto &r : sec->relocations->entries) {
-            const Symbol *target = r.symbol;
-            if (!target)
+            if (!r.symbol)
                 continue;
-            if (target->is_section_symbol() && target->section) {
-                // Good enough for correlation: addend plus a plain 4-byte bias.
-                target = idx.covering(*target->section, r.addend + 4);
-                if (!target)
-                    continue;
-            }
+            Referent ref = idx.resolve(*sec, r);
+            if (ref.kind != Referent::Kind::Symbol)
+                continue;
+            const Symbol *target = ref.symbol;
             auto &v = users[target];
             if (std::find(v.begin(), v.end(), fn) == v.end())
                 v.push_back(fn);

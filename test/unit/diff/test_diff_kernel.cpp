@@ -77,10 +77,8 @@ KernelRun kernel_diff(const std::string &obj, const std::string &patch)
         return k;
     std::string out = env("KPATCH_FIXTURE_OUT") + "/kernel/" + patch;
     std::string patch_file = patch == "identical" ? "/dev/null" : env("KPATCH_KERNEL_PATCHES") + "/" + patch + ".patch";
-    std::string ptree = env("KPATCH_TEST_PATCHED_TREE");
-    if (ptree.empty())
-        ptree = tree + "-patched";
-    std::string cmd = "sh '" + env("KPATCH_KERNEL_PAIR_SCRIPT") + "' '" + tree + "' '" + ptree + "' '" + obj +
+    std::string work = out + ".work";   // the overlay the patched object is built in
+    std::string cmd = "sh '" + env("KPATCH_KERNEL_PAIR_SCRIPT") + "' '" + tree + "' '" + work + "' '" + obj +
                       "' '" + patch_file + "' '" + out + "' >&2";
     if (std::system(cmd.c_str()) != 0)
         FAIL("building the kernel pair failed: " << cmd);
