@@ -12,7 +12,7 @@ _kpatchctl_loaded() {
 }
 
 _kpatchctl() {
-    local cur prev verb i kver=
+    local cur prev verb= i kver=
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
     local verbs="load unload list install uninstall info verify status"
