@@ -68,12 +68,12 @@ std::string KbuildConfig::expand(const std::string &text, bool &known) const
 
 // Reads dir/Kbuild or dir/Makefile once: continuation lines joined, comments dropped,
 // conditionals on CONFIG values evaluated, assignments kept.
-const std::vector<KbuildConfig::Assignment> &KbuildConfig::makefile(const std::string &dir) const
+const KbuildConfig::Variables &KbuildConfig::makefile(const std::string &dir) const
 {
     auto found = makefiles_.find(dir);
     if (found != makefiles_.end())
         return found->second;
-    std::vector<Assignment> &out = makefiles_[dir];
+    Variables &out = makefiles_[dir];
     std::string base = dir.empty() ? tree_ : tree_ + "/" + dir;
     auto text = read_text(base + "/Kbuild");
     if (!text)
@@ -159,18 +159,33 @@ const std::vector<KbuildConfig::Assignment> &KbuildConfig::makefile(const std::s
             size_t eq = l.find('=', op);
             if (eq == std::string::npos || eq > op + 2)
                 continue;
-            Assignment a;
+            std::string kind = l.substr(op, eq - op + 1);
             bool known = true;
-            a.lhs = trim(expand(l.substr(0, op), known));
-            a.certain = known && certain();
-            std::istringstream values(l.substr(eq + 1));
-            for (std::string v; values >> v;) {
+            std::string lhs = trim(expand(l.substr(0, op), known));
+            bool sure = known && certain();
+            std::vector<Token> values;
+            std::istringstream words(l.substr(eq + 1));
+            for (std::string v; words >> v;) {
+                // $(var) of this file: its tokens so far (kbuild files use := mostly).
+                if (v.starts_with("$(") && v.ends_with(")") && out.count(v.substr(2, v.size() - 3))) {
+                    for (Token t : out[v.substr(2, v.size() - 3)]) {
+                        t.certain = t.certain && sure;
+                        values.push_back(t);
+                    }
+                    continue;
+                }
                 bool k = true;
                 std::string e = expand(v, k);
                 if (!e.empty())
-                    a.values.push_back(e);
+                    values.push_back({e, sure});
             }
-            out.push_back(std::move(a));
+            std::vector<Token> &var = out[lhs];
+            // Only a certain := or = replaces; an uncertain one might not have run.
+            if ((kind == ":=" || kind == "=") && sure)
+                var.clear();
+            if (kind == "?=" && !var.empty())
+                continue;
+            var.insert(var.end(), values.begin(), values.end());
         }
     }
     return out;
@@ -211,16 +226,17 @@ Linkage KbuildConfig::object_in(const std::string &dir, const std::string &name,
         return Linkage::Unknown;
     Linkage result = Linkage::NotBuilt;
     bool seen = false;
-    for (const Assignment &a : makefile(dir)) {
-        bool listed = false;
-        for (const auto &v : a.values)
-            listed |= v == name;
-        if (!listed)
+    for (const auto &[lhs, tokens] : makefile(dir)) {
+        const Token *hit = nullptr;
+        for (const auto &t : tokens)
+            if (t.value == name && (!hit || t.certain))
+                hit = &t;
+        if (!hit)
             continue;
-        size_t dash = a.lhs.rfind('-');
+        size_t dash = lhs.rfind('-');
         if (dash == std::string::npos)
             continue;
-        std::string var = a.lhs.substr(0, dash), suffix = a.lhs.substr(dash + 1);
+        std::string var = lhs.substr(0, dash), suffix = lhs.substr(dash + 1);
         Linkage l;
         if (var == "obj" || var == "lib" || var == "core" || var == "libs" || var == "drivers")
             l = from_suffix(suffix);
@@ -240,7 +256,7 @@ Linkage KbuildConfig::object_in(const std::string &dir, const std::string &name,
             else
                 l = Linkage::NotBuilt;
         }
-        if (!a.certain && l != Linkage::NotBuilt)
+        if (!hit->certain && l != Linkage::NotBuilt)
             l = Linkage::Unknown;
         result = seen ? merge(result, l) : l;
         seen = true;
@@ -261,9 +277,9 @@ Linkage KbuildConfig::directory(const std::string &dir) const
         std::string p = parent.string();
         std::string name = p.empty() ? rel : rel.substr(p.size() + 1);
         bool listed = false;
-        for (const Assignment &a : makefile(p))
-            for (const auto &v : a.values)
-                listed |= v == name;
+        for (const auto &[lhs, tokens] : makefile(p))
+            for (const auto &t : tokens)
+                listed |= t.value == name;
         if (listed) {
             Linkage l = object_in(p, name, 0);
             if (l == Linkage::NotBuilt)

@@ -31,18 +31,20 @@ public:
     const std::map<std::string, std::string> &config() const { return config_; }
 
 private:
-    struct Assignment {
-        std::string lhs;                 // expanded, e.g. "obj-y", "proc-y", "obj-"
-        std::vector<std::string> values; // expanded tokens
+    struct Token {
+        std::string value;               // e.g. "cmdline.o", "proc/"
         bool certain = true;             // every conditional around it was evaluated
     };
-    const std::vector<Assignment> &makefile(const std::string &dir) const;
+    // Final value of every variable of one kbuild file ("obj-y", "proc-y", "obj-"),
+    // with make's := / = replacing and += appending, $(var) of the file expanded.
+    using Variables = std::map<std::string, std::vector<Token>>;
+    const Variables &makefile(const std::string &dir) const;
     std::string expand(const std::string &text, bool &known) const;
     Linkage object_in(const std::string &dir, const std::string &name, int depth) const;
 
     std::string tree_;
     std::map<std::string, std::string> config_;
-    mutable std::map<std::string, std::vector<Assignment>> makefiles_;
+    mutable std::map<std::string, Variables> makefiles_;
 };
 
 } // namespace kpatch::driver

@@ -1,0 +1,46 @@
+// Tests of the generated patch-module pieces: name, manifest, C source (licence:
+// GPL-2.0-only).
+#include <catch2/catch.hpp>
+
+#include "module.hpp"
+
+using namespace kpatch::driver;
+
+TEST_CASE("module names are module-safe and bounded", "[module]")
+{
+    CHECK(module_name_for("", "/x/fix cve.patch") == "kpatch-fix-cve");
+    CHECK(module_name_for("", "a.b.diff") == "kpatch-a-b");
+    CHECK(module_name_for("mine", "x.patch") == "mine");
+    CHECK(module_name_for(std::string(80, 'a'), "x.patch").size() == 55);
+}
+
+TEST_CASE("the manifest lists replaced and new functions from the differ", "[module]")
+{
+    Target t;
+    t.release = "6.1.0-56-amd64";
+    t.package_version = "6.1.192-2";
+    KernelId k{"abcd", "6.1.0-56-amd64 (x) #1", "/boot/vmlinuz"};
+    PatchSet p;
+    p.patches.push_back({"/tmp/fix.patch", "11", {"fs/proc/cmdline.c"}, {}, 1});
+    p.sha256 = "11";
+    DiffOutput d{"fs/proc/cmdline.o", "/tmp/x.o",
+                 {{"changed_functions", {{{"name", "cmdline_proc_show"}, {"old_name", "cmdline_proc_show"},
+                                          {"sympos", 0}, {"old_size", 42}, {"new_size", 57}}}},
+                  {"new_functions", {"helper"}}}};
+    auto m = module_manifest("kpatch-fix", t, k, p, {d});
+    CHECK(m["module"] == "kpatch_fix");
+    CHECK(m["kernel_release"] == "6.1.0-56-amd64");
+    CHECK(m["build_id"] == "abcd");
+    CHECK(m["patch_sha256"] == "11");
+    REQUIRE(m["replaced"].size() == 1);
+    CHECK(m["replaced"][0]["name"] == "cmdline_proc_show");
+    CHECK(m["replaced"][0]["object"] == "vmlinux");
+    CHECK(m["new"][0]["name"] == "helper");
+
+    std::string src = module_source(m);
+    CHECK_THAT(src, Catch::Contains("kpatch_register_patch(&kpatch_patch)"));
+    CHECK_THAT(src, Catch::Contains("MODULE_INFO(kpatch_kernel, \"6.1.0-56-amd64\")"));
+    CHECK_THAT(src, Catch::Contains("MODULE_INFO(kpatch_replaced, \"cmdline_proc_show\")"));
+    CHECK_THAT(src, Catch::Contains("__section(\".kpatch.manifest\")"));
+    CHECK_THAT(src, Catch::Contains("\\\"kernel_release\\\":\\\"6.1.0-56-amd64\\\""));
+}
