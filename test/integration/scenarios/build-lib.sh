@@ -1,0 +1,76 @@
+# Helpers of the build-*.test scenarios: kpatch-build on the patches under
+# test/integration/patches and the headers of their .check files (licence: GPL-2.0-only).
+# A .check file starts with comment headers read on the host:
+#   # proves: ONE SENTENCE
+#   # replaces: NAME[,POS]...   functions the module must replace (exactly these)
+#   # new: NAME...              new functions it must carry
+#   # patches: A.patch B.patch  build these into one module instead of NAME.patch
+#   # expect-exit: N            kpatch-build must exit N (no VM part when N != 0)
+#   # expect-message: TEXT      ... and say TEXT on stderr (repeatable)
+# and the rest is a busybox sh script run in the guest as `sh NAME.check original|patched`,
+# exiting 0 when the kernel shows that behaviour.
+
+PATCHES=$REPO/test/integration/patches
+KPATCH_BUILD=${KPATCH_BUILD:-$BUILD_DIR/kpatch-build/driver/kpatch-build}
+
+# header FILE KEY -> the values of every "# KEY: ..." line, space-joined
+header() {
+  sed -n "s/^# $2: *//p" "$1" | tr '\n' ' ' | sed 's/ *$//'
+}
+
+# The target's /proc/kallsyms, taken from the VM once and kept (its order does not change
+# between boots; KASLR only moves addresses).
+target_kallsyms() {
+  local f=$BUILD_DIR/vm/kallsyms-$KVER
+  if [ ! -s "$f" ]; then
+    mkdir -p "$BUILD_DIR/vm"
+    "$VM_RUN" -- 'cat /proc/kallsyms' >"$f.tmp" && grep -q ' T _stext$' "$f.tmp" &&
+      mv "$f.tmp" "$f" || { rm -f "$f.tmp"; return 1; }
+  fi
+  echo "$f"
+}
+
+# patch_files CHECK -> the patch files a .check builds
+patch_files() {
+  local check=$1 list p
+  list=$(header "$check" patches)
+  if [ -z "$list" ]; then
+    echo "${check%.check}.patch"
+    return
+  fi
+  for p in $list; do echo "$PATCHES/$p"; done
+}
+
+# build_check CHECK OUTDIR KALLSYMS -> runs kpatch-build, leaves OUTDIR/NAME.{json,err}
+# and the module as OUTDIR/kpatch-NAME.ko; returns kpatch-build's exit status.
+build_check() {
+  local check=$1 out=$2 kallsyms=$3 name
+  name=$(basename "$check" .check)
+  # shellcheck disable=SC2046
+  "$KPATCH_BUILD" -q --json -k "$KVER" --kallsyms "$kallsyms" -n "kpatch-$name" -o "$out" \
+    $(patch_files "$check") >"$out/$name.json" 2>"$out/$name.err"
+}
+
+# check_functions CHECK JSON -> "" when the module replaces exactly the `replaces:`
+# functions and carries the `new:` ones, else what differs
+check_functions() {
+  local check=$1 json=$2
+  python3 - "$json" "$(header "$check" replaces)" "$(header "$check" new)" <<'PY'
+import json, sys
+summary = json.load(open(sys.argv[1]))
+want = sys.argv[2].split()
+got = [f"{r['name']},{r['sympos']}" for r in summary.get("replaced", [])]
+names = sorted(g.split(",")[0] for g in got)
+problems = []
+if sorted(w.split(",")[0] for w in want) != names:
+    problems.append(f"replaces {got}, expected {want}")
+for w in want:
+    if "," in w and w not in got:
+        problems.append(f"expected {w} (name,position), got {got}")
+new = {n["name"] for n in summary.get("new", [])}
+for n in sys.argv[3].split():
+    if n not in new:
+        problems.append(f"new function {n} missing (new: {sorted(new)})")
+print("; ".join(problems))
+PY
+}
