@@ -120,7 +120,9 @@ Expected<std::vector<std::string>> find_objects(const Context &ctx, const Prepar
         if (!direct_object && added > 0)
             ctx.note(file + ": " + std::to_string(added) + " object(s) of vmlinux include it");
         if (added == 0 && !direct_object)
-            ctx.note(file + ": no object built into vmlinux by this config includes it");
+            ctx.note(file + (ends_with_any(file, {".c", ".S"})
+                                 ? ": not built into vmlinux by this config"
+                                 : ": no object built into vmlinux by this config includes it"));
     }
     if (!modules.empty()) {
         std::string list;

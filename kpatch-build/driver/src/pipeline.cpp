@@ -65,19 +65,34 @@ Expected<std::string> prepare_only(const Options &options, const Reporter &repor
 
 namespace {
 
-// The symbol table handed to the differ: --kallsyms or --vmlinux, else the running
-// kernel's own /proc/kallsyms when it is the target.
+// The symbol table handed to the differ: --kallsyms or --vmlinux; else the running
+// kernel's own /proc/kallsyms when it is the target; else a table given with --kallsyms
+// in an earlier run for the same kernel package (kept in the cache: the order of
+// kallsyms, which positions depend on, is fixed per build; KASLR only moves addresses).
 SymbolSource symbol_source(const Context &ctx, const Target &target)
 {
     const Options &opt = ctx.options;
-    if (!opt.kallsyms.empty())
+    std::string saved = ctx.cache_dir + "/symbols/" + target.release + "_" +
+                        target.package_version + ".kallsyms";
+    if (!opt.kallsyms.empty()) {
+        if (!exists(saved) && make_dirs(ctx.cache_dir + "/symbols"))
+            if (auto text = read_text(opt.kallsyms); text && text->find(" T _stext\n") != std::string::npos)
+                (void)write_text_atomic(saved, *text);
         return {"--kallsyms", opt.kallsyms};
+    }
     if (!opt.vmlinux.empty())
         return {"--vmlinux", opt.vmlinux};
     struct utsname u {};
     uname(&u);
     if (target.release == u.release && access("/proc/kallsyms", R_OK) == 0)
         return {"--kallsyms", "/proc/kallsyms"};
+    if (exists(saved)) {
+        ctx.note("using the symbol table saved from an earlier --kallsyms: " + saved);
+        return {"--kallsyms", saved};
+    }
+    ctx.note("no symbol table of " + target.release + " (--kallsyms or --vmlinux): a patched "
+             "local function is recorded as position 0, and loading fails if its name is "
+             "not unique in the kernel");
     return {};
 }
 
