@@ -55,10 +55,17 @@ struct kpatch_transition {
 	pid_t pid;
 	const char *func_name;
 	int unwind_err;
+	/* The blocker's stack as walked (nothing when it could not be unwound). */
+	unsigned int nr_entries;
+	unsigned long entries[KPATCH_MAX_STACK_ENTRIES];
 };
 
-/* Used only by the stop_machine callback, which runs on one CPU under kpatch_mutex. */
+/*
+ * Used only by the stop_machine callback, which runs on one CPU under kpatch_mutex;
+ * static, like the transition below, so that nothing is allocated in the callback.
+ */
 static unsigned long kpatch_entries[KPATCH_MAX_STACK_ENTRIES];
+static struct kpatch_transition kpatch_tr;
 
 static void kpatch_block(struct kpatch_transition *tr, struct task_struct *t,
 			 enum kpatch_blocker why)
@@ -109,6 +116,9 @@ static int kpatch_check_task(struct kpatch_transition *tr, struct task_struct *t
 				    kpatch_entries[i] < sw->range[k][1]) {
 					kpatch_block(tr, t, KPATCH_BLOCK_FUNC);
 					tr->func_name = sw->func->old_name;
+					tr->nr_entries = nr;
+					memcpy(tr->entries, kpatch_entries,
+					       nr * sizeof(kpatch_entries[0]));
 					return -EBUSY;
 				}
 			}
@@ -183,6 +193,8 @@ static void kpatch_plan(struct kpatch_switch *sw, struct kpatch_func *func,
 static void kpatch_report_blocker(struct kpatch_patch *patch, const char *op,
 				  const struct kpatch_transition *tr)
 {
+	unsigned int i;
+
 	switch (tr->blocker) {
 	case KPATCH_BLOCK_FUNC:
 		kpatch_set_error(patch, op, -EBUSY,
@@ -202,33 +214,35 @@ static void kpatch_report_blocker(struct kpatch_patch *patch, const char *op,
 	case KPATCH_BLOCK_NONE:
 		break;
 	}
+	for (i = 0; i < tr->nr_entries; i++)
+		pr_info("  %s/%d: %pS\n", tr->comm, tr->pid, (void *)tr->entries[i]);
 }
 
 /* Runs the planned switch, retrying while busy. Caller holds kpatch_mutex. */
 static int kpatch_transition(struct kpatch_patch *patch, const char *op,
 			     struct kpatch_switch *sw, unsigned int nr)
 {
-	struct kpatch_transition tr;
+	struct kpatch_transition *tr = &kpatch_tr;
 	unsigned int try;
 	int ret;
 	u64 start;
 
 	for (try = 1; ; try++) {
-		memset(&tr, 0, sizeof(tr));
-		tr.sw = sw;
-		tr.nr = nr;
+		memset(tr, 0, sizeof(*tr));
+		tr->sw = sw;
+		tr->nr = nr;
 		start = ktime_get_ns();
-		ret = stop_machine(kpatch_switch_cb, &tr, NULL);
+		ret = stop_machine(kpatch_switch_cb, tr, NULL);
 		kpatch_stats.stop_machine_ns = ktime_get_ns() - start;
-		kpatch_stats.check_ns = tr.check_ns;
-		kpatch_stats.tasks_checked = tr.tasks_checked;
-		kpatch_stats.tasks_skipped = tr.tasks_skipped;
+		kpatch_stats.check_ns = tr->check_ns;
+		kpatch_stats.tasks_checked = tr->tasks_checked;
+		kpatch_stats.tasks_skipped = tr->tasks_skipped;
 		if (ret != -EBUSY || try == KPATCH_TRIES)
 			break;
 		msleep(KPATCH_RETRY_MS);
 	}
 	if (ret == -EBUSY)
-		kpatch_report_blocker(patch, op, &tr);
+		kpatch_report_blocker(patch, op, tr);
 	else if (ret)
 		kpatch_set_error(patch, op, ret, "stop_machine failed");
 	return ret;
