@@ -49,4 +49,16 @@ readelf -s --wide "$f/orig/newfunc.o" >"$tmp/symtab.txt"
 check 0 "kpatch positional form" env BUG_STRUCT_SIZE=12 JUMP_STRUCT_SIZE=16 "$cdo" "$f/orig/newfunc.o" "$f/patched/newfunc.o" vmlinux "$tmp/symtab.txt" /dev/null kpatch-test "$tmp/pos.o"
 nm "$tmp/pos.o" | grep -q ' t fixture_new_helper$' || { echo "FAIL: positional form output"; fail=1; }
 check 1 "wrong entry size" env BUG_STRUCT_SIZE=7 "$cdo" "$f/orig/once.o" "$f/patched/once.o" -o "$tmp/w.o"
+# Positions from a kallsyms file: the second of two `count.N` copies sits among the
+# object's own symbols, so the klp placeholder carries position 2.
+cnt=$(readelf -s --wide "$f/orig/static_local.o" | awk '$4 == "OBJECT" && $8 ~ /^count\./ {print $8}' | sort | head -n 2)
+{
+    echo "ffffffff81000000 T other_function"
+    for c in $cnt; do echo "ffffffff81000100 b $c"; echo "ffffffff81000180 b other_data_$c"; done
+    echo "ffffffff81100000 T fixture_count_a"
+    for c in $cnt; do echo "ffffffff81100100 b $c"; done
+    echo "ffffffff81100200 T fixture_count_b"
+} >"$tmp/kallsyms"
+check 0 "positions from --kallsyms" "$cdo" --kallsyms "$tmp/kallsyms" --object-path fixtures/static_local.o "$f/orig/static_local.o" "$f/patched/static_local.o" -o "$tmp/s.o" --json "$tmp/s.json"
+nm "$tmp/s.o" | grep -q '\.klp\.sym\.vmlinux\.count\.[0-9]*,2$' || { echo "FAIL: no position-2 placeholder: $(nm "$tmp/s.o" | grep klp)"; fail=1; }
 exit $fail

@@ -226,6 +226,14 @@ TEST_CASE("a changed function sharing its section is refused", "[diff][fixture][
     CHECK_THAT(r.result.refusals.at(0), Catch::Contains("fixture_s1") && Catch::Contains(".text.fixture_shared"));
 }
 
+TEST_CASE("an unknown table of sites inside a changed function is refused", "[diff][fixture][refuse]")
+{
+    REQUIRE_FIXTURES();
+    auto r = fixtures::diff("unknown_special");
+    REQUIRE(r.result.outcome == Outcome::Refused);
+    CHECK_THAT(r.result.refusals.at(0), Catch::Contains(".fixture_sites") && Catch::Contains("fixture_site"));
+}
+
 TEST_CASE("a changed const table changes its user, which gets a new copy of it", "[diff][fixture]")
 {
     REQUIRE_FIXTURES();
