@@ -71,10 +71,9 @@ void IncludeIndex::add(Edge e)
     by_basename_[basename_of(e.spelling)].push_back(std::move(e));
 }
 
-Expected<IncludeIndex> IncludeIndex::load_or_build(const std::string &tree,
-                                                   const std::string &cache_file)
+Expected<void> IncludeIndex::load_or_build(const std::string &tree, const std::string &cache_file,
+                                           IncludeIndex &index)
 {
-    IncludeIndex index;
     if (auto text = read_text(cache_file)) {
         std::istringstream in(*text);
         for (std::string line; std::getline(in, line);) {
@@ -83,7 +82,7 @@ Expected<IncludeIndex> IncludeIndex::load_or_build(const std::string &tree,
                 continue;
             index.add({line.substr(0, t1), line.substr(t2 + 1), line[t1 + 1] == 'q'});
         }
-        return index;
+        return {};
     }
 
     std::string out;
@@ -114,7 +113,7 @@ Expected<IncludeIndex> IncludeIndex::load_or_build(const std::string &tree,
     }
     // Best effort: without a cache file the next run scans again.
     (void)write_text_atomic(cache_file, out);
-    return index;
+    return {};
 }
 
 std::vector<std::string> IncludeIndex::direct_includers(const std::string &file) const

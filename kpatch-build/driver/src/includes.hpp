@@ -16,8 +16,10 @@ namespace kpatch::driver {
 // load.
 class IncludeIndex {
 public:
-    static Expected<IncludeIndex> load_or_build(const std::string &tree,
-                                                const std::string &cache_file);
+    // Fills `index` (an out-parameter: GCC 12 warns spuriously when an Expected holding
+    // the maps is destroyed after a move).
+    static Expected<void> load_or_build(const std::string &tree, const std::string &cache_file,
+                                        IncludeIndex &index);
 
     // Every file that includes `file` (tree-relative), directly or transitively, sorted.
     std::vector<std::string> includers(const std::string &file) const;

@@ -1,6 +1,7 @@
 // Which objects a kernel config builds into vmlinux (licence: GPL-2.0-only).
 #include "kbuild.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 
@@ -66,8 +67,71 @@ std::string KbuildConfig::expand(const std::string &text, bool &known) const
     return out;
 }
 
+int KbuildConfig::condition(const std::string &word, const std::string &rest) const
+{
+    if (word == "ifdef" || word == "ifndef") {
+        if (!rest.starts_with("CONFIG_"))
+            return -1;
+        auto it = config_.find(rest);
+        bool defined = it != config_.end() && !it->second.empty();
+        return defined == (word == "ifdef");
+    }
+    // ifeq (a,b) / ifneq (a,b); the quoted forms are rare in kbuild files.
+    if (!rest.starts_with("(") || !rest.ends_with(")"))
+        return -1;
+    std::string inner = rest.substr(1, rest.size() - 2);
+    size_t comma = inner.find(',');
+    if (comma == std::string::npos)
+        return -1;
+    bool known = true;
+    std::string a = trim(expand(inner.substr(0, comma), known));
+    std::string b = trim(expand(inner.substr(comma + 1), known));
+    if (!known)
+        return -1;
+    return (a == b) == (word == "ifeq");
+}
+
+void KbuildConfig::assign(Variables &vars, const std::string &l, bool sure) const
+{
+    size_t op = l.find_first_of(":+?=");
+    if (op == std::string::npos || op == 0)
+        return;
+    size_t eq = l.find('=', op);
+    if (eq == std::string::npos || eq > op + 2)
+        return;
+    std::string kind = l.substr(op, eq - op + 1);
+    bool known = true;
+    std::string lhs = trim(expand(l.substr(0, op), known));
+    sure = sure && known;
+    std::vector<Token> values;
+    std::istringstream words(l.substr(eq + 1));
+    for (std::string v; words >> v;) {
+        // $(var) of this file: its tokens so far (kbuild files use := mostly).
+        std::string ref = v.starts_with("$(") && v.ends_with(")") ? v.substr(2, v.size() - 3) : "";
+        if (!ref.empty() && vars.count(ref)) {
+            for (Token t : vars[ref]) {
+                t.certain = t.certain && sure;
+                values.push_back(t);
+            }
+            continue;
+        }
+        bool k = true;
+        std::string e = expand(v, k);
+        if (!e.empty())
+            values.push_back({e, sure});
+    }
+    std::vector<Token> &var = vars[lhs];
+    // Only a certain := or = replaces; an uncertain one might not have run.
+    if ((kind == ":=" || kind == "=") && sure)
+        var.clear();
+    if (kind == "?=" && !var.empty())
+        return;
+    var.insert(var.end(), values.begin(), values.end());
+}
+
 // Reads dir/Kbuild or dir/Makefile once: continuation lines joined, comments dropped,
-// conditionals on CONFIG values evaluated, assignments kept.
+// conditionals on CONFIG values evaluated (1/0; -1 leaves both branches live but
+// uncertain), assignments kept.
 const KbuildConfig::Variables &KbuildConfig::makefile(const std::string &dir) const
 {
     auto found = makefiles_.find(dir);
@@ -81,42 +145,7 @@ const KbuildConfig::Variables &KbuildConfig::makefile(const std::string &dir) co
     if (!text)
         return out;
 
-    enum Truth { False, True, Maybe };
-    std::vector<Truth> stack;
-    auto live = [&] {
-        for (Truth t : stack)
-            if (t == False)
-                return false;
-        return true;
-    };
-    auto certain = [&] {
-        for (Truth t : stack)
-            if (t == Maybe)
-                return false;
-        return true;
-    };
-    // "(a,b)" or "'a' 'b'" -> (a, b) expanded; Maybe when not evaluable.
-    auto compare = [&](std::string args, bool equal) {
-        args = trim(args);
-        std::string a, b;
-        if (args.starts_with("(") && args.ends_with(")")) {
-            std::string inner = args.substr(1, args.size() - 2);
-            size_t comma = inner.find(',');
-            if (comma == std::string::npos)
-                return Maybe;
-            a = inner.substr(0, comma);
-            b = inner.substr(comma + 1);
-        } else {
-            return Maybe;
-        }
-        bool known = true;
-        a = trim(expand(a, known));
-        b = trim(expand(b, known));
-        if (!known)
-            return Maybe;
-        return (a == b) == equal ? True : False;
-    };
-
+    std::vector<int> stack;
     std::string joined, line;
     std::istringstream in(*text);
     while (std::getline(in, line)) {
@@ -125,8 +154,7 @@ const KbuildConfig::Variables &KbuildConfig::makefile(const std::string &dir) co
             joined += line + " ";
             continue;
         }
-        joined += line;
-        std::string l = joined;
+        std::string l = joined + line;
         joined.clear();
         if (size_t hash = l.find('#'); hash != std::string::npos)
             l.resize(hash);
@@ -135,57 +163,17 @@ const KbuildConfig::Variables &KbuildConfig::makefile(const std::string &dir) co
             continue;
         std::string word = l.substr(0, l.find_first_of(" \t("));
         std::string rest = word.size() < l.size() ? trim(l.substr(word.size())) : "";
-        if (word == "ifdef" || word == "ifndef") {
-            auto it = config_.find(rest);
-            bool defined = it != config_.end() && !it->second.empty();
-            Truth t = rest.starts_with("CONFIG_") ? ((defined == (word == "ifdef")) ? True : False)
-                                                  : Maybe;
-            stack.push_back(t);
-        } else if (word == "ifeq" || word == "ifneq") {
-            stack.push_back(compare(rest, word == "ifeq"));
+        if (word == "ifdef" || word == "ifndef" || word == "ifeq" || word == "ifneq") {
+            stack.push_back(condition(word, rest));
         } else if (word == "else") {
+            // "else ifeq ..." chains are rare in kbuild files: that branch is uncertain.
             if (!stack.empty())
-                stack.back() = stack.back() == Maybe ? Maybe : stack.back() == True ? False : True;
-            // "else ifeq ..." chains are rare in kbuild files; treat the branch as Maybe.
-            if (!rest.empty() && !stack.empty())
-                stack.back() = Maybe;
+                stack.back() = !rest.empty() || stack.back() < 0 ? -1 : !stack.back();
         } else if (word == "endif") {
             if (!stack.empty())
                 stack.pop_back();
-        } else if (live()) {
-            size_t op = l.find_first_of(":+?=");
-            if (op == std::string::npos || op == 0)
-                continue;
-            size_t eq = l.find('=', op);
-            if (eq == std::string::npos || eq > op + 2)
-                continue;
-            std::string kind = l.substr(op, eq - op + 1);
-            bool known = true;
-            std::string lhs = trim(expand(l.substr(0, op), known));
-            bool sure = known && certain();
-            std::vector<Token> values;
-            std::istringstream words(l.substr(eq + 1));
-            for (std::string v; words >> v;) {
-                // $(var) of this file: its tokens so far (kbuild files use := mostly).
-                if (v.starts_with("$(") && v.ends_with(")") && out.count(v.substr(2, v.size() - 3))) {
-                    for (Token t : out[v.substr(2, v.size() - 3)]) {
-                        t.certain = t.certain && sure;
-                        values.push_back(t);
-                    }
-                    continue;
-                }
-                bool k = true;
-                std::string e = expand(v, k);
-                if (!e.empty())
-                    values.push_back({e, sure});
-            }
-            std::vector<Token> &var = out[lhs];
-            // Only a certain := or = replaces; an uncertain one might not have run.
-            if ((kind == ":=" || kind == "=") && sure)
-                var.clear();
-            if (kind == "?=" && !var.empty())
-                continue;
-            var.insert(var.end(), values.begin(), values.end());
+        } else if (std::find(stack.begin(), stack.end(), 0) == stack.end()) {
+            assign(out, l, std::find(stack.begin(), stack.end(), -1) == stack.end());
         }
     }
     return out;

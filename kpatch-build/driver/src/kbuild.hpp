@@ -40,6 +40,11 @@ private:
     using Variables = std::map<std::string, std::vector<Token>>;
     const Variables &makefile(const std::string &dir) const;
     std::string expand(const std::string &text, bool &known) const;
+    // ifdef/ifndef/ifeq/ifneq REST: 1 true, 0 false, -1 not evaluable here.
+    int condition(const std::string &word, const std::string &rest) const;
+    // One assignment line of a kbuild file into `vars` (`sure`: no unevaluated condition
+    // around it).
+    void assign(Variables &vars, const std::string &line, bool sure) const;
     Linkage object_in(const std::string &dir, const std::string &name, int depth) const;
 
     std::string tree_;

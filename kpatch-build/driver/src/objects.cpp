@@ -41,24 +41,70 @@ bool is_documentation(const std::string &file)
 
 } // namespace
 
-Expected<std::vector<std::string>> find_objects(const Context &ctx, const PreparedTree &tree,
-                                                const PatchSet &patches)
-{
-    auto kbuild = KbuildConfig::load(tree.path);
-    if (!kbuild)
-        return kbuild.error();
+namespace {
+
+// The sources whose objects a changed file may change: a built .c/.S file itself, else
+// (a header, or a .c file that another includes) every source that includes it.
+struct Finder {
+    const Context &ctx;
+    const PreparedTree &tree;
+    const KbuildConfig &kbuild;
     std::optional<IncludeIndex> index;
-    auto includers = [&](const std::string &file) -> Expected<std::vector<std::string>> {
+
+    Expected<std::vector<std::string>> includers(const std::string &file)
+    {
         if (!index) {
-            auto loaded = IncludeIndex::load_or_build(tree.path, tree.path + ".includes");
-            if (!loaded)
-                return loaded.error();
-            index.emplace(std::move(*loaded));
+            index.emplace();
+            if (auto ok = IncludeIndex::load_or_build(tree.path, tree.path + ".includes", *index); !ok) {
+                index.reset();
+                return ok.error();
+            }
         }
         return index->includers(file);
-    };
+    }
 
-    std::set<std::string> objects, modules;
+    Expected<std::vector<std::string>> sources(const std::string &file, bool &direct)
+    {
+        direct = ends_with_any(file, {".c", ".S"}) &&
+                 kbuild.object(object_of(file)) != Linkage::NotBuilt;
+        if (direct)
+            return std::vector<std::string>{file};
+        auto users = includers(file);
+        if (!users)
+            return users.error();
+        std::vector<std::string> out;
+        for (const auto &u : *users)
+            if (ends_with_any(u, {".c", ".S"}))
+                out.push_back(u);
+        return out;
+    }
+
+    // Adds the objects of `sources` that vmlinux links to `objects`, modules to `modules`.
+    void classify(const std::vector<std::string> &sources, std::set<std::string> &objects,
+                  std::set<std::string> &modules)
+    {
+        for (const auto &src : sources) {
+            std::string obj = object_of(src);
+            switch (kbuild.object(obj)) {
+            case Linkage::Unknown:
+                ctx.note("cannot tell from the Makefiles whether " + obj +
+                         " is built in; building it");
+                [[fallthrough]];
+            case Linkage::Builtin:
+                objects.insert(obj);
+                break;
+            case Linkage::Module:
+                modules.insert(obj);
+                break;
+            case Linkage::NotBuilt:
+                break;
+            }
+        }
+    }
+};
+
+Expected<void> refuse_new_sources(const PatchSet &patches)
+{
     for (const auto &pf : patches.patches)
         for (const auto &added : pf.added)
             if (ends_with_any(added, {".c", ".S"}))
@@ -66,7 +112,21 @@ Expected<std::vector<std::string>> find_objects(const Context &ctx, const Prepar
                                  ": a live patch cannot add objects to the kernel; put new "
                                  "functions into an existing file",
                              kExitUnsupported};
+    return {};
+}
 
+} // namespace
+
+Expected<std::vector<std::string>> find_objects(const Context &ctx, const PreparedTree &tree,
+                                                const PatchSet &patches)
+{
+    auto kbuild = KbuildConfig::load(tree.path);
+    if (!kbuild)
+        return kbuild.error();
+    if (auto ok = refuse_new_sources(patches); !ok)
+        return ok.error();
+    Finder finder{ctx, tree, *kbuild, std::nullopt};
+    std::set<std::string> objects, modules;
     for (const auto &file : patches.files) {
         if (is_documentation(file)) {
             ctx.note("ignoring " + file + " (not kernel code)");
@@ -78,48 +138,16 @@ Expected<std::vector<std::string>> find_objects(const Context &ctx, const Prepar
                          kExitUnsupported};
         if (!exists(tree.path + "/" + file))
             continue; // a new header: its users are changed files themselves
-
-        std::vector<std::string> sources;
-        bool direct_object = false;
-        if (ends_with_any(file, {".c", ".S"})) {
-            Linkage l = kbuild->object(object_of(file));
-            if (l != Linkage::NotBuilt) {
-                sources.push_back(file);
-                direct_object = true;
-            }
-        }
-        if (!direct_object) {
-            // A header, or a .c file compiled as part of another (#include "fair.c").
-            auto users = includers(file);
-            if (!users)
-                return users.error();
-            for (const auto &u : *users)
-                if (ends_with_any(u, {".c", ".S"}))
-                    sources.push_back(u);
-        }
+        bool direct = false;
+        auto sources = finder.sources(file, direct);
+        if (!sources)
+            return sources.error();
         size_t before = objects.size();
-        for (const auto &src : sources) {
-            std::string obj = object_of(src);
-            switch (kbuild->object(obj)) {
-            case Linkage::Builtin:
-                objects.insert(obj);
-                break;
-            case Linkage::Unknown:
-                ctx.note("cannot tell from the Makefiles whether " + obj +
-                         " is built in; building it");
-                objects.insert(obj);
-                break;
-            case Linkage::Module:
-                modules.insert(obj);
-                break;
-            case Linkage::NotBuilt:
-                break;
-            }
-        }
+        finder.classify(*sources, objects, modules);
         size_t added = objects.size() - before;
-        if (!direct_object && added > 0)
+        if (!direct && added > 0)
             ctx.note(file + ": " + std::to_string(added) + " object(s) of vmlinux include it");
-        if (added == 0 && !direct_object)
+        if (!direct && added == 0)
             ctx.note(file + (ends_with_any(file, {".c", ".S"})
                                  ? ": not built into vmlinux by this config"
                                  : ": no object built into vmlinux by this config includes it"));

@@ -2,6 +2,7 @@
 // is a function in its own file; this file only orders them and reports their times.
 #include <kpatch/driver/driver.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <sys/utsname.h>
 #include <thread>
@@ -131,137 +132,190 @@ struct WorkDirGuard {
     }
 };
 
-Expected<BuildResult> run_steps(const Context &ctx)
-{
-    const Options &opt = ctx.options;
-    auto t0 = std::chrono::steady_clock::now();
+// What the steps hand to each other.
+struct Run {
     Target target;
-    auto tree = target_and_tree(ctx, target);
-    if (!tree)
-        return tree.error();
-    std::string name = module_name_for(opt.name, opt.patches.front());
-
-    auto work = make_work_dir(ctx, name);
-    if (!work)
-        return work.error();
-    WorkDirGuard guard{ctx, *work};
-    std::string orig_tree = *work + "/orig", patched_tree = *work + "/patched";
-
+    PreparedTree tree;
+    std::string name, work, orig_tree, patched_tree;
     PatchSet patches;
     std::vector<std::string> objects;
-    {
-        StepTimer step(ctx, "find objects");
-        auto set = read_patches(opt.patches, tree->path);
-        if (!set)
-            return Error{set.error().message, kExitError};
-        patches = std::move(*set);
-        auto found = find_objects(ctx, *tree, patches);
-        if (!found)
-            return found.error();
-        objects = std::move(*found);
-        std::string list;
-        for (size_t i = 0; i < objects.size() && i < 4; ++i)
-            list += (i ? " " : "") + objects[i];
-        step.done(std::to_string(objects.size()) + ": " + list + (objects.size() > 4 ? " ..." : ""));
-    }
-    {
-        StepTimer step(ctx, "apply patches");
-        std::vector<std::string> needed = patches.files;
-        needed.insert(needed.end(), objects.begin(), objects.end());
-        for (const auto &pf : patches.patches)
-            needed.insert(needed.end(), pf.added.begin(), pf.added.end());
-        if (auto ok = make_work_tree(tree->path, patched_tree, needed); !ok)
-            return ok.error();
-        std::string source_name = target.source_tarball.empty() ? target.sourcedir : target.source_id;
-        if (auto ok = apply_patches(patches, patched_tree, source_name); !ok)
-            return ok.error();
-        for (const auto &f : patches.files)
-            if (exists(tree->path + "/" + f) && exists(patched_tree + "/" + f))
-                if (auto ok = stabilise_line_numbers(tree->path + "/" + f, patched_tree + "/" + f); !ok)
-                    return ok.error();
-        step.done(std::to_string(patches.patches.size()) + " patch(es), " +
-                  std::to_string(patches.files.size()) + " file(s), #line directives added");
-    }
-
     std::vector<ObjectPair> pairs;
-    {
-        StepTimer step(ctx, "build objects");
-        BuildStats stats;
-        auto built = build_objects(ctx, *tree, orig_tree, patched_tree, objects, *work, stats);
-        if (!built)
-            return built.error();
-        pairs = std::move(*built);
-        step.done(std::to_string(objects.size()) + " patched, " + std::to_string(stats.orig_built) +
-                  " original (" + std::to_string(stats.orig_cached) + " cached), -j" +
-                  std::to_string(ctx.jobs));
-    }
-
     std::vector<DiffOutput> diffs;
-    SymbolSource symbols = symbol_source(ctx, target);
-    {
-        StepTimer step(ctx, "diff objects");
-        auto d = diff_objects(ctx, target, pairs, symbols, *work);
-        if (!d)
-            return d.error();
-        diffs = std::move(*d);
-        size_t funcs = 0;
-        for (const auto &x : diffs)
-            funcs += x.manifest.is_object() ? x.manifest.value("changed_functions", nlohmann::json::array()).size() : 0;
-        step.done(std::to_string(diffs.size()) + " changed object(s), " + std::to_string(funcs) +
-                  " replaced function(s)" + (symbols.path.empty() ? "" : ", symbols from " + symbols.path));
-    }
-
     KernelId kernel;
-    std::string ko;
     nlohmann::json manifest;
-    {
-        StepTimer step(ctx, "link module");
-        kernel = kernel_identity(ctx, target, opt.vmlinux);
-        manifest = module_manifest(name, target, kernel, patches, diffs);
-        if (manifest["replaced"].empty())
-            return Error{"the patch changes no function the kernel runs (only new code)", kExitNoChange};
-        auto linked = link_module(ctx, target, patched_tree, *work + "/module", name, manifest, diffs);
-        if (!linked)
-            return linked.error();
-        ko = *linked;
-        step.done(name + ".ko, vermagic " + target.release +
-                  (kernel.build_id.empty() ? ", build id unknown" : ", build id " + kernel.build_id.substr(0, 12)));
-    }
-    if (!opt.sign_key.empty()) {
-        StepTimer step(ctx, "sign");
-        if (auto ok = sign_module(ctx, tree->path, ko); !ok)
-            return ok.error();
-        step.done("with " + opt.sign_cert);
-    }
+    std::string ko;
+};
 
-    std::string out_dir = opt.output_dir.empty() ? "." : opt.output_dir;
+std::string first_objects(const std::vector<std::string> &objects)
+{
+    std::string list;
+    for (size_t i = 0; i < objects.size() && i < 4; ++i)
+        list += (i ? " " : "") + objects[i];
+    return std::to_string(objects.size()) + ": " + list + (objects.size() > 4 ? " ..." : "");
+}
+
+Expected<void> step_find_objects(const Context &ctx, Run &run)
+{
+    StepTimer step(ctx, "find objects");
+    auto set = read_patches(ctx.options.patches, run.tree.path);
+    if (!set)
+        return Error{set.error().message, kExitError};
+    run.patches = std::move(*set);
+    auto found = find_objects(ctx, run.tree, run.patches);
+    if (!found)
+        return found.error();
+    run.objects = std::move(*found);
+    step.done(first_objects(run.objects));
+    return {};
+}
+
+Expected<void> step_apply_patches(const Context &ctx, Run &run)
+{
+    StepTimer step(ctx, "apply patches");
+    std::vector<std::string> needed = run.patches.files;
+    needed.insert(needed.end(), run.objects.begin(), run.objects.end());
+    for (const auto &pf : run.patches.patches)
+        needed.insert(needed.end(), pf.added.begin(), pf.added.end());
+    if (auto ok = make_work_tree(run.tree.path, run.patched_tree, needed); !ok)
+        return ok.error();
+    const Target &t = run.target;
+    if (auto ok = apply_patches(run.patches, run.patched_tree,
+                                t.source_tarball.empty() ? t.sourcedir : t.source_id);
+        !ok)
+        return ok.error();
+    for (const auto &f : run.patches.files) {
+        std::string orig = run.tree.path + "/" + f, patched = run.patched_tree + "/" + f;
+        if (exists(orig) && exists(patched))
+            if (auto ok = stabilise_line_numbers(orig, patched); !ok)
+                return ok.error();
+    }
+    step.done(std::to_string(run.patches.patches.size()) + " patch(es), " +
+              std::to_string(run.patches.files.size()) + " file(s), #line directives added");
+    return {};
+}
+
+Expected<void> step_build_objects(const Context &ctx, Run &run)
+{
+    StepTimer step(ctx, "build objects");
+    BuildStats stats;
+    auto built = build_objects(ctx, run.tree, run.orig_tree, run.patched_tree, run.objects,
+                               run.work, stats);
+    if (!built)
+        return built.error();
+    run.pairs = std::move(*built);
+    step.done(std::to_string(run.objects.size()) + " patched, " +
+              std::to_string(stats.orig_built) + " original (" +
+              std::to_string(stats.orig_cached) + " cached), -j" + std::to_string(ctx.jobs));
+    return {};
+}
+
+Expected<void> step_diff_objects(const Context &ctx, Run &run)
+{
+    SymbolSource symbols = symbol_source(ctx, run.target);
+    StepTimer step(ctx, "diff objects");
+    auto d = diff_objects(ctx, run.target, run.pairs, symbols, run.work);
+    if (!d)
+        return d.error();
+    run.diffs = std::move(*d);
+    size_t funcs = 0;
+    for (const auto &x : run.diffs)
+        if (x.manifest.is_object())
+            funcs += x.manifest.value("changed_functions", nlohmann::json::array()).size();
+    step.done(std::to_string(run.diffs.size()) + " changed object(s), " + std::to_string(funcs) +
+              " replaced function(s)" +
+              (symbols.path.empty() ? "" : ", symbols from " + symbols.path));
+    return {};
+}
+
+Expected<void> step_link_module(const Context &ctx, Run &run)
+{
+    StepTimer step(ctx, "link module");
+    run.kernel = kernel_identity(ctx, run.target, ctx.options.vmlinux);
+    run.manifest = module_manifest(run.name, run.target, run.kernel, run.patches, run.diffs);
+    if (run.manifest["replaced"].empty())
+        return Error{"the patch changes no function the kernel runs (only new code)", kExitNoChange};
+    auto ko = link_module(ctx, run.target, run.patched_tree, run.work + "/module", run.name,
+                          run.manifest, run.diffs);
+    if (!ko)
+        return ko.error();
+    run.ko = *ko;
+    const std::string &id = run.kernel.build_id;
+    step.done(run.name + ".ko, vermagic " + run.target.release +
+              (id.empty() ? ", build id unknown" : ", build id " + id.substr(0, 12)));
+    return {};
+}
+
+Expected<void> step_sign(const Context &ctx, Run &run)
+{
+    if (ctx.options.sign_key.empty())
+        return {};
+    StepTimer step(ctx, "sign");
+    if (auto ok = sign_module(ctx, run.tree.path, run.ko); !ok)
+        return ok.error();
+    step.done("with " + ctx.options.sign_cert);
+    return {};
+}
+
+// Copies the module to -o DIR with a rename, so a reader never sees half a module.
+Expected<std::string> write_output(const Context &ctx, const Run &run)
+{
+    namespace fs = std::filesystem;
+    std::string out_dir = ctx.options.output_dir.empty() ? "." : ctx.options.output_dir;
     if (auto ok = make_dirs(out_dir); !ok)
         return ok.error();
     std::error_code ec;
-    std::string dest = std::filesystem::absolute(out_dir + "/" + name + ".ko", ec).lexically_normal().string();
+    std::string dest = fs::absolute(out_dir + "/" + run.name + ".ko", ec).lexically_normal().string();
     std::string tmp = dest + ".tmp." + std::to_string(getpid());
-    std::filesystem::copy_file(ko, tmp, std::filesystem::copy_options::overwrite_existing, ec);
+    fs::copy_file(run.ko, tmp, fs::copy_options::overwrite_existing, ec);
     if (!ec)
-        std::filesystem::rename(tmp, dest, ec);
+        fs::rename(tmp, dest, ec);
     if (ec)
         return make_error("cannot write the module: " + ec.message()).in(dest);
+    return dest;
+}
+
+Expected<BuildResult> run_steps(const Context &ctx)
+{
+    auto t0 = std::chrono::steady_clock::now();
+    Run run;
+    auto tree = target_and_tree(ctx, run.target);
+    if (!tree)
+        return tree.error();
+    run.tree = std::move(*tree);
+    run.name = module_name_for(ctx.options.name, ctx.options.patches.front());
+    auto work = make_work_dir(ctx, run.name);
+    if (!work)
+        return work.error();
+    WorkDirGuard guard{ctx, *work};
+    run.work = *work;
+    run.orig_tree = run.work + "/orig";
+    run.patched_tree = run.work + "/patched";
+
+    // The order is the data flow: each step reads what the ones before it left in `run`.
+    for (auto step : {step_find_objects, step_apply_patches, step_build_objects,
+                      step_diff_objects, step_link_module, step_sign})
+        if (auto ok = step(ctx, run); !ok)
+            return ok.error();
+    auto dest = write_output(ctx, run);
+    if (!dest)
+        return dest.error();
 
     BuildResult result;
-    result.module_path = dest;
-    if (opt.debug)
-        result.work_dir = *work;
+    result.module_path = *dest;
+    if (ctx.options.debug)
+        result.work_dir = run.work;
     std::chrono::duration<double> total = std::chrono::steady_clock::now() - t0;
     result.summary = {{"result", "built"},
                       {"exit_code", 0},
-                      {"module", dest},
-                      {"name", manifest["module"]},
-                      {"kernel_release", target.release},
-                      {"build_id", kernel.build_id},
-                      {"tree", tree->path},
-                      {"objects", objects},
-                      {"replaced", manifest["replaced"]},
-                      {"new", manifest["new"]},
-                      {"patch_sha256", patches.sha256},
+                      {"module", *dest},
+                      {"name", run.manifest["module"]},
+                      {"kernel_release", run.target.release},
+                      {"build_id", run.kernel.build_id},
+                      {"tree", run.tree.path},
+                      {"objects", run.objects},
+                      {"replaced", run.manifest["replaced"]},
+                      {"new", run.manifest["new"]},
+                      {"patch_sha256", run.patches.sha256},
                       {"seconds", total.count()},
                       {"work_dir", result.work_dir}};
     return result;
