@@ -56,12 +56,19 @@ int verb_unload(const Verb &, const Options &o, Context &ctx, Io &io)
     auto r = o.all ? unload_all(ctx) : unload(ctx, o.args[0]);
     if (!r)
         return report(r.error(), o, io);
-    return emit(o, io, *r, [&](std::ostream &out) {
+    emit(o, io, *r, [&](std::ostream &out) {
         if (r->items.empty())
             out << "No patches loaded\n";
         for (const auto &i : r->items)
-            out << fmt::format("Unloaded patch '{}'\n", i.name);
+            if (i.ok)
+                out << fmt::format("Unloaded patch '{}'\n", i.name);
     });
+    if (!r->error)
+        return 0;
+    for (const auto &i : r->items)  // every failure, not only the first
+        if (!i.ok)
+            io.err << i.error << "\n";
+    return r->error->code ? r->error->code : kFailed;
 }
 
 int verb_list(const Verb &, const Options &o, Context &ctx, Io &io)

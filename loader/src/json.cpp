@@ -20,6 +20,8 @@ void to_json(json &j, const UnloadResult &r)
     j = {{"unloaded", json::array()}};
     for (const auto &i : r.items)
         j["unloaded"].push_back({{"name", i.name}, {"ok", i.ok}, {"error", i.error}});
+    if (r.error)
+        j["error"] = r.error->message;
 }
 
 void to_json(json &j, const ListEntry &e)

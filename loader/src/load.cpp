@@ -243,15 +243,12 @@ Expected<UnloadResult> unload_all(Context &ctx)
         return failure("list", ctx.config.sysfs_root.string(), patches.error().message, kFailed);
     std::reverse(patches->begin(), patches->end());  // newest first
     UnloadResult result;
-    std::optional<Error> first;
     for (const auto &p : *patches) {
         auto r = unload_one(ctx, p);
         result.items.push_back({p.name, bool(r), r ? "" : r.error().message});
-        if (!r && !first)
-            first = r.error();
+        if (!r && !result.error)
+            result.error = r.error();
     }
-    if (first)
-        return *first;
     return result;
 }
 

@@ -221,3 +221,22 @@ TEST_CASE("a second caller waits for the change lock and names the holder", "[lo
     ::close(ready[0]);
     ::close(ready[1]);
 }
+
+TEST_CASE("unload --all goes on past a failure and reports the first", "[unload]")
+{
+    TempTree t;
+    Config c = t.config();
+    FakeKernel k(c);
+    k.delete_fails = {"kpatch_new"};
+    Context ctx{c, k};
+    test::add_sysfs_patch(c, "kpatch_old", true, 1);
+    test::add_sysfs_patch(c, "kpatch_new", true, 2);
+    auto r = unload_all(ctx);
+    REQUIRE(r);
+    REQUIRE(r->error);
+    CHECK_THAT(r->error->message, Catch::StartsWith("Failed to unload 'kpatch_new'"));
+    REQUIRE(r->items.size() == 2);
+    CHECK_FALSE(r->items[0].ok);
+    CHECK(r->items[1].ok);
+    CHECK(k.calls == std::vector<std::string>{"delete:kpatch_new", "delete:kpatch_old"});
+}

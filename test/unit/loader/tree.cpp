@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
@@ -119,6 +120,8 @@ int FakeKernel::finit_module(int fd, const std::string &)
 int FakeKernel::delete_module(const std::string &name)
 {
     calls.push_back("delete:" + name);
+    if (std::find(delete_fails.begin(), delete_fails.end(), name) != delete_fails.end())
+        return EIO;
     std::error_code ec;
     std::ifstream en(config_.sysfs_root / name / "enabled");
     std::string v;

@@ -51,6 +51,7 @@ public:
     std::deque<int> finit_results;     // popped per call; empty = success
     std::string busy_error;            // written to last_error when a result is EBUSY
     bool modprobe_works = true;
+    std::vector<std::string> delete_fails;  // delete_module of these returns EIO
     int sleeps = 0;
     std::vector<std::string> calls;
 

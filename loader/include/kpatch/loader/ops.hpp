@@ -41,10 +41,11 @@ struct UnloadItem {
     std::string error;
 };
 struct UnloadResult {
-    std::vector<UnloadItem> items;  // in the order they were unloaded
+    std::vector<UnloadItem> items;  // in the order they were tried
+    std::optional<Error> error;     // the first failure, when any
 };
 Expected<UnloadResult> unload(Context &ctx, const std::string &name);
-// Newest first; keeps going past a failure and returns the first error after trying all.
+// Newest first; keeps going past a failure; the result's error is the first one.
 Expected<UnloadResult> unload_all(Context &ctx);
 
 // --- list ------------------------------------------------------------------------------
