@@ -19,6 +19,14 @@ ctl_other_kernel_module() {
   echo "$other"
 }
 
+# ctl_with_manifest OUT JSON: kpatch-cmdline.ko with JSON as its .kpatch.manifest section, as
+# kpatch-build records it (doc/interfaces.md).
+ctl_with_manifest() {
+  printf '%s' "$2" >"$SCENARIO_TMP/manifest.json"
+  objcopy --add-section .kpatch.manifest="$SCENARIO_TMP/manifest.json" "$CTL_KMOD/kpatch-cmdline.ko" "$1" ||
+    fail "objcopy could not add a manifest"
+}
+
 # ctl_vm TIMEOUT [VM-RUN OPTION]... <guest-script: exits with the guest's verdict.
 ctl_vm() {
   local timeout=$1 m
