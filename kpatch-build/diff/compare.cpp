@@ -151,6 +151,8 @@ bool Comparer::same_code(const Symbol &o, const Symbol &p, bool &line_only)
         return false;
     Span so{o.section, o.value, o.size}, sp{p.section, p.value, p.size};
     auto bo = masked(so), bp = masked(sp);
+    if (bo.size() != o.size || bp.size() != p.size)
+        return false;   // a symbol reaching past its section (malformed input): never "same"
     if (bo != bp) {
         auto imms = code_p.arch().immediate_changes(bo.data(), bp.data(), bo.size());
         if (!imms)

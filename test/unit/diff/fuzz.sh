@@ -1,0 +1,29 @@
+#!/bin/sh
+# Bounded libFuzzer run of the ELF reader and the differ under ASan and UBSan (licence: GPL-2.0-only).
+# Usage: fuzz.sh SOURCE-ROOT BUILD-DIR [SECONDS]. Builds the target with clang when its
+# sources changed, seeds the corpus with the C fixtures' objects, runs SECONDS (default 20).
+set -eu
+root=$1 build=$2 secs=${3:-20}
+command -v clang++ >/dev/null || { echo "SKIPPED: no clang++"; exit 0; }
+out=$build/fuzz-diff
+mkdir -p "$out/corpus"
+srcs="$root/kpatch-build/elf/object.cpp $root/kpatch-build/elf/reader.cpp $root/kpatch-build/elf/writer.cpp
+      $root/kpatch-build/arch/x86_64.cpp $(ls "$root"/kpatch-build/diff/*.cpp | grep -v /main.cpp)
+      $root/test/unit/diff/fuzz_diff.cpp"
+need=0
+[ -x "$out/fuzz_diff" ] || need=1
+for s in $srcs $root/kpatch-build/diff/*.hpp $root/kpatch-build/elf/*.hpp; do
+    [ "$s" -nt "$out/fuzz_diff" ] && need=1
+done
+if [ $need -eq 1 ]; then
+    echo "building the fuzz target (clang, ASan+UBSan)..."
+    clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+        -I"$root/kpatch-build" -I"$root/common/include" $srcs -o "$out/fuzz_diff.tmp" \
+        -lelf -ldw -lcapstone
+    mv "$out/fuzz_diff.tmp" "$out/fuzz_diff"
+fi
+sh "$KPATCH_FIXTURE_SCRIPT" "$KPATCH_FIXTURE_SRC" "$KPATCH_FIXTURE_OUT" || { echo "SKIPPED: no fixtures"; exit 0; }
+cp "$KPATCH_FIXTURE_OUT"/patched/*.o "$out/corpus/" 2>/dev/null || true
+export KPATCH_FUZZ_ORIG="$KPATCH_FIXTURE_OUT/orig/once.o"
+cd "$out"
+exec ./fuzz_diff -max_total_time="$secs" -max_len=200000 -rss_limit_mb=1024 -print_final_stats=1 corpus/
