@@ -90,6 +90,9 @@ Expected<DiffResult> run_diff(const Object &orig, const Object &patched, const O
     result.new_functions.clear();
     if (auto ok = build_output(ctx, result); !ok)
         return ok.error();
+    if (!result.klp.empty() && (!options.symbols || !options.symbols->is_exported("").has_value()))
+        result.warnings.push_back("nothing is known about exports (no Module.symvers): every kernel "
+                                  "symbol is reached through .klp.sym relocations");
     result.outcome = Outcome::Changed;
     return result;
 }
