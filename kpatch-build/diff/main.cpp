@@ -14,9 +14,7 @@
 #include <vector>
 
 #include "diff/diff.hpp"
-#ifdef HAVE_KPATCH_SYMBOLS
-#include <kpatch/symbols/kernel_symbols.hpp>
-#endif
+#include "diff/kernel_resolver.hpp"
 
 namespace {
 
@@ -111,34 +109,6 @@ std::variant<Config, int> parse(int argc, char **argv)
     return c;
 }
 
-#ifdef HAVE_KPATCH_SYMBOLS
-// The target kernel as the differ sees it, over kpatch::symbols.
-class KernelResolver : public kpatch::diff::SymbolResolver {
-public:
-    std::optional<kpatch::symbols::KernelSymbols> table;
-    std::optional<kpatch::symbols::ExportTable> exports;
-    std::string object_path;
-
-    kpatch::Expected<unsigned long> position(std::string_view name, bool is_local,
-                                             const std::vector<std::string> &object_symbols) const override
-    {
-        if (!table)
-            return 0ul;   // without a table, the name is taken as unique (the loader checks)
-        // A global the table lacks (SYMTAB may be the object's own) has one copy at most.
-        if (!table->contains(name) && !is_local)
-            return 0ul;
-        if (!table->contains(name))
-            return kpatch::Error{"`" + std::string(name) + "` is not in " + table->origin()};
-        return kpatch::symbols::resolve_position(&*table, name, is_local, object_symbols, object_path);
-    }
-    std::optional<bool> is_exported(std::string_view name) const override
-    {
-        if (!exports || exports->size() == 0)
-            return std::nullopt;
-        return exports->is_exported_by_vmlinux(name);
-    }
-};
-#endif
 
 void write_json(const Config &c, const std::string &text)
 {
@@ -179,27 +149,12 @@ int run(const Config &c)
     opt.object_path = c.object_path;
     opt.klp_object = c.klp_object;
     opt.entry_sizes = sizes_from_environment();
-#ifdef HAVE_KPATCH_SYMBOLS
-    KernelResolver resolver;
-    resolver.object_path = c.object_path;
-    if (!c.symbols_file.empty()) {
-        auto t = symbols::KernelSymbols::load(c.symbols_file);
-        if (!t) {
-            std::fprintf(stderr, "create-diff-object: %s\n", t.error().message.c_str());
-            return exit_error;
-        }
-        resolver.table = std::move(*t);
+    auto resolver = diff::KernelResolver::load(c.symbols_file, c.symvers, c.object_path);
+    if (!resolver) {
+        std::fprintf(stderr, "create-diff-object: %s\n", resolver.error().message.c_str());
+        return exit_error;
     }
-    if (!c.symvers.empty()) {
-        auto e = symbols::ExportTable::load(c.symvers);
-        if (!e) {
-            std::fprintf(stderr, "create-diff-object: %s\n", e.error().message.c_str());
-            return exit_error;
-        }
-        resolver.exports = std::move(*e);
-    }
-    opt.symbols = &resolver;
-#endif
+    opt.symbols = resolver->get();
     auto orig = elf::read_object(c.orig);
     if (!orig) {
         std::fprintf(stderr, "create-diff-object: %s\n", orig.error().message.c_str());

@@ -8,39 +8,13 @@
 #include <sstream>
 #include <sys/stat.h>
 
+#include "diff/kernel_resolver.hpp"
 #include "fixtures.hpp"
 
 using namespace kpatch;
 using diff::Outcome;
 
 namespace {
-
-// Exports from the target's Module.symvers (tab-separated: crc, name, module, kind).
-class SymversKernel : public diff::SymbolResolver {
-public:
-    std::set<std::string, std::less<>> exports;
-    explicit SymversKernel(const std::string &path)
-    {
-        std::ifstream f(path);
-        std::string line;
-        while (std::getline(f, line)) {
-            std::istringstream in(line);
-            std::string crc, name, module;
-            if (in >> crc >> name >> module && module == "vmlinux")
-                exports.insert(name);
-        }
-    }
-    Expected<unsigned long> position(std::string_view, bool, const std::vector<std::string> &) const override
-    {
-        return 0ul;
-    }
-    std::optional<bool> is_exported(std::string_view name) const override
-    {
-        if (exports.empty())
-            return std::nullopt;
-        return exports.count(name) != 0;
-    }
-};
 
 std::string env(const char *name)
 {
@@ -84,11 +58,15 @@ KernelRun kernel_diff(const std::string &obj, const std::string &patch)
         FAIL("building the kernel pair failed: " << cmd);
     k.run.orig = fixtures::load_path(out + "/orig.o");
     k.run.patched = fixtures::load_path(out + "/patched.o");
-    static SymversKernel kernel("/usr/src/linux-headers-" + target_release() + "/Module.symvers");
+    // The target's tables: Module.symvers of its headers, and a copy of its /proc/kallsyms
+    // when KPATCH_TEST_KALLSYMS names one (positions are 0 without it).
+    auto kernel = diff::KernelResolver::load(env("KPATCH_TEST_KALLSYMS"),
+                                             "/usr/src/linux-headers-" + target_release() + "/Module.symvers", obj);
+    if (!kernel)
+        FAIL(kernel.error().message);
     diff::Options opt;
     opt.object_path = obj;
-    if (!kernel.exports.empty())
-        opt.symbols = &kernel;
+    opt.symbols = kernel->get();
     auto res = diff::run_diff(*k.run.orig, *k.run.patched, opt);
     if (!res)
         FAIL(res.error().message);
@@ -199,4 +177,19 @@ TEST_CASE("net/: a changed exported function", "[diff][kernel]")
     REQUIRE(r.outcome == Outcome::Changed);
     CHECK(changed(k.run, "tcp_reno_ssthresh"));
     CHECK(r.changed.size() == 1);
+}
+
+TEST_CASE("kernel/: a static function whose name is not unique gets its position", "[diff][kernel][sympos]")
+{
+    if (env("KPATCH_TEST_KALLSYMS").empty()) {
+        WARN("SKIPPED: set KPATCH_TEST_KALLSYMS to a copy of the target's /proc/kallsyms");
+        return;
+    }
+    KERNEL_PAIR(k, "kernel/kallsyms.o", "kallsyms-s_show");
+    auto &r = k.run.result;
+    REQUIRE(r.outcome == Outcome::Changed);
+    REQUIRE(r.changed.size() == 1);
+    CHECK(r.changed[0].name == "s_show");
+    // s_show occurs several times in 6.1; kallsyms.o's copy is not the only one.
+    CHECK(r.changed[0].sympos >= 1);
 }

@@ -1,0 +1,47 @@
+// KernelResolver: positions and exports from the target kernel's own tables (licence: GPL-2.0-only).
+#include "diff/kernel_resolver.hpp"
+
+namespace kpatch::diff {
+
+Expected<std::unique_ptr<KernelResolver>> KernelResolver::load(const std::string &symbols_file,
+                                                                const std::string &symvers_file,
+                                                                const std::string &object_path)
+{
+    auto r = std::make_unique<KernelResolver>();
+    r->object_path_ = object_path;
+    if (!symbols_file.empty()) {
+        auto t = symbols::KernelSymbols::load(symbols_file);
+        if (!t)
+            return t.error();
+        r->table_ = std::move(*t);
+    }
+    if (!symvers_file.empty()) {
+        auto e = symbols::ExportTable::load(symvers_file);
+        if (!e)
+            return e.error();
+        r->exports_ = std::move(*e);
+    }
+    return r;
+}
+
+Expected<unsigned long> KernelResolver::position(std::string_view name, bool is_local,
+                                                 const std::vector<std::string> &object_symbols) const
+{
+    if (!table_)
+        return 0ul;   // without a table the name is taken as unique (the loader checks)
+    // A global the table lacks (kpatch's SYMTAB may be the object's own) has one copy at most.
+    if (!table_->contains(name) && !is_local)
+        return 0ul;
+    if (!table_->contains(name))
+        return Error{"`" + std::string(name) + "` is not in " + table_->origin()};
+    return symbols::resolve_position(&*table_, name, is_local, object_symbols, object_path_);
+}
+
+std::optional<bool> KernelResolver::is_exported(std::string_view name) const
+{
+    if (!exports_ || exports_->size() == 0)
+        return std::nullopt;
+    return exports_->is_exported_by_vmlinux(name);
+}
+
+} // namespace kpatch::diff

@@ -1,0 +1,31 @@
+// The differ's SymbolResolver over kpatch::symbols (kallsyms/vmlinux/readelf + Module.symvers) (licence: GPL-2.0-only).
+// A separate small library so the differ itself does not depend on kpatch::symbols.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <kpatch/symbols/kernel_symbols.hpp>
+
+#include "diff/diff.hpp"
+
+namespace kpatch::diff {
+
+class KernelResolver : public SymbolResolver {
+public:
+    // Either file may be empty. Errors name the file.
+    static Expected<std::unique_ptr<KernelResolver>> load(const std::string &symbols_file,
+                                                          const std::string &symvers_file,
+                                                          const std::string &object_path);
+
+    Expected<unsigned long> position(std::string_view name, bool is_local,
+                                     const std::vector<std::string> &object_symbols) const override;
+    std::optional<bool> is_exported(std::string_view name) const override;
+
+private:
+    std::optional<symbols::KernelSymbols> table_;
+    std::optional<symbols::ExportTable> exports_;
+    std::string object_path_;
+};
+
+} // namespace kpatch::diff
