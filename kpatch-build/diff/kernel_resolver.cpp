@@ -9,12 +9,7 @@ Expected<std::unique_ptr<KernelResolver>> KernelResolver::load(const std::string
 {
     auto r = std::make_unique<KernelResolver>();
     r->object_path_ = object_path;
-    if (!symbols_file.empty()) {
-        auto t = symbols::KernelSymbols::load(symbols_file);
-        if (!t)
-            return t.error();
-        r->table_ = std::move(*t);
-    }
+    r->symbols_file_ = symbols_file;
     if (!symvers_file.empty()) {
         auto e = symbols::ExportTable::load(symvers_file);
         if (!e)
@@ -24,9 +19,24 @@ Expected<std::unique_ptr<KernelResolver>> KernelResolver::load(const std::string
     return r;
 }
 
+const symbols::KernelSymbols *KernelResolver::table() const
+{
+    if (!table_ && !table_error_ && !symbols_file_.empty()) {
+        auto t = symbols::KernelSymbols::load(symbols_file_);
+        if (t)
+            table_ = std::move(*t);
+        else
+            table_error_ = t.error();
+    }
+    return table_ ? &*table_ : nullptr;
+}
+
 Expected<unsigned long> KernelResolver::position(std::string_view name, bool is_local,
                                                  const std::vector<std::string> &object_symbols) const
 {
+    table();
+    if (table_error_)
+        return *table_error_;
     if (!table_)
         return 0ul;   // without a table the name is taken as unique (the loader checks)
     // A global the table lacks (kpatch's SYMTAB may be the object's own) has one copy at most.

@@ -13,7 +13,8 @@ namespace kpatch::diff {
 
 class KernelResolver : public SymbolResolver {
 public:
-    // Either file may be empty. Errors name the file.
+    // Either file may be empty. Errors name the file (a bad symbol table surfaces at its
+    // first use, as the error of position()).
     static Expected<std::unique_ptr<KernelResolver>> load(const std::string &symbols_file,
                                                           const std::string &symvers_file,
                                                           const std::string &object_path);
@@ -23,7 +24,13 @@ public:
     std::optional<bool> is_exported(std::string_view name) const override;
 
 private:
-    std::optional<symbols::KernelSymbols> table_;
+    // The symbol table is read on the first question that needs it (a kallsyms copy is
+    // ~100k lines; most runs of the differ never ask).
+    const symbols::KernelSymbols *table() const;
+
+    std::string symbols_file_;
+    mutable std::optional<symbols::KernelSymbols> table_;
+    mutable std::optional<Error> table_error_;
     std::optional<symbols::ExportTable> exports_;
     std::string object_path_;
 };
