@@ -25,7 +25,7 @@ run() {
   local label=$1 start end rss
   start=$(date +%s.%N)
   /usr/bin/time -v -o "$out/$label.time" env KPATCH_CACHE_DIR="$cache" \
-    "$KPATCH_BUILD" -q -k "$KVER" -o "$out" "$PATCH" >"$out/$label.log" 2>&1 ||
+    "$KPATCH_BUILD" -k "$KVER" -o "$out" "$PATCH" >"$out/$label.log" 2>&1 ||
     { echo "bench: kpatch-build ($label) failed:"; tail -5 "$out/$label.log"; exit 1; }
   end=$(date +%s.%N)
   rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$out/$label.time")
@@ -37,10 +37,13 @@ run cold
 run warm
 rm -rf "$cache"/trees/*.objects
 run warm_uncached
+echo "kpatch-build steps of the warm run (original object built):"
+sed -n 's/^kpatch-build: /  /p' "$out/warm_uncached.log"
 
 # Bare: the same make, in a hard-link copy of the prepared tree, twice (original and
 # patched), with the flags kpatch-build uses.
-tree=$(ls -d "$cache"/trees/*/ | head -1)
+stamp=$(ls "$cache"/trees/*/.kpatch-prepared | head -1)
+tree=$(dirname "$stamp")
 cp -al "$tree" "$cache/bare"
 start=$(date +%s.%N)
 for i in 1 2; do
