@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers of the build-*.test scenarios: kpatch-build on the patches under
 # test/integration/patches and the headers of their .check files (licence: GPL-2.0-only).
 # A .check file starts with comment headers read on the host:
@@ -23,10 +24,15 @@ header() {
 # between boots; KASLR only moves addresses).
 target_kallsyms() {
   local f=$BUILD_DIR/vm/kallsyms-$KVER
+  # A private temporary name: two scenarios may fetch at once.
+  local tmp=$f.tmp.$$
   if [ ! -s "$f" ]; then
     mkdir -p "$BUILD_DIR/vm"
-    "$VM_RUN" -- 'cat /proc/kallsyms' >"$f.tmp" && grep -q ' T _stext$' "$f.tmp" &&
-      mv "$f.tmp" "$f" || { rm -f "$f.tmp"; return 1; }
+    if ! "$VM_RUN" -- 'cat /proc/kallsyms' >"$tmp" || ! grep -q ' T _stext$' "$tmp"; then
+      rm -f "$tmp"
+      return 1
+    fi
+    mv "$tmp" "$f"
   fi
   echo "$f"
 }
