@@ -107,4 +107,8 @@ void __kpatch_func_detach(struct kpatch_func *func);
 int __kpatch_enable_patch(struct kpatch_patch *patch);
 int __kpatch_disable_patch(struct kpatch_patch *patch);
 
+/* shadow.c: /sys/kernel/kpatch/shadow_count, and freeing what patches leaked. */
+extern struct kobj_attribute kpatch_shadow_count_attr;
+void kpatch_shadow_exit(void);
+
 #endif /* _KPATCH_CORE_H */
