@@ -45,7 +45,10 @@ public:
     Comparer(const Correlation &c, CodeIndex &o, CodeIndex &p, LineTables &l, Comparison &r)
         : corr(c), code_o(o), code_p(p), lines(l), result(r) {}
 
-    bool same_referent(const Referent &ro, const Referent &rp, bool check_data) const;
+    bool same_referent(const Referent &ro, const Referent &rp, bool check_data, const Section &so,
+                       const Section &sp) const;
+    bool same_text_but_lines(std::string_view a, std::string_view b, const Section &so,
+                             const Section &sp) const;
     bool same_relocations(Span so, Span sp, bool check_data);
     // Bytes with relocated fields (and a line field) zeroed.
     std::vector<uint8_t> masked(Span s, std::pair<unsigned, unsigned> line = {0, 0}) const;
@@ -61,7 +64,38 @@ private:
     Comparison &result;
 };
 
-bool Comparer::same_referent(const Referent &ro, const Referent &rp, bool check_data) const
+// Strings that embed __LINE__ ("... at net/core/dev.c:10296" from __stringify(__LINE__)) differ
+// only in decimal numbers; each such pair must be a line shift of the function using them.
+bool Comparer::same_text_but_lines(std::string_view a, std::string_view b, const Section &so,
+                                   const Section &sp) const
+{
+    auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    size_t i = 0, j = 0;
+    bool any = false;
+    while (i < a.size() && j < b.size()) {
+        if (!digit(a[i]) || !digit(b[j])) {
+            if (a[i] != b[j])
+                return false;
+            i++, j++;
+            continue;
+        }
+        size_t i0 = i, j0 = j;
+        while (i < a.size() && digit(a[i])) i++;
+        while (j < b.size() && digit(b[j])) j++;
+        std::string_view na = a.substr(i0, i - i0), nb = b.substr(j0, j - j0);
+        if (na == nb)
+            continue;
+        if (na.size() > 9 || nb.size() > 9)
+            return false;
+        if (!lines.is_line_shift(so, sp, std::stol(std::string(na)), std::stol(std::string(nb))))
+            return false;
+        any = true;
+    }
+    return any && i == a.size() && j == b.size();
+}
+
+bool Comparer::same_referent(const Referent &ro, const Referent &rp, bool check_data, const Section &so,
+                             const Section &sp) const
 {
     if (ro.kind != rp.kind)
         return false;
@@ -79,7 +113,9 @@ bool Comparer::same_referent(const Referent &ro, const Referent &rp, bool check_
         return !(check_data && rp.symbol->is_object() && !writable(*rp.symbol) &&
                  result.of(rp.symbol) == Status::Changed);
     case Referent::Kind::String:
-        return ro.text == rp.text && ro.offset - ro.position == rp.offset - rp.position;
+        if (ro.offset - ro.position != rp.offset - rp.position)
+            return false;
+        return ro.text == rp.text || (so.is_text() && same_text_but_lines(ro.text, rp.text, so, sp));
     case Referent::Kind::Section: {
         if (corr.twin(rp.section) != ro.section)
             return false;
@@ -122,7 +158,7 @@ bool Comparer::same_relocations(Span so, Span sp, bool check_data)
         if (ro[i]->offset - so.start != rp[i]->offset - sp.start || ro[i]->type != rp[i]->type)
             return false;
         if (!same_referent(code_o.resolve(*so.section, *ro[i]), code_p.resolve(*sp.section, *rp[i]),
-                           check_data))
+                           check_data, *so.section, *sp.section))
             return false;
     }
     return true;

@@ -132,8 +132,29 @@ void pair_by_users(Group &g, Correlation &c,
         auto it = orig_by_sig.find(sig);
         if (it == orig_by_sig.end() || it->second.empty() || sig.empty())
             continue;
-        c.pair(p, it->second.front());
-        it->second.erase(it->second.begin());
+        // Several candidates with the same users (two __func__ of helpers inlined into one
+        // function): the same bytes decide (a __func__ holds its function's name), then the
+        // same name, then the order of appearance.
+        auto &cands = it->second;
+        auto pick = cands.begin();
+        auto same_bytes = [&](const Symbol *o) {
+            return o->size == p->size && o->section && p->section &&
+                   o->section->type != SHT_NOBITS && p->section->type != SHT_NOBITS &&
+                   o->value + o->size <= o->section->data.size() &&
+                   p->value + p->size <= p->section->data.size() &&
+                   std::equal(o->section->data.begin() + o->value, o->section->data.begin() + o->value + o->size,
+                              p->section->data.begin() + p->value);
+        };
+        if (cands.size() > 1) {
+            auto by_bytes = std::find_if(cands.begin(), cands.end(), same_bytes);
+            auto by_name = std::find_if(cands.begin(), cands.end(), [&](const Symbol *o) { return o->name == p->name; });
+            if (by_bytes != cands.end() && std::count_if(cands.begin(), cands.end(), same_bytes) == 1)
+                pick = by_bytes;
+            else if (by_name != cands.end())
+                pick = by_name;
+        }
+        c.pair(p, *pick);
+        cands.erase(pick);
     }
 }
 

@@ -137,6 +137,8 @@ TEST_CASE("a patch that only moves lines changes nothing", "[diff][fixture][line
     // Both the bug-table line (WARN_ON) and the immediate __LINE__ argument moved.
     CHECK(contains(r.result.line_shift_only, "fixture_warn"));
     CHECK(contains(r.result.line_shift_only, "fixture_line"));
+    // fixture_where returns a string with the line in it ("...:21"): not changed either.
+    CHECK(r.result.changed.empty());
 }
 
 TEST_CASE("a moved line does not hide a real change below it", "[diff][fixture][lines]")
