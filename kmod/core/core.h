@@ -107,6 +107,12 @@ void __kpatch_func_detach(struct kpatch_func *func);
 int __kpatch_enable_patch(struct kpatch_patch *patch);
 int __kpatch_disable_patch(struct kpatch_patch *patch);
 
+/* hooks.c: a patch's hooks (kpatch.h), called by transition.c. */
+int __kpatch_hook_pre_patch(struct kpatch_patch *patch);
+void __kpatch_hook_post_patch(struct kpatch_patch *patch);
+void __kpatch_hook_pre_unpatch(struct kpatch_patch *patch);
+void __kpatch_hook_post_unpatch(struct kpatch_patch *patch);
+
 /* shadow.c: /sys/kernel/kpatch/shadow_count, and freeing what patches leaked. */
 extern struct kobj_attribute kpatch_shadow_count_attr;
 void kpatch_shadow_exit(void);

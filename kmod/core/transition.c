@@ -262,9 +262,14 @@ int __kpatch_enable_patch(struct kpatch_patch *patch)
 	lockdep_assert_held(&kpatch_mutex);
 	if (patch->enabled)
 		return 0;
+	ret = __kpatch_hook_pre_patch(patch);
+	if (ret)
+		return ret;
 	sw = kcalloc(patch->nr_funcs, sizeof(*sw), GFP_KERNEL);
-	if (!sw)
-		return -ENOMEM;
+	if (!sw) {
+		ret = -ENOMEM;
+		goto err_hook;
+	}
 	if (!try_module_get(patch->mod)) {
 		kpatch_set_error(patch, "enable", -ENODEV, "module '%s' is going away",
 				 module_name(patch->mod));
@@ -289,6 +294,7 @@ int __kpatch_enable_patch(struct kpatch_patch *patch)
 	}
 	patch->enabled = true;
 	kfree(sw);
+	__kpatch_hook_post_patch(patch);
 	return 0;
 
 err_detach:
@@ -299,6 +305,9 @@ err_detach:
 	module_put(patch->mod);
 err_free:
 	kfree(sw);
+err_hook:
+	/* undoes the pre-patch hook */
+	__kpatch_hook_post_unpatch(patch);
 	return ret;
 }
 
@@ -315,9 +324,12 @@ int __kpatch_disable_patch(struct kpatch_patch *patch)
 	lockdep_assert_held(&kpatch_mutex);
 	if (!patch->enabled)
 		return 0;
+	__kpatch_hook_pre_unpatch(patch);
 	sw = kcalloc(patch->nr_funcs, sizeof(*sw), GFP_KERNEL);
-	if (!sw)
+	if (!sw) {
+		__kpatch_hook_post_patch(patch);	/* undoes the pre-unpatch hook */
 		return -ENOMEM;
+	}
 	for (i = 0; i < patch->nr_funcs; i++) {
 		struct kpatch_func *func = &patch->funcs[i];
 		struct kpatch_func *to = func->ops->active;
@@ -330,11 +342,15 @@ int __kpatch_disable_patch(struct kpatch_patch *patch)
 	}
 	ret = kpatch_transition(patch, "disable", sw, patch->nr_funcs);
 	kfree(sw);
-	if (ret)
-		return ret;	/* nothing to undo: no target moved */
+	if (ret) {
+		/* no target moved; the patch still runs, so undo the pre-unpatch hook */
+		__kpatch_hook_post_patch(patch);
+		return ret;
+	}
 	for (i = 0; i < patch->nr_funcs; i++)
 		__kpatch_func_detach(&patch->funcs[i]);
 	patch->enabled = false;
+	__kpatch_hook_post_unpatch(patch);
 	module_put(patch->mod);
 	return 0;
 }

@@ -40,6 +40,28 @@ struct kpatch_patch_desc {
 	const struct kpatch_func_desc *funcs;
 	unsigned int nr_funcs;
 	void *core_private;	/* owned by the core; patch modules leave it NULL */
+
+	/*
+	 * Hooks (each optional, NULL = none), where a patch converts state: they run in
+	 * process context under the core's mutex, outside stop_machine, on every enable
+	 * (including the one at registration) and disable. They may sleep and use the
+	 * shadow API, but must not register, unregister or enable patches.
+	 * - pre_patch: before anything changes; non-zero cancels the enable, which then
+	 *   fails with that error, changes nothing and runs no other hook; the error
+	 *   and the hook's name are in last_error.
+	 * - post_patch: after the switch (the new code runs); also after a failed
+	 *   disable, to undo what pre_unpatch did.
+	 * - pre_unpatch: before the switch back; cannot veto it (a disable or a forced
+	 *   removal must stay possible, whatever the patch thinks).
+	 * - post_unpatch: after the switch back (the new code no longer runs: free
+	 *   shadow variables here); also after an enable that failed once pre_patch had
+	 *   succeeded, to undo what pre_patch did.
+	 * So every pre_* hook is followed by exactly one post_* hook.
+	 */
+	int (*pre_patch)(struct kpatch_patch_desc *patch);
+	void (*post_patch)(struct kpatch_patch_desc *patch);
+	void (*pre_unpatch)(struct kpatch_patch_desc *patch);
+	void (*post_unpatch)(struct kpatch_patch_desc *patch);
 };
 
 int kpatch_register_patch(struct kpatch_patch_desc *patch);
