@@ -20,17 +20,17 @@ cache=$(mktemp -d "$BUILD_DIR/bench-cache.XXXXXX")
 out=$(mktemp -d)
 trap 'rm -rf "$cache" "$out"' EXIT
 
-# run LABEL: one kpatch-build run; prints wall seconds and peak RSS
+declare -A secs rss
+# run LABEL: one kpatch-build run; records wall seconds and peak RSS (kB) under LABEL
 run() {
-  local label=$1 start end rss
+  local label=$1 start end
   start=$(date +%s.%N)
   /usr/bin/time -v -o "$out/$label.time" env KPATCH_CACHE_DIR="$cache" \
     "$KPATCH_BUILD" -k "$KVER" -o "$out" "$PATCH" >"$out/$label.log" 2>&1 ||
     { echo "bench: kpatch-build ($label) failed:"; tail -5 "$out/$label.log"; exit 1; }
   end=$(date +%s.%N)
-  rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$out/$label.time")
-  eval "${label}_s=$(echo "$end - $start" | bc)"
-  eval "${label}_rss=$rss"
+  rss[$label]=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$out/$label.time")
+  secs[$label]=$(echo "$end - $start" | bc)
 }
 
 run cold
@@ -42,11 +42,11 @@ sed -n 's/^kpatch-build: /  /p' "$out/warm_uncached.log"
 
 # Bare: the same make, in a hard-link copy of the prepared tree, twice (original and
 # patched), with the flags kpatch-build uses.
-stamp=$(ls "$cache"/trees/*/.kpatch-prepared | head -1)
+stamp=$(find "$cache/trees" -maxdepth 2 -name .kpatch-prepared | head -1)
 tree=$(dirname "$stamp")
 cp -al "$tree" "$cache/bare"
 start=$(date +%s.%N)
-for i in 1 2; do
+for _ in 1 2; do
   rm -f "$cache/bare/$OBJ"
   make -C "$cache/bare" -s -j2 KCFLAGS="-ffunction-sections -fdata-sections" "$OBJ" ||
     { echo "bench: bare compile failed"; exit 1; }
@@ -56,11 +56,11 @@ bare_s=$(echo "$end - $start" | bc)
 
 printf 'machine load when done: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'cold (unpack + prepare + build + diff + link): %6.1f s  peak RSS %d MB  (target <= 180 s)\n' \
-  "$cold_s" $((cold_rss / 1024))
+  "${secs[cold]}" $((rss[cold] / 1024))
 printf 'warm (prepared tree, original object cached):  %6.1f s  peak RSS %d MB  (target <= 30 s)\n' \
-  "$warm_s" $((warm_rss / 1024))
+  "${secs[warm]}" $((rss[warm] / 1024))
 printf 'warm (prepared tree, original object built):   %6.1f s  peak RSS %d MB\n' \
-  "$warm_uncached_s" $((warm_uncached_rss / 1024))
+  "${secs[warm_uncached]}" $((rss[warm_uncached] / 1024))
 printf 'bare: make %s twice, same flags:     %6.1f s\n' "$OBJ" "$bare_s"
 printf 'ratio warm / bare: %.2f   warm (original built) / bare: %.2f\n' \
-  "$(echo "$warm_s / $bare_s" | bc -l)" "$(echo "$warm_uncached_s / $bare_s" | bc -l)"
+  "$(echo "${secs[warm]} / $bare_s" | bc -l)" "$(echo "${secs[warm_uncached]} / $bare_s" | bc -l)"
