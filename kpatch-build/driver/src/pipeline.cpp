@@ -106,9 +106,18 @@ Expected<std::string> make_work_dir(const Context &ctx, const std::string &name)
         return ok.error();
     std::error_code ec;
     for (const auto &e : std::filesystem::directory_iterator(base, ec)) {
+        if (e.path().string().ends_with(".stale")) {
+            remove_tree_in_background(e.path().string()); // an earlier removal was cut short
+            continue;
+        }
         auto pid = read_text(e.path().string() + "/.pid");
-        if (pid && !exists(e.path().string() + "/.keep") && !process_alive(std::atol(pid->c_str())))
-            remove_tree(e.path().string());
+        if (pid && !exists(e.path().string() + "/.keep") && !process_alive(std::atol(pid->c_str()))) {
+            // Out of the way at once (a rename), removed without waiting for it.
+            std::string trash = e.path().string() + ".stale";
+            std::error_code rename_ec;
+            std::filesystem::rename(e.path(), trash, rename_ec);
+            remove_tree_in_background(rename_ec ? e.path().string() : trash);
+        }
     }
     std::string dir = base + "/" + name + "." + std::to_string(getpid());
     remove_tree(dir);
