@@ -40,6 +40,14 @@ static int stress_ctor(void *obj, void *shadow_data, void *ctor_data)
 	d->obj = obj;
 	d->magic = (unsigned long)ctor_data;
 	atomic_inc(&stress_ctors);
+	/*
+	 * A constructor runs only for an object that has no variable yet; the lookup
+	 * is lock-free, so it is safe here (the header forbids the rest of the API).
+	 */
+	if (kpatch_shadow_get(obj, STRESS_ID)) {
+		pr_err_ratelimited("constructor ran for %px, which has a variable\n", obj);
+		atomic_inc(&stress_bad);
+	}
 	return 0;
 }
 

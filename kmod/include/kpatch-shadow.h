@@ -22,8 +22,8 @@
  * Context: every function may be called from any context in which an allocation with
  * the given GFP flags is allowed (GFP_ATOMIC: interrupts, spinlocks held); get,
  * free and free_all never sleep. The constructor and destructor run under the
- * core's shadow spinlock with interrupts off: they must not sleep or call back into
- * this API.
+ * core's shadow spinlock with interrupts off: they must not sleep or call this API
+ * (kpatch_shadow_get() excepted: lookups take no lock).
  */
 #ifndef _KPATCH_SHADOW_H_
 #define _KPATCH_SHADOW_H_
