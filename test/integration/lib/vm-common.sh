@@ -131,8 +131,13 @@ vm_qemu() {
   local timeout=$1 start fatal_at='' qemu_rc status problems taint
   shift
   start=$SECONDS
+  # One host thread for both vCPUs (thread=single): with QEMU 7.2's multi-threaded TCG a
+  # vCPU could keep running a stale translation of a patched ftrace site (int3 at
+  # cmdline_proc_show+1, or a spin at +0 under preempt=full) after the kernel's
+  # text_poke_bp sync; kmod/repro/ reproduces it with ftrace alone. Single-threaded TCG
+  # did not show it. VM_TCG_THREAD=multi restores the faster mode to investigate.
   # shellcheck disable=SC2086 # VM_QEMU_ARGS is a list of options
-  qemu-system-x86_64 -accel tcg -cpu max -m "${VM_MEMORY:-1024}" -smp 2 \
+  qemu-system-x86_64 -accel tcg,thread="${VM_TCG_THREAD:-single}" -cpu max -m "${VM_MEMORY:-1024}" -smp 2 \
     -nodefaults -display none -no-reboot \
     -chardev file,id=con,path="$VM_LOG" -serial chardev:con \
     -chardev stdio,id=out,signal=off -serial chardev:out \
