@@ -128,7 +128,7 @@ vm_exit_marker() {
 # stdout; returns COMMAND's exit status, or reports the kernel problem / timeout.
 # VM_QEMU_ARGS (split on spaces) adds QEMU options, e.g. "-s" for a gdb stub on :1234.
 vm_qemu() {
-  local timeout=$1 start fatal_at='' qemu_rc status problems taint
+  local timeout=$1 start fatal_at='' problem_at='' qemu_rc status problems taint
   shift
   start=$SECONDS
   # One host thread for both vCPUs (thread=single): with QEMU 7.2's multi-threaded TCG a
@@ -156,6 +156,17 @@ vm_qemu() {
       fatal_at=$SECONDS
     fi
     if [ -n "$fatal_at" ] && [ $((SECONDS - fatal_at)) -ge "$VM_FATAL_GRACE" ]; then
+      kill -KILL "$VM_QEMU_PID" 2>/dev/null
+      break
+    fi
+    # A WARNING lets the command finish, but a guest that reported a problem (a soft
+    # lockup, an RCU stall) and then hangs must not hold the run until the timeout.
+    if [ -z "$problem_at" ] && grep -a -q -E "$VM_PROBLEM_RE" "$VM_LOG"; then
+      problem_at=$SECONDS
+    fi
+    if [ -n "$problem_at" ] && [ $((SECONDS - problem_at)) -ge "${VM_PROBLEM_GRACE:-90}" ]; then
+      echo "$VM_PROG: the guest reported a problem and did not finish within" \
+        "${VM_PROBLEM_GRACE:-90} s; killed the VM" >&2
       kill -KILL "$VM_QEMU_PID" 2>/dev/null
       break
     fi
