@@ -10,6 +10,8 @@
 #include <fstream>
 #include <openssl/evp.h>
 #include <sstream>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 namespace kpatch::driver {
@@ -136,6 +138,40 @@ void remove_tree(const std::string &path)
 bool process_alive(long pid)
 {
     return pid > 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+}
+
+Expected<CacheLock> CacheLock::acquire(const Context &ctx)
+{
+    if (auto ok = make_dirs(ctx.cache_dir); !ok)
+        return ok.error();
+    std::string path = ctx.cache_dir + "/lock";
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return make_error(std::string("cannot open the cache lock: ") + std::strerror(errno)).in(path);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        char holder[32] = {};
+        ssize_t n = ::pread(fd, holder, sizeof(holder) - 1, 0);
+        std::string who = n > 0 ? std::string(holder, static_cast<size_t>(n)) : "unknown";
+        while (!who.empty() && (who.back() == '\n' || who.back() == ' '))
+            who.pop_back();
+        ctx.note("waiting for another kpatch-build (pid " + who + ") using the cache " + ctx.cache_dir);
+        if (::flock(fd, LOCK_EX) != 0) {
+            int err = errno;
+            ::close(fd);
+            return make_error(std::string("cannot lock the cache: ") + std::strerror(err)).in(path);
+        }
+    }
+    std::string pid = std::to_string(getpid()) + "\n";
+    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+        // Only the waiting message of a later run would lack our pid; the lock holds.
+    }
+    return CacheLock(fd);
+}
+
+CacheLock::~CacheLock()
+{
+    if (fd_ >= 0)
+        ::close(fd_); // closing releases the flock
 }
 
 } // namespace kpatch::driver

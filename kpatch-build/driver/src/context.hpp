@@ -51,3 +51,24 @@ void remove_tree(const std::string &path);
 bool process_alive(long pid);
 
 } // namespace kpatch::driver
+
+namespace kpatch::driver {
+
+// Holds an exclusive flock on <cache>/lock for one run: the prepared tree, the cached
+// original objects and the work directories are shared state, and two runs at once
+// could see each other's half-written files. A second run waits and says for whom.
+class CacheLock {
+public:
+    static Expected<CacheLock> acquire(const Context &ctx);
+    CacheLock(CacheLock &&other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+    CacheLock(const CacheLock &) = delete;
+    CacheLock &operator=(const CacheLock &) = delete;
+    CacheLock &operator=(CacheLock &&) = delete;
+    ~CacheLock();
+
+private:
+    explicit CacheLock(int fd) : fd_(fd) {}
+    int fd_ = -1;
+};
+
+} // namespace kpatch::driver

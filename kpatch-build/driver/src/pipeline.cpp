@@ -57,6 +57,9 @@ Expected<PreparedTree> target_and_tree(const Context &ctx, Target &target)
 Expected<std::string> prepare_only(const Options &options, const Reporter &reporter)
 {
     Context ctx{options, reporter, default_cache_dir(options), default_jobs(options)};
+    auto lock = CacheLock::acquire(ctx);
+    if (!lock)
+        return lock.error();
     Target target;
     auto tree = target_and_tree(ctx, target);
     if (!tree)
@@ -335,6 +338,9 @@ Expected<BuildResult> run_steps(const Context &ctx)
 Expected<BuildResult> build(const Options &options, const Reporter &reporter)
 {
     Context ctx{options, reporter, default_cache_dir(options), default_jobs(options)};
+    auto lock = CacheLock::acquire(ctx);
+    if (!lock)
+        return lock.error();
     return run_steps(ctx);
 }
 

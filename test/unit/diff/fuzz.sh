@@ -8,7 +8,7 @@ command -v clang++ >/dev/null || { echo "SKIPPED: no clang++"; exit 0; }
 out=$build/fuzz-diff
 mkdir -p "$out/corpus"
 srcs="$root/kpatch-build/elf/object.cpp $root/kpatch-build/elf/reader.cpp $root/kpatch-build/elf/writer.cpp
-      $root/kpatch-build/arch/x86_64.cpp $(ls "$root"/kpatch-build/diff/*.cpp | grep -v /main.cpp)
+      $root/kpatch-build/arch/x86_64.cpp $(ls "$root"/kpatch-build/diff/*.cpp | grep -v -e /main.cpp -e /kernel_resolver.cpp)
       $root/test/unit/diff/fuzz_diff.cpp"
 need=0
 [ -x "$out/fuzz_diff" ] || need=1
