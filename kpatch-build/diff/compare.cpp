@@ -323,6 +323,12 @@ Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p
         const Symbol &p = *sp;
         if (!p.is_function() || result.of(&p) != Status::Changed || p.name.ends_with(".cold"))
             continue;
+        if (!p.section) {
+            // A function symbol outside any section (SHN_ABS, a bad index): nothing to
+            // patch or keep. Found by the fuzzer; kernel objects never have one.
+            result.refusals.push_back("function `" + p.name + "` changed but is not in a section");
+            continue;
+        }
         result.changed_functions.push_back(&p);
         if (in_init_or_exit(*p.section)) {
             result.refusals.push_back("function `" + p.name + "` in " + p.section->name +

@@ -175,6 +175,11 @@ Expected<void> Builder::special_sections()
         std::vector<Relocation> relocs;
         for (auto *e : kept) {
             uint64_t base = s.data.size();
+            // Entries were cut by entry size; a corrupt section (or a SHT_NOBITS one) may
+            // have no bytes behind them.
+            if (e->offset > sp->data.size() || e->size > sp->data.size() - e->offset)
+                return Error{"entry at offset " + std::to_string(e->offset) +
+                             " runs past the end of the section"}.in(sp->name);
             s.data.insert(s.data.end(), sp->data.begin() + e->offset, sp->data.begin() + e->offset + e->size);
             for (auto *r : e->relocations) {
                 auto nr = convert(*sp, *r, base + (r->offset - e->offset));

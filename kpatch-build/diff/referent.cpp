@@ -12,6 +12,14 @@
 
 namespace kpatch::diff {
 
+// Addends come from the input: a corrupt object may hold any value, and signed overflow
+// would be undefined. Wrapped results are caught by the bounds checks that follow.
+static int64_t wrap_add(int64_t a, int64_t b)
+{
+    return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+
+
 CodeIndex::CodeIndex(const arch::Arch &arch, const Object &object) : arch_(arch), object_(object)
 {
     for (auto &s : object.symbols)
@@ -83,15 +91,15 @@ Referent CodeIndex::resolve(const Section &where, const Relocation &r)
         ref.kind = Referent::Kind::Symbol;
         ref.symbol = s;
         ref.offset = r.addend;
-        ref.position = r.addend + bias(where, r);
+        ref.position = wrap_add(r.addend, bias(where, r));
         return ref;
     }
     const Section *target = s->section;
     if (!target)
         return ref;
     // The addend as if against the section symbol, then where it points.
-    int64_t rel = r.addend + (label ? static_cast<int64_t>(s->value) : 0);
-    int64_t off = rel + bias(where, r);
+    int64_t rel = wrap_add(r.addend, label ? static_cast<int64_t>(s->value) : 0);
+    int64_t off = wrap_add(rel, bias(where, r));
     if (target->is_string_table_like() && target->type != SHT_NOBITS) {
         ref.kind = Referent::Kind::String;
         ref.section = target;

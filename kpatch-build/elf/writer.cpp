@@ -117,7 +117,12 @@ Expected<Layout> finalize(const Object &obj)
         h.sh_addralign = s.addralign;
         h.sh_entsize = s.entsize;
         if (s.type == SHT_RELA) {
-            auto &rs = static_cast<const RelocationSection &>(s);
+            // The reader models a SHT_RELA it could not parse as a plain section
+            // (found by the fuzzer): that is an error here, not a downcast.
+            const auto *rsp = dynamic_cast<const RelocationSection *>(&s);
+            if (!rsp)
+                return Error{"relocation section '" + s.name + "' could not be read as relocations"};
+            const auto &rs = *rsp;
             auto it = index.find(rs.target);
             if (!rs.target || it == index.end())
                 return Error{"relocation section '" + s.name + "' has no target in the object"};

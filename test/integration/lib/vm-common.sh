@@ -14,7 +14,7 @@ VM_EXIT_HARNESS=125   # kernel problem (oops, panic, BUG, WARNING) or harness fa
 
 # Kernel log lines that fail a run. FATAL ones also stop the guest after a grace period,
 # because the kernel may be wedged; the others let the command finish first.
-VM_FATAL_RE='Kernel panic|Oops|kernel BUG at|general protection fault|BUG: unable to handle|BUG: kernel NULL pointer|invalid opcode:|stack segment:|double fault'
+VM_FATAL_RE='Kernel panic|Oops|kernel BUG at|general protection fault[,:]|BUG: unable to handle|BUG: kernel NULL pointer|invalid opcode:|stack segment:|double fault'
 VM_PROBLEM_RE="$VM_FATAL_RE|BUG:|WARNING:|detected stalls?|blocked for more than|UBSAN:|KASAN:|list_add corruption|list_del corruption"
 VM_FATAL_GRACE=${VM_FATAL_GRACE:-10}
 

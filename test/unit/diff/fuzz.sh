@@ -1,7 +1,8 @@
 #!/bin/sh
 # Bounded libFuzzer run of the ELF reader and the differ under ASan and UBSan (licence: GPL-2.0-only).
 # Usage: fuzz.sh SOURCE-ROOT BUILD-DIR [SECONDS]. Builds the target with clang when its
-# sources changed, seeds the corpus with the C fixtures' objects, runs SECONDS (default 20).
+# sources changed, seeds the corpus with the C fixtures' objects and past crashers, and runs
+# 30,000 inputs from seed 1 (deterministic on a fresh corpus), at most 3 x SECONDS.
 set -eu
 root=$1 build=$2 secs=${3:-20}
 command -v clang++ >/dev/null || { echo "SKIPPED: no clang++"; exit 0; }
@@ -24,6 +25,8 @@ if [ $need -eq 1 ]; then
 fi
 sh "$KPATCH_FIXTURE_SCRIPT" "$KPATCH_FIXTURE_SRC" "$KPATCH_FIXTURE_OUT" || { echo "SKIPPED: no fixtures"; exit 0; }
 cp "$KPATCH_FIXTURE_OUT"/patched/*.o "$out/corpus/" 2>/dev/null || true
+# Inputs that once crashed it: run first, as part of the corpus, so a regression fails.
+cp "$root"/test/fixtures/diff/fuzz-regressions/* "$out/corpus/" 2>/dev/null || true
 export KPATCH_FUZZ_ORIG="$KPATCH_FIXTURE_OUT/orig/once.o"
 cd "$out"
-exec ./fuzz_diff -max_total_time="$secs" -max_len=200000 -rss_limit_mb=1024 -print_final_stats=1 corpus/
+exec ./fuzz_diff -runs=30000 -max_total_time="$((secs * 3))" -max_len=200000 -rss_limit_mb=1024 -print_final_stats=1 -seed=1 corpus/
