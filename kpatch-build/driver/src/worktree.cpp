@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <set>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,6 +29,30 @@ const char *const kBuildStateDirs[] = {"include", "scripts", "kernel", "arch/x86
 const char *const kRewrittenFiles[] = {".missing-syscalls.d"};
 const char *const kRewrittenDirs[] = {"tools/objtool", "tools/bpf/resolve_btfids"};
 
+// Object files and kbuild's .cmd/.d records left in the pristine tree (a test that built
+// an object there, say) are rewritten with O_TRUNC when that object is built again, which
+// would go through a hard link into the cache. They get private copies with their
+// original times, so make's up-to-date checks see the same tree.
+bool is_object_record(const fs::path &file)
+{
+    std::string n = file.filename().string();
+    return n.ends_with(".o") || n.ends_with(".o.d") || (n.starts_with(".") && n.ends_with(".cmd"));
+}
+
+void place_file(const fs::path &from, const fs::path &to, std::error_code &ec)
+{
+    if (!is_object_record(from)) {
+        fs::create_hard_link(from, to, ec);
+        return;
+    }
+    fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
+    struct stat st {};
+    if (!ec && ::stat(from.c_str(), &st) == 0) {
+        timespec times[2] = {st.st_atim, st.st_mtim};
+        ::utimensat(AT_FDCWD, to.c_str(), times, 0);
+    }
+}
+
 Expected<void> link_all(const fs::path &from, const fs::path &to)
 {
     std::error_code ec;
@@ -40,7 +65,7 @@ Expected<void> link_all(const fs::path &from, const fs::path &to)
         else if (it->is_directory(ec))
             fs::create_directory(target, ec);
         else
-            fs::create_hard_link(it->path(), target, ec);
+            place_file(it->path(), target, ec);
         if (ec)
             return make_error("cannot link into the work tree: " + ec.message()).in(target.string());
     }
@@ -64,7 +89,7 @@ Expected<void> copy_level(const fs::path &pristine, const fs::path &dest, const 
         if (e.is_symlink(ec2)) {
             fs::copy_symlink(e.path(), target, ec2);
         } else if (!e.is_directory(ec2)) {
-            fs::create_hard_link(e.path(), target, ec2);
+            place_file(e.path(), target, ec2);
         } else if (full.count(key)) {
             if (auto ok = link_all(e.path(), target); !ok)
                 return ok.error();
