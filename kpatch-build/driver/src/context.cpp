@@ -2,6 +2,8 @@
 // (licence: GPL-2.0-only).
 #include "context.hpp"
 
+#include <kpatch/read_file.hpp>
+
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -58,12 +60,7 @@ StepTimer::~StepTimer()
 
 Expected<std::string> read_text(const std::string &path)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return make_error(std::string("cannot open: ") + std::strerror(errno)).in(path);
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    return buf.str();
+    return kpatch::read_file(path);
 }
 
 Expected<void> write_text_atomic(const std::string &path, const std::string &text)

@@ -1,6 +1,8 @@
 // Small text helpers shared by the symbol-table parsers (licence: GPL-2.0-only).
 #include "text_io.hpp"
 
+#include <kpatch/read_file.hpp>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -10,14 +12,7 @@ namespace kpatch::symbols::detail {
 
 Expected<std::string> read_file(const std::string &path)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return make_error(std::string("cannot open: ") + std::strerror(errno)).in(path);
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    if (in.bad())
-        return make_error(std::string("cannot read: ") + std::strerror(errno)).in(path);
-    return buf.str();
+    return kpatch::read_file(path);
 }
 
 std::string_view next_field(std::string_view &rest)
