@@ -9,6 +9,8 @@
 // strings (bug table file names) or replacement code.
 #include <elf.h>
 
+#include <set>
+
 #include "diff/passes.hpp"
 
 namespace kpatch::diff {
@@ -41,6 +43,10 @@ public:
     {
         if (!x.is_defined())
             return false;
+        // A table of addresses inside a copied function (computed goto: `&&label`)
+        // describes the new code: the kernel's copy points into the old function.
+        if (x.is_object() && x.section && code_tables.count(x.section))
+            return true;
         if (x.is_function() && x.name.ends_with(".cold"))
             return true;
         Status st = cmp.of(&x);
@@ -86,7 +92,31 @@ public:
     CodeIndex &code;
     Inclusion &inc;
     std::vector<const Section *> queue;
+    std::set<const Section *> code_tables;   // see interior_code_tables()
 };
+
+// Data sections holding addresses inside (not at the start of) a changed or new
+// function: label tables of computed gotos (`static const void *t[] = {&&a, &&b}`).
+// Such a table belongs to the code it points into, so it is copied with it: the copy's
+// relocations then point into the new function. (A writable one is refused at the end.)
+std::set<const Section *> interior_code_tables(const Comparison &cmp, CodeIndex &code)
+{
+    std::set<const Section *> tables;
+    for (auto &sp : code.object().sections) {
+        const Section &s = *sp;
+        if (ignorable(s) || !s.relocations)
+            continue;
+        for (auto &r : s.relocations->entries) {
+            Referent ref = code.resolve(s, r);
+            if (ref.kind == Referent::Kind::Symbol && ref.symbol->is_function() && ref.position > 0 &&
+                cmp.of(ref.symbol) != Status::Same) {
+                tables.insert(&s);
+                break;
+            }
+        }
+    }
+    return tables;
+}
 
 } // namespace
 
@@ -95,6 +125,7 @@ Inclusion include(const Correlation &corr, const Comparison &cmp, CodeIndex &cod
 {
     Inclusion inc;
     Includer in(corr, cmp, code_p, inc);
+    in.code_tables = interior_code_tables(cmp, code_p);
     for (auto *f : cmp.changed_functions)
         in.emit(f);
     for (auto *f : cmp.new_functions)
@@ -128,6 +159,15 @@ Inclusion include(const Correlation &corr, const Comparison &cmp, CodeIndex &cod
             if (ref.kind != Referent::Kind::Symbol || !ref.symbol->is_function() ||
                 !inc.emitted.count(ref.symbol) || ref.position <= 0)
                 continue;
+            if (in.code_tables.count(&s) && inc.copied.count(&s) && !(s.flags & SHF_WRITE))
+                break;   // a label table copied with its function
+            if (in.code_tables.count(&s) && (s.flags & SHF_WRITE)) {
+                inc.refusals.push_back("writable data " + s.name + " holds addresses inside function `" +
+                                       ref.symbol->name + "` (a computed-goto table that code may change at "
+                                       "run time): the old and new function cannot share it; keep the table "
+                                       "const or leave this function unchanged");
+                break;
+            }
             inc.refusals.push_back("section " + s.name + " has entries for function `" +
                                    ref.symbol->name +
                                    "` that the differ does not know how to keep (unknown special section)");

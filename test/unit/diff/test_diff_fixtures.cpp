@@ -382,3 +382,36 @@ TEST_CASE("objects from different source files are refused as input errors", "[d
     REQUIRE(!res);
     CHECK_THAT(res.error().message, Catch::Contains("different source files"));
 }
+
+TEST_CASE("a computed-goto label table is copied with its changed function", "[diff][fixture]")
+{
+    REQUIRE_FIXTURES();
+    FakeKernel k;
+    auto r = fixtures::diff("cgoto", with_kernel(k));
+    REQUIRE(r.result.outcome == Outcome::Changed);
+    CHECK(names(r.result.changed) == std::vector<std::string>{"fixture_cgoto"});
+    auto &out = *r.result.output;
+    const elf::Section *table = nullptr;
+    for (auto &s : out.sections)
+        if (s->name.rfind(".rodata.table", 0) == 0)
+            table = s.get();
+    REQUIRE(table);
+    // Every entry points into the new function of the output, none into the kernel's.
+    auto targets = relocation_targets(out, table->name);
+    REQUIRE(targets.size() == 3);
+    for (auto &t : targets)
+        CHECK((t == "fixture_cgoto" || t == ".text.fixture_cgoto"));
+    for (auto &kr : r.result.klp)
+        CHECK(kr.symbol.rfind("table", 0) != 0);
+}
+
+TEST_CASE("a writable computed-goto table refuses the change, naming the function", "[diff][fixture]")
+{
+    REQUIRE_FIXTURES();
+    FakeKernel k;
+    auto r = fixtures::diff("cgoto_writable", with_kernel(k));
+    REQUIRE(r.result.outcome == Outcome::Refused);
+    REQUIRE(r.result.refusals.size() == 1);
+    CHECK(r.result.refusals[0].find("fixture_cgoto_rw") != std::string::npos);
+    CHECK(r.result.refusals[0].find("computed-goto") != std::string::npos);
+}
