@@ -193,3 +193,23 @@ TEST_CASE("kernel/: a static function whose name is not unique gets its position
     // s_show occurs several times in 6.1; kallsyms.o's copy is not the only one.
     CHECK(r.changed[0].sympos >= 1);
 }
+
+TEST_CASE("kernel/bpf: the interpreter's computed-goto table goes with the changed function", "[diff][kernel]")
+{
+    KERNEL_PAIR(k, "kernel/bpf/core.o", "bpf-computed-goto");
+    auto &r = k.run.result;
+    REQUIRE(r.outcome == Outcome::Changed);
+    CHECK(changed(k.run, "___bpf_prog_run"));
+    // The 256 label addresses must point into the new ___bpf_prog_run, not the kernel's.
+    auto *table = k.run.result.output->find_section(".rodata..c_jump_table");
+    REQUIRE(table);
+    REQUIRE(table->relocations);
+    CHECK(table->relocations->entries.size() == 256);
+    for (auto &rel : table->relocations->entries) {
+        REQUIRE(rel.symbol);
+        CHECK(rel.symbol->is_defined());
+        CHECK(rel.symbol->name.rfind("___bpf_prog_run", 0) == 0);
+    }
+    for (auto &kr : r.klp)
+        CHECK(kr.symbol.find("jumptable") == std::string::npos);
+}
