@@ -10,7 +10,10 @@
 //
 // Data is compared first, because a function that reads a read-only table whose content
 // changed has changed too (it must use a new copy of the table). Writable data whose
-// initial value or size changed is refused: the running kernel's copy holds live state.
+// initial value or size changed is refused: the running kernel's copy holds live state
+// (the messages say so for __read_mostly and __ro_after_init data, and what to do
+// instead); so is existing data that moved into or out of those sections. Each refusal
+// names the symbol it concerns, so a KPATCH_REVIEWED entry for it can waive it.
 #include <algorithm>
 #include <cstring>
 #include <elf.h>
@@ -257,6 +260,77 @@ bool Comparer::same_data(const Symbol &o, const Symbol &p)
     return same_relocations(so, sp, false);
 }
 
+// Where writable data lives, as far as a patch could change it.
+enum class DataClass { Plain, ReadMostly, RoAfterInit };
+
+DataClass data_class(const Section &s)
+{
+    if (s.name.rfind(".data..ro_after_init", 0) == 0)
+        return DataClass::RoAfterInit;
+    if (s.name.rfind(".data..read_mostly", 0) == 0)
+        return DataClass::ReadMostly;
+    return DataClass::Plain;
+}
+
+const char *class_name(DataClass c)
+{
+    switch (c) {
+    case DataClass::ReadMostly: return "__read_mostly";
+    case DataClass::RoAfterInit: return "__ro_after_init";
+    case DataClass::Plain: break;
+    }
+    return "ordinary data";
+}
+
+// Existing writable data whose initial value or size changed. The running kernel's copy
+// holds live state (and its initial value is long gone), so the patch keeps using it: say
+// what changed and how a patch does what the author meant.
+Refusal data_refusal(const Symbol &o, const Symbol &p)
+{
+    std::string what = o.size != p.size
+                           ? "changed its size (" + std::to_string(o.size) + " -> " + std::to_string(p.size) +
+                                 " bytes)"
+                           : "changed its initial value";
+    const std::string where = "`" + p.name + "` (" + p.section->name + ") " + what;
+    const std::string keep = "; a live patch cannot change existing data: the running kernel keeps its "
+                             "current value and layout. To change the value, set it from a load hook "
+                             "(KPATCH_POST_PATCH_HOOK, kpatch-patch.h); to add state, use a shadow "
+                             "variable (kpatch-shadow.h) or new data of the patch";
+    std::string text;
+    switch (data_class(*p.section)) {
+    case DataClass::RoAfterInit:
+        text = "__ro_after_init variable " + where +
+               "; it was set at boot and is read-only now, so a live patch can neither re-initialize "
+               "nor write it. Keep it as it was and hold the new value in new data of the patch (a new "
+               "variable, which lives in the patch module) that the patched functions read";
+        break;
+    case DataClass::ReadMostly:
+        text = "__read_mostly variable " + where + keep;
+        break;
+    case DataClass::Plain:
+        text = "data object " + where + keep;
+        break;
+    }
+    return Refusal{std::move(text), {source_name(p.name)}};
+}
+
+// A changed __init or __exit function: the running kernel freed its __init code after
+// boot, and built-in code's __exit code was never kept. Waived by review, it is left out.
+Refusal init_refusal(const Symbol &p)
+{
+    bool init = p.section->name.rfind(".init.", 0) == 0;
+    std::string text =
+        "function `" + p.name + "` in " + p.section->name + " changed; " +
+        (init ? "__init code ran at boot and has been freed, so a live patch cannot change it. If the "
+                "running system needs what the new code does, do it once in a post-patch hook "
+                "(KPATCH_POST_PATCH_HOOK, kpatch-patch.h)"
+              : "__exit code of built-in code is discarded at link time, so a live patch cannot change "
+                "it (and it never runs)") +
+        "; if the change only matters at the next boot, KPATCH_REVIEWED(" + p.name +
+        ", \"why\") leaves it out of the patch";
+    return Refusal{std::move(text), {source_name(p.name)}, &p};
+}
+
 } // namespace
 
 Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p,
@@ -281,13 +355,26 @@ Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p
             continue;
         }
         result.status[&p] = Status::Changed;
-        if (writable(p) && p.section->name != "__dyndbg") {
-            bool resized = o->size != p.size;
-            result.refusals.push_back(
-                "data object `" + p.name + "` " +
-                (resized ? "changed its size" : "changed its initial value") +
-                "; a live patch cannot change existing data (use a shadow variable or a load hook)");
-        }
+        if (writable(p) && p.section->name != "__dyndbg")
+            result.refusals.push_back(data_refusal(*o, p));
+    }
+    // Existing data that moved into or out of __read_mostly or __ro_after_init: same bytes,
+    // but a promise (read-only after boot, cache placement) the running copy cannot take.
+    for (auto &sp : patched.symbols) {
+        const Symbol &p = *sp;
+        const Symbol *o = p.is_defined() && p.is_object() ? corr.twin(&p) : nullptr;
+        if (!o || !o->section || in_init_or_exit(*p.section) || result.of(&p) == Status::Changed)
+            continue;
+        DataClass co = data_class(*o->section), cp = data_class(*p.section);
+        if (co == cp || (co == DataClass::Plain && cp == DataClass::Plain))
+            continue;
+        result.status[&p] = Status::Changed;
+        result.refusals.push_back(Refusal{
+            "variable `" + p.name + "` moved from " + o->section->name + " (" + class_name(co) + ") to " +
+                p.section->name + " (" + class_name(cp) + "); a live patch cannot change how existing data "
+                "is placed or protected: the running kernel keeps it where it is. Leave the annotation as "
+                "it was",
+            {source_name(p.name)}});
     }
 
     for (auto &sp : patched.symbols) {
@@ -326,22 +413,22 @@ Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p
         if (!p.section) {
             // A function symbol outside any section (SHN_ABS, a bad index): nothing to
             // patch or keep. Found by the fuzzer; kernel objects never have one.
-            result.refusals.push_back("function `" + p.name + "` changed but is not in a section");
+            result.refusals.push_back({"function `" + p.name + "` changed but is not in a section", {}});
             continue;
         }
         result.changed_functions.push_back(&p);
         if (in_init_or_exit(*p.section)) {
-            result.refusals.push_back("function `" + p.name + "` in " + p.section->name +
-                                      " changed; __init and __exit code cannot be live-patched");
+            result.refusals.push_back(init_refusal(p));
             continue;
         }
         size_t functions = 0;
         for (auto *s : code_p.symbols_in(*p.section))
             functions += s->is_function() && !s->name.ends_with(".cold");
         if (functions != 1 || p.section->name == ".text")
-            result.refusals.push_back("function `" + p.name + "` changed but shares section " +
-                                      p.section->name +
-                                      " with other functions (build with -ffunction-sections)");
+            result.refusals.push_back({"function `" + p.name + "` changed but shares section " +
+                                       p.section->name +
+                                       " with other functions (build with -ffunction-sections)",
+                                       {}});
     }
     return result;
 }

@@ -64,6 +64,14 @@ struct KlpReference {
     int64_t addend = 0;
 };
 
+// A KPATCH_REVIEWED(function, reason) entry of the patch, and the refusals it turned into
+// warnings (their texts).
+struct Reviewed {
+    std::string function;
+    std::string reason;
+    std::vector<std::string> waived;
+};
+
 struct DiffResult {
     Outcome outcome = Outcome::Unchanged;
     std::unique_ptr<elf::Object> output;       // set when outcome == Changed
@@ -76,6 +84,7 @@ struct DiffResult {
     std::map<std::string, size_t> special_entries;  // kept entries per special section
     std::vector<std::string> refusals;
     std::vector<std::string> warnings;
+    std::vector<Reviewed> reviewed;            // every entry of .kpatch.reviewed
 };
 
 // Errors (malformed or mismatched input) are Errors; refusals are a DiffResult.

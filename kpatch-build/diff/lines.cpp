@@ -1,8 +1,8 @@
 // DWARF line tables of both objects, to tell a moved line number from a real change (licence: GPL-2.0-only).
 //
-// Read through libdwfl, which applies the relocations of a relocatable object to its
-// DWARF and gives each section an address; every line-table row is mapped back to
-// (section index, offset). Loaded only when a comparison needs it.
+// Read through the objects' DebugInfo (libdwfl applies the relocations of a relocatable
+// object to its DWARF and gives each section an address); every line-table row is mapped
+// back to (section index, offset). Loaded only when a comparison needs it.
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -16,24 +16,12 @@ namespace {
 // Rows of one object: section index -> (offset -> lines at that offset).
 using Rows = std::unordered_map<size_t, std::multimap<uint64_t, int64_t>>;
 
-Rows load_rows(const std::string &path)
+Rows load_rows(DebugInfo &debug)
 {
     Rows rows;
-    static const Dwfl_Callbacks callbacks = {
-        .find_elf = dwfl_build_id_find_elf,
-        .find_debuginfo = dwfl_standard_find_debuginfo,
-        .section_address = dwfl_offline_section_address,
-        .debuginfo_path = nullptr,
-    };
-    Dwfl *dwfl = dwfl_begin(&callbacks);
-    if (!dwfl)
+    Dwfl_Module *mod = debug.module();
+    if (!mod)
         return rows;
-    Dwfl_Module *mod = dwfl_report_offline(dwfl, "", path.c_str(), -1);
-    dwfl_report_end(dwfl, nullptr, nullptr);
-    if (!mod) {
-        dwfl_end(dwfl);
-        return rows;
-    }
     Dwarf_Addr bias = 0;
     Dwarf_Die *cu = nullptr;
     while ((cu = dwfl_module_nextcu(mod, cu, &bias))) {
@@ -55,24 +43,19 @@ Rows load_rows(const std::string &path)
             rows[shndx].emplace(a, line);
         }
     }
-    dwfl_end(dwfl);
     return rows;
 }
 
 } // namespace
 
 struct LineTables::Impl {
-    std::string orig_path, patched_path;
+    Impl(DebugInfo &o, DebugInfo &p) : orig_debug(o), patched_debug(p) {}
+    DebugInfo &orig_debug, &patched_debug;
     bool loaded = false;
     Rows orig, patched;
 };
 
-LineTables::LineTables(const std::string &orig_path, const std::string &patched_path)
-    : impl_(std::make_unique<Impl>())
-{
-    impl_->orig_path = orig_path;
-    impl_->patched_path = patched_path;
-}
+LineTables::LineTables(DebugInfo &orig, DebugInfo &patched) : impl_(std::make_unique<Impl>(orig, patched)) {}
 
 LineTables::~LineTables() = default;
 
@@ -104,10 +87,8 @@ bool LineTables::is_line_shift(const Section &orig, const Section &patched, int6
         return true;
     if (!impl_->loaded) {
         impl_->loaded = true;
-        if (!impl_->orig_path.empty() && !impl_->patched_path.empty()) {
-            impl_->orig = load_rows(impl_->orig_path);
-            impl_->patched = load_rows(impl_->patched_path);
-        }
+        impl_->orig = load_rows(impl_->orig_debug);
+        impl_->patched = load_rows(impl_->patched_debug);
     }
     auto o = impl_->orig.find(orig.original_index);
     auto p = impl_->patched.find(patched.original_index);

@@ -19,7 +19,14 @@ std::string manifest_json(const DiffResult &r, const Options &options, bool pret
                            {"old_size", c.old_size}, {"new_size", c.new_size}});
     j["changed_functions"] = changed;
     j["new_functions"] = r.new_functions;
-    j["new_data"] = r.new_data;
+    // New data lives in the patch module: the running kernel has no copy of it, and the
+    // patched code starts from the patch's initial value when the module loads.
+    json new_data = json::array();
+    for (auto &d : r.new_data)
+        new_data.push_back({{"name", d}, {"lives_in", "patch module"},
+                            {"note", "new data: allocated and initialized by the patch module at "
+                                     "load; the running kernel has no copy of it"}});
+    j["new_data"] = new_data;
     j["line_shift_only"] = r.line_shift_only;
     json klp = json::array();
     for (auto &k : r.klp)
@@ -30,6 +37,10 @@ std::string manifest_json(const DiffResult &r, const Options &options, bool pret
     j["special_entries"] = r.special_entries;
     j["refusals"] = r.refusals;
     j["warnings"] = r.warnings;
+    json reviewed = json::array();
+    for (auto &e : r.reviewed)
+        reviewed.push_back({{"function", e.function}, {"reason", e.reason}, {"waived", e.waived}});
+    j["reviewed"] = reviewed;
     return j.dump(pretty ? 2 : -1) + "\n";
 }
 

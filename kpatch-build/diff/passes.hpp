@@ -9,6 +9,10 @@
 #include "arch/arch.hpp"
 #include "diff/diff.hpp"
 
+// libdw's handles, without its headers (only debuginfo.cpp, lines.cpp and layout.cpp need them).
+typedef struct Dwarf Dwarf;
+typedef struct Dwfl_Module Dwfl_Module;
+
 namespace kpatch::diff {
 
 using elf::Object;
@@ -88,11 +92,30 @@ std::pair<unsigned, unsigned> line_field(std::string_view section);
 Expected<SpecialLayout> split_special_sections(const Object &object, CodeIndex &code,
                                                const EntrySizes &sizes);
 
+// ---- debuginfo.cpp: one object's DWARF with its relocations applied, opened on first use.
+class DebugInfo {
+public:
+    explicit DebugInfo(std::string path);   // "" (an object read from memory): no DWARF
+    ~DebugInfo();
+    DebugInfo(const DebugInfo &) = delete;
+    DebugInfo &operator=(const DebugInfo &) = delete;
+    Dwarf *dwarf();             // null when the object has no (readable) DWARF
+    Dwfl_Module *module();      // null likewise
+    uint64_t bias();            // add to a DWARF address to get a module address
+    // The module address of symbol number `index` of the object's symbol table.
+    std::optional<uint64_t> symbol_address(uint32_t index);
+
+private:
+    void open();
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
 // ---- lines.cpp: how the source lines of one function moved (line-shift robustness).
 class LineTables {
 public:
-    // Loaded on first use from the objects' DWARF; empty when there is none.
-    LineTables(const std::string &orig_path, const std::string &patched_path);
+    // Read on first use from the objects' DWARF; empty when there is none.
+    LineTables(DebugInfo &orig, DebugInfo &patched);
     ~LineTables();
     // Whether line `orig_line` of the original became `patched_line`, judging by the
     // lines of instructions at equal offsets of the twin sections.
@@ -104,6 +127,17 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+// A reason the patch cannot be applied live. `subjects` are the functions or variables it
+// concerns: when every one is marked KPATCH_REVIEWED in the patch (reviewed.cpp), it is
+// waived and becomes a warning; empty = not waivable (a defect of the build, not a
+// judgement a reviewer can make). `dropped`: a changed function that is not patched when
+// the refusal is waived (__init code, which the running kernel has freed).
+struct Refusal {
+    std::string text;
+    std::vector<std::string> subjects;
+    const Symbol *dropped = nullptr;
+};
+
 // ---- compare.cpp: what changed.
 enum class Status { Same, Changed, New };
 struct Comparison {
@@ -111,13 +145,30 @@ struct Comparison {
     std::vector<const Symbol *> changed_functions;            // in patched-object order
     std::vector<const Symbol *> new_functions;
     std::vector<std::string> line_shift_only;
-    std::vector<std::string> refusals;
+    std::vector<Refusal> refusals;
 
     Status of(const Symbol *patched) const;
 };
 Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p,
                    const SpecialLayout &special_o, const SpecialLayout &special_p,
                    LineTables &lines);
+
+// ---- layout.cpp: types whose layout changed under code that is replaced (DWARF).
+// Only called when some function changed. Warnings (no DWARF) go to `warnings`.
+std::vector<Refusal> check_layouts(const Comparison &cmp, CodeIndex &code_p, DebugInfo &orig,
+                                   DebugInfo &patched, std::vector<std::string> &warnings);
+
+// ---- reviewed.cpp: the KPATCH_REVIEWED escape hatch (section .kpatch.reviewed).
+constexpr std::string_view reviewed_section = ".kpatch.reviewed";
+// The C name a patch author writes for a symbol: `foo` for foo.constprop.0 or count.3.
+std::string source_name(std::string_view symbol);
+// The entries of the patched object's .kpatch.reviewed; an Error when it is malformed.
+Expected<std::vector<Reviewed>> read_reviewed(const Object &patched);
+// Moves the refusals whose subjects are all reviewed into `result.warnings` and the
+// entries' `waived` lists; drops the changed functions such waivers name. Returns the
+// refusals that stand.
+std::vector<std::string> apply_reviews(std::vector<Refusal> refusals, Comparison &cmp,
+                                       DiffResult &result);
 
 // ---- include.cpp: what the output carries, and how it refers to everything else.
 struct Inclusion {

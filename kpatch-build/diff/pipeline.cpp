@@ -4,8 +4,10 @@
 //   1. index both objects (symbols by section; instruction boundaries on demand);
 //   2. correlate (correlate.cpp): twins are what every later pass compares through;
 //   3. split special sections (special.cpp): comparison needs each function's entries;
-//   4. compare (compare.cpp): data first, then functions; refusals stop here (exit 2),
-//      and no change at all stops here (exit 3);
+//   4. compare (compare.cpp): data first, then functions; when a function changed, the
+//      layout of the types the changed functions use (layout.cpp, DWARF); the patch's
+//      KPATCH_REVIEWED entries (reviewed.cpp) turn the refusals they cover into warnings;
+//      refusals left stop here (exit 2), and no change at all stops here (exit 3);
 //   5. include (include.cpp): from changed and new functions to everything they need
 //      that the kernel does not have; unknown special sections refuse here;
 //   6. output (output.cpp, klp.cpp): the patch object and its .kpatch.funcs table.
@@ -55,18 +57,27 @@ Expected<DiffResult> run_diff(const Object &orig, const Object &patched, const O
     if (!special_p)
         return special_p.error().in(patched.path);
 
-    LineTables lines(orig.path, patched.path);
+    DebugInfo debug_o(orig.path), debug_p(patched.path);
+    LineTables lines(debug_o, debug_p);
     Comparison cmp = compare(corr, code_o, code_p, *special_o, *special_p, lines);
 
     DiffResult result;
+    auto reviewed = read_reviewed(patched);
+    if (!reviewed)
+        return reviewed.error();
+    result.reviewed = std::move(*reviewed);
+    std::vector<Refusal> refusals = std::move(cmp.refusals);
+    for (auto &r : check_layouts(cmp, code_p, debug_o, debug_p, result.warnings))
+        refusals.push_back(std::move(r));
+    result.refusals = apply_reviews(std::move(refusals), cmp, result);
+
     result.line_shift_only = cmp.line_shift_only;
     for (auto *f : cmp.changed_functions)
         result.changed.push_back(ChangedFunction{f->name, corr.twin(f)->name, 0, corr.twin(f)->size, f->size});
     for (auto *f : cmp.new_functions)
         result.new_functions.push_back(f->name);
-    if (!cmp.refusals.empty()) {
+    if (!result.refusals.empty()) {
         result.outcome = Outcome::Refused;
-        result.refusals = cmp.refusals;
         return result;
     }
     if (cmp.changed_functions.empty() && cmp.new_functions.empty()) {

@@ -1,0 +1,194 @@
+// create-diff-object's refusals of data changes (type layouts, initializers, __init, __read_mostly) and the KPATCH_REVIEWED escape hatch, on C fixtures (licence: GPL-2.0-only).
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "fixtures.hpp"
+
+using namespace kpatch;
+using diff::Outcome;
+using Catch::Contains;
+
+namespace {
+
+diff::Options named_options()
+{
+    diff::Options o;
+    o.object_path = "fixture.o";
+    return o;
+}
+
+std::string joined(const std::vector<std::string> &v)
+{
+    std::string out;
+    for (auto &s : v)
+        out += s + "\n";
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("a member added in the middle of a struct a changed function uses is refused, naming all three",
+          "[diff][fixture][layout][refuse]")
+{
+    REQUIRE_FIXTURES();
+    auto r = fixtures::diff("layout_struct");
+    INFO(joined(r.result.refusals));
+    REQUIRE(r.result.outcome == Outcome::Refused);
+    REQUIRE(r.result.refusals.size() == 1);
+    const std::string &why = r.result.refusals[0];
+    CHECK_THAT(why, Contains("struct `fixture_conf`"));
+    CHECK_THAT(why, Contains("member `b` moved from offset 4 to offset 8"));
+    CHECK_THAT(why, Contains("member `extra` added at offset 4"));
+    CHECK_THAT(why, Contains("size 8 -> 12 bytes"));
+    CHECK_THAT(why, Contains("`fixture_conf_get`"));
+    // What to do instead.
+    CHECK_THAT(why, Contains("shadow variable") && Contains("kpatch-shadow.h") && Contains("KPATCH_REVIEWED"));
+    // fixture_conf_first reads `a`, which did not move: its code is the same, it is not named.
+    CHECK_THAT(why, !Contains("fixture_conf_first"));
+    CHECK(r.result.output == nullptr);
+}
+
+TEST_CASE("a changed enumerator value is refused, naming the enum, the enumerator and the function",
+          "[diff][fixture][layout][refuse]")
+{
+    REQUIRE_FIXTURES();
+    auto r = fixtures::diff("layout_enum");
+    INFO(joined(r.result.refusals));
+    REQUIRE(r.result.outcome == Outcome::Refused);
+    REQUIRE(r.result.refusals.size() == 1);
+    const std::string &why = r.result.refusals[0];
+    CHECK_THAT(why, Contains("enum `fixture_state`") && Contains("changed its values"));
+    CHECK_THAT(why, Contains("enumerator `FIXTURE_BUSY` changed value from 1 to 2"));
+    CHECK_THAT(why, Contains("enumerator `FIXTURE_QUEUED` added (= 1)"));
+    CHECK_THAT(why, Contains("`fixture_job_busy`"));
+}
+
+TEST_CASE("__read_mostly and __ro_after_init variables: changed values and moves are refused by name",
+          "[diff][fixture][refuse]")
+{
+    REQUIRE_FIXTURES();
+    auto r = fixtures::diff("read_mostly");
+    std::string all = joined(r.result.refusals);
+    INFO(all);
+    REQUIRE(r.result.outcome == Outcome::Refused);
+    CHECK(r.result.refusals.size() == 3);
+    CHECK_THAT(all, Contains("__read_mostly variable `fixture_rm` (.data..read_mostly) changed its initial value"));
+    CHECK_THAT(all, Contains("load hook"));
+    CHECK_THAT(all, Contains("__ro_after_init variable `fixture_roai` (.data..ro_after_init) changed its initial value"));
+    CHECK_THAT(all, Contains("read-only now"));
+    CHECK_THAT(all, Contains("variable `fixture_moved` moved from .data.fixture_moved (ordinary data) to "
+                             ".data..ro_after_init (__ro_after_init)"));
+}
+
+TEST_CASE("refusal messages of existing rules say what changed and what to do", "[diff][fixture][refuse]")
+{
+    REQUIRE_FIXTURES();
+    auto data = fixtures::diff("data_init");
+    REQUIRE(data.result.outcome == Outcome::Refused);
+    CHECK_THAT(data.result.refusals.at(0),
+               Contains("data object `fixture_limit` (.data.fixture_limit) changed its initial value") &&
+                   Contains("load hook") && Contains("shadow variable"));
+    auto init = fixtures::diff("init_change");
+    REQUIRE(init.result.outcome == Outcome::Refused);
+    CHECK_THAT(init.result.refusals.at(0), Contains("function `fixture_init` in .init.text changed") &&
+                                               Contains("freed") && Contains("post-patch hook") &&
+                                               Contains("KPATCH_REVIEWED(fixture_init"));
+}
+
+TEST_CASE("a type changed only for new code that makes and frees its own objects is fine (exit 0)",
+          "[diff][fixture][layout]")
+{
+    REQUIRE_FIXTURES();
+    auto r = fixtures::diff("layout_newcode");
+    INFO(joined(r.result.refusals));
+    REQUIRE(r.result.outcome == Outcome::Changed);
+    CHECK(r.result.refusals.empty());
+    CHECK(r.result.new_functions == std::vector<std::string>{"fixture_priv_new"});
+    REQUIRE(r.result.changed.size() == 1);
+    CHECK(r.result.changed[0].name == "fixture_priv_entry");
+}
+
+TEST_CASE("a comment inside a struct a changed function uses is not a layout change", "[diff][fixture][layout]")
+{
+    REQUIRE_FIXTURES();
+    auto r = fixtures::diff("layout_comment");
+    INFO(joined(r.result.refusals));
+    REQUIRE(r.result.outcome == Outcome::Changed);
+    CHECK(r.result.refusals.empty());
+    REQUIRE(r.result.changed.size() == 1);
+    CHECK(r.result.changed[0].name == "fixture_pair_sum");
+}
+
+TEST_CASE("a comment-only change changes nothing (exit 3)", "[diff][fixture][layout]")
+{
+    REQUIRE_FIXTURES();
+    auto r = fixtures::diff("comment_only");
+    CHECK(r.result.outcome == Outcome::Unchanged);
+    CHECK(static_cast<int>(r.result.outcome) == 3);
+    CHECK(r.result.refusals.empty());
+}
+
+TEST_CASE("KPATCH_REVIEWED turns a layout refusal into a warning and the manifest lists it",
+          "[diff][fixture][layout][reviewed]")
+{
+    REQUIRE_FIXTURES();
+    auto opts = named_options();
+    auto r = fixtures::diff("layout_reviewed", opts);
+    INFO(joined(r.result.refusals));
+    REQUIRE(r.result.outcome == Outcome::Changed);
+    CHECK(static_cast<int>(r.result.outcome) == 0);
+    REQUIRE(r.result.changed.size() == 1);
+    CHECK(r.result.changed[0].name == "fixture_conf_get");
+    REQUIRE(r.result.reviewed.size() == 1);
+    auto &rev = r.result.reviewed[0];
+    CHECK(rev.function == "fixture_conf_get");
+    CHECK(rev.reason == "every fixture_conf is made after the patch loads");
+    REQUIRE(rev.waived.size() == 1);
+    CHECK_THAT(rev.waived[0], Contains("struct `fixture_conf`") && Contains("member `b` moved"));
+    CHECK_THAT(joined(r.result.warnings), Contains("KPATCH_REVIEWED") && Contains("fixture_conf"));
+    // The record is for the manifest: the section and its symbol stay out of the patch object.
+    CHECK(r.result.output->find_section(".kpatch.reviewed") == nullptr);
+    CHECK(fixtures::symbol(*r.result.output, "__kpatch_reviewed_fixture_conf_get") == nullptr);
+    CHECK(r.result.new_data.empty());
+
+    auto j = nlohmann::json::parse(diff::manifest_json(r.result, opts, false));
+    REQUIRE(j["reviewed"].size() == 1);
+    CHECK(j["reviewed"][0]["function"] == "fixture_conf_get");
+    CHECK(j["reviewed"][0]["reason"] == "every fixture_conf is made after the patch loads");
+    REQUIRE(j["reviewed"][0]["waived"].size() == 1);
+    CHECK_THAT(j["reviewed"][0]["waived"][0].get<std::string>(), Contains("fixture_conf"));
+    CHECK(j["refusals"].empty());
+    CHECK(j["exit_code"] == 0);
+}
+
+TEST_CASE("a malformed .kpatch.reviewed is an input error naming the file", "[diff][fixture][reviewed][errors]")
+{
+    REQUIRE_FIXTURES();
+    auto orig = fixtures::load("orig", "reviewed_bad");
+    auto patched = fixtures::load("patched", "reviewed_bad");
+    auto res = diff::run_diff(*orig, *patched, named_options());
+    REQUIRE(!res);
+    CHECK_THAT(res.error().message, Contains(patched->path) && Contains(".kpatch.reviewed") &&
+                                        Contains("fixture_use_limit") && Contains("no NUL-terminated reason"));
+}
+
+TEST_CASE("new data a changed function uses is allowed; the manifest says it lives in the patch module",
+          "[diff][fixture][json]")
+{
+    REQUIRE_FIXTURES();
+    auto opts = named_options();
+    auto r = fixtures::diff("new_data", opts);
+    INFO(joined(r.result.refusals));
+    REQUIRE(r.result.outcome == Outcome::Changed);
+    CHECK(r.result.new_data == std::vector<std::string>{"fixture_new_counter"});
+    auto *d = fixtures::symbol(*r.result.output, "fixture_new_counter");
+    REQUIRE(d);
+    CHECK(d->is_defined());
+    auto j = nlohmann::json::parse(diff::manifest_json(r.result, opts, false));
+    REQUIRE(j["new_data"].size() == 1);
+    CHECK(j["new_data"][0]["name"] == "fixture_new_counter");
+    CHECK(j["new_data"][0]["lives_in"] == "patch module");
+    CHECK_THAT(j["new_data"][0]["note"].get<std::string>(), Contains("patch module"));
+    CHECK(j["reviewed"].empty());
+}
