@@ -39,7 +39,7 @@ nlohmann::json module_manifest(const std::string &name, const Target &target,
 {
     using nlohmann::json;
     json replaced = json::array(), added = json::array(), objects = json::array(),
-         patch_list = json::array();
+         patch_list = json::array(), reviewed = json::array();
     for (const auto &d : diffs) {
         objects.push_back(d.object);
         if (!d.manifest.is_object())
@@ -54,6 +54,10 @@ nlohmann::json module_manifest(const std::string &name, const Target &target,
         for (const auto &f : d.manifest.value("new_functions", json::array()))
             added.push_back({{"name", f.is_string() ? f.get<std::string>() : f.value("name", "")},
                              {"source_object", d.object}});
+        // KPATCH_REVIEWED entries and the refusals they waived, kept for `kpatchctl info`.
+        for (const auto &r : d.manifest.value("reviewed", json::array()))
+            reviewed.push_back({{"function", r.value("function", "")}, {"reason", r.value("reason", "")},
+                                {"waived", r.value("waived", json::array())}, {"source_object", d.object}});
     }
     for (const auto &p : patches.patches)
         patch_list.push_back({{"file", fs::path(p.path).filename().string()}, {"sha256", p.sha256}});
@@ -74,6 +78,7 @@ nlohmann::json module_manifest(const std::string &name, const Target &target,
             {"patches", patch_list},
             {"replaced", replaced},
             {"new", added},
+            {"reviewed", reviewed},
             {"objects", objects},
             {"built_by", "kpatch-build " KPATCH_VERSION},
             {"built_at", when}};
