@@ -5,7 +5,8 @@ namespace kpatch::diff {
 
 Expected<std::unique_ptr<KernelResolver>> KernelResolver::load(const std::string &symbols_file,
                                                                 const std::string &symvers_file,
-                                                                const std::string &object_path)
+                                                                const std::string &object_path,
+                                                                const std::vector<std::string> &module_symvers)
 {
     auto r = std::make_unique<KernelResolver>();
     r->object_path_ = object_path;
@@ -15,6 +16,12 @@ Expected<std::unique_ptr<KernelResolver>> KernelResolver::load(const std::string
         if (!e)
             return e.error();
         r->exports_ = std::move(*e);
+    }
+    for (const auto &file : module_symvers) {
+        auto e = symbols::ExportTable::load(file);
+        if (!e)
+            return e.error();
+        r->module_exports_.push_back(std::move(*e));
     }
     return r;
 }
@@ -49,6 +56,9 @@ Expected<unsigned long> KernelResolver::position(std::string_view name, bool is_
 
 std::optional<bool> KernelResolver::is_exported(std::string_view name) const
 {
+    for (const auto &m : module_exports_)
+        if (m.is_exported(name))
+            return true;
     if (!exports_ || exports_->size() == 0)
         return std::nullopt;
     return exports_->is_exported_by_vmlinux(name);

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <kpatch/symbols/kernel_symbols.hpp>
 
@@ -14,10 +15,13 @@ namespace kpatch::diff {
 class KernelResolver : public SymbolResolver {
 public:
     // Either file may be empty. Errors name the file (a bad symbol table surfaces at its
-    // first use, as the error of position()).
+    // first use, as the error of position()). `module_symvers`: Module.symvers files of
+    // modules the patch module may call (the core's: kpatch_shadow_*), whose exports stay
+    // plain undefined symbols like the kernel's.
     static Expected<std::unique_ptr<KernelResolver>> load(const std::string &symbols_file,
                                                           const std::string &symvers_file,
-                                                          const std::string &object_path);
+                                                          const std::string &object_path,
+                                                          const std::vector<std::string> &module_symvers = {});
 
     Expected<unsigned long> position(std::string_view name, bool is_local,
                                      const std::vector<std::string> &object_symbols) const override;
@@ -32,6 +36,7 @@ private:
     mutable std::optional<symbols::KernelSymbols> table_;
     mutable std::optional<Error> table_error_;
     std::optional<symbols::ExportTable> exports_;
+    std::vector<symbols::ExportTable> module_exports_;
     std::string object_path_;
 };
 

@@ -22,6 +22,7 @@ constexpr int exit_error = 1;
 
 struct Config {
     std::string orig, patched, output, json, object_path, symbols_file, symvers, klp_object = "vmlinux";
+    std::vector<std::string> module_symvers;   // --symvers again: modules' exports (the core's)
     bool json_pretty = true;
 };
 
@@ -33,7 +34,8 @@ const char usage[] =
     "  --object-path PATH      the object's path in the kernel tree (e.g. fs/proc/cmdline.o)\n"
     "  --kallsyms FILE         the target's /proc/kallsyms (which copy of a local name)\n"
     "  --vmlinux FILE          an unstripped vmlinux instead of --kallsyms\n"
-    "  --symvers FILE          the target's Module.symvers (what is exported)\n"
+    "  --symvers FILE          the target's Module.symvers (what is exported); given again,\n"
+    "                          a module's (e.g. kpatch.ko's: kpatch_shadow_* stay undefined)\n"
     "  --json FILE             write a manifest of what was found ('-' for stdout)\n"
     "  --klp-object NAME       livepatch object name (default vmlinux)\n"
     "  -h, --help, --version\n"
@@ -63,12 +65,16 @@ std::variant<Config, int> parse(int argc, char **argv)
             }
             return 0;
         };
-        int r = 0;
+        int r = take("--symvers", value);
+        if (r > 0) {
+            (c.symvers.empty() ? c.symvers : c.module_symvers.emplace_back()) = value;
+            continue;
+        }
         for (auto [name, dst] : {std::pair{"-o", &c.output}, {"--output", &c.output},
                                  {"--object-path", &c.object_path}, {"--kallsyms", &c.symbols_file},
-                                 {"--vmlinux", &c.symbols_file}, {"--symvers", &c.symvers},
+                                 {"--vmlinux", &c.symbols_file},
                                  {"--json", &c.json}, {"--klp-object", &c.klp_object}}) {
-            if ((r = take(name, *dst)) != 0)
+            if (r < 0 || (r = take(name, *dst)) != 0)
                 break;
         }
         if (r < 0)
@@ -149,7 +155,8 @@ int run(const Config &c)
     opt.object_path = c.object_path;
     opt.klp_object = c.klp_object;
     opt.entry_sizes = sizes_from_environment();
-    auto resolver = diff::KernelResolver::load(c.symbols_file, c.symvers, c.object_path);
+    auto resolver = diff::KernelResolver::load(c.symbols_file, c.symvers, c.object_path,
+                                               c.module_symvers);
     if (!resolver) {
         std::fprintf(stderr, "create-diff-object: %s\n", resolver.error().message.c_str());
         return exit_error;

@@ -180,6 +180,10 @@ struct Inclusion {
 Inclusion include(const Correlation &corr, const Comparison &cmp, CodeIndex &code_p,
                   const SpecialLayout &special_p);
 
+// ---- hooks.cpp: the patch's hook sections (kpatch-patch.h), copied whole after include().
+bool is_hook_section(std::string_view name);
+void include_hooks(CodeIndex &code_p, Inclusion &inc);
+
 // ---- output.cpp (+ klp.cpp): the patch object.
 struct OutputContext {
     const Object &orig;

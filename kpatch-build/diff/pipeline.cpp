@@ -9,7 +9,8 @@
 //      KPATCH_REVIEWED entries (reviewed.cpp) turn the refusals they cover into warnings;
 //      refusals left stop here (exit 2), and no change at all stops here (exit 3);
 //   5. include (include.cpp): from changed and new functions to everything they need
-//      that the kernel does not have; unknown special sections refuse here;
+//      that the kernel does not have; unknown special sections refuse here; then the
+//      patch's hook sections (hooks.cpp), which only point at new functions;
 //   6. output (output.cpp, klp.cpp): the patch object and its .kpatch.funcs table.
 #include <elf.h>
 
@@ -91,6 +92,7 @@ Expected<DiffResult> run_diff(const Object &orig, const Object &patched, const O
         result.refusals = inc.refusals;
         return result;
     }
+    include_hooks(code_p, inc);
 
     OutputContext ctx{orig, patched, corr, cmp, inc, *special_p, code_p, options, {}};
     for (auto &s : orig.symbols)
