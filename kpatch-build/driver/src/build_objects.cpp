@@ -1,11 +1,13 @@
 // Step "build objects" (licence: GPL-2.0-only).
 #include "build_objects.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 #include <unistd.h>
 
 #include "process.hpp"
+#include "tools.hpp"
 #include "worktree.hpp"
 
 namespace kpatch::driver {
@@ -32,6 +34,21 @@ Expected<void> judge(const Expected<Outcome> &out, const std::string &what, cons
         return make_error("Failed to build the " + what + " objects (log: " + log + "):\n" +
                           tail_lines(out->output, 25));
     return {};
+}
+
+// The patched build may `#include "kpatch-patch.h"`. Its directory goes on the include
+// path through CPATH, which gcc searches like a trailing -I: kbuild records command
+// lines (KCFLAGS included) and rebuilds the prepare stage's files when they differ,
+// which in a hard-linked work tree would write into the prepared tree. An include
+// directory does not change the code, so the original side (and its cache) is as before.
+Command with_patch_headers(Command cmd)
+{
+    std::string dir = patch_header_dir();
+    if (dir.empty())
+        return cmd;
+    const char *old = std::getenv("CPATH");
+    cmd.env["CPATH"] = old && *old ? dir + ":" + old : dir;
+    return cmd;
 }
 
 // Copies into the object cache with a rename, so a reader never sees half a file.
@@ -78,7 +95,8 @@ Expected<std::vector<ObjectPair>> build_objects(const Context &ctx, const Prepar
         orig_thread = std::thread([&] {
             orig_out = run(make_objects(ctx, orig_tree, missing, orig_jobs, orig_log));
         });
-    auto patched_out = run(make_objects(ctx, patched_tree, objects, patched_jobs, patched_log));
+    auto patched_out = run(with_patch_headers(make_objects(ctx, patched_tree, objects,
+                                                           patched_jobs, patched_log)));
     if (orig_thread.joinable())
         orig_thread.join();
 

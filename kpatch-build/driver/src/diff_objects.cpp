@@ -28,12 +28,17 @@ Expected<std::vector<DiffOutput>> diff_objects(const Context &ctx, const Target 
     auto tool = find_tool("create-diff-object", "diff", "KPATCH_CREATE_DIFF_OBJECT");
     if (!tool)
         return tool.error();
+    std::string core = core_symvers(target.release);
     std::vector<DiffOutput> changed;
     std::vector<std::string> refusals;
     for (const auto &pair : pairs) {
         std::string base = out_dir + "/" + flat_name(pair.object);
         Command cmd({*tool, "--object-path", pair.object, "--symvers", target.symvers,
                      "--json", base + ".json"});
+        // The core's exports (kpatch_shadow_*, for a patch using kpatch-patch.h) stay
+        // plain undefined symbols, resolved by the module loader against kpatch.ko.
+        if (!core.empty())
+            cmd.argv.insert(cmd.argv.end(), {"--symvers", core});
         if (!symbols.option.empty()) {
             cmd.argv.push_back(symbols.option);
             cmd.argv.push_back(symbols.path);

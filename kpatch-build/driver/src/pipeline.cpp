@@ -14,6 +14,7 @@
 #include "kernel_id.hpp"
 #include "line_directives.hpp"
 #include "module.hpp"
+#include "module_hooks.hpp"
 #include "objects.hpp"
 #include "patchset.hpp"
 #include "target.hpp"
@@ -243,7 +244,12 @@ Expected<void> step_link_module(const Context &ctx, Run &run)
 {
     StepTimer step(ctx, "link module");
     run.kernel = kernel_identity(ctx, run.target, ctx.options.vmlinux);
+    auto hooks = find_hooks(run.diffs);
+    if (!hooks)
+        return hooks.error();
     run.manifest = module_manifest(run.name, run.target, run.kernel, run.patches, run.diffs);
+    if (!hooks->empty())
+        run.manifest["hooks"] = hooks_manifest(*hooks);
     if (run.manifest["replaced"].empty())
         return Error{"the patch changes no function the kernel runs (only new code)", kExitNoChange};
     auto ko = link_module(ctx, run.target, run.patched_tree, run.work + "/module", run.name,

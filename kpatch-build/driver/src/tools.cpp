@@ -1,4 +1,4 @@
-// Finding the helper programs kpatch-build runs (licence: GPL-2.0-only).
+// Finding the helper programs kpatch-build runs and the core's files (licence: GPL-2.0-only).
 #include "tools.hpp"
 
 #include <cstdlib>
@@ -40,6 +40,35 @@ Expected<std::string> find_tool(const std::string &name, const std::string &subd
     }
     return make_error("cannot find " + name + " (built in kpatch-build/" + subdir +
                       "/, installed in libexec/kpatch/); set $" + env_var);
+}
+
+// Without it modpost only warns about kpatch_register_patch and records no dependency
+// on kpatch.ko, and the differ would take kpatch_shadow_* for kernel symbols.
+std::string core_symvers(const std::string &release)
+{
+    if (const char *env = std::getenv("KPATCH_CORE_SYMVERS"); env && *env)
+        return env;
+    fs::path build = fs::path(program_dir()).parent_path().parent_path();
+    for (const fs::path &p : {build / "kmod" / "Module.symvers", build / "kmod" / "core" / "Module.symvers",
+                              fs::path(kInstalledKmodDir) / release / "Module.symvers"})
+        if (access(p.c_str(), R_OK) == 0)
+            return p.string();
+    return {};
+}
+
+std::string patch_header_dir()
+{
+    // KPATCH_SOURCE_KMOD_INCLUDE: the source tree's kmod/include, set by meson; a program
+    // run from its build tree goes with the core built there (<build>/kmod), an
+    // installed one with the installed core.
+    fs::path build = fs::path(program_dir()).parent_path().parent_path();
+    std::string source = KPATCH_SOURCE_KMOD_INCLUDE;
+    if (access((build / "build.ninja").c_str(), R_OK) == 0 &&
+        access((source + "/kpatch-patch.h").c_str(), R_OK) == 0)
+        return source;
+    if (access((std::string(kInstalledKmodDir) + "/kpatch-patch.h").c_str(), R_OK) == 0)
+        return kInstalledKmodDir;
+    return {};
 }
 
 } // namespace kpatch::driver
