@@ -137,6 +137,14 @@ int verb_info(const Verb &, const Options &o, Context &ctx, Io &io)
                                f.object == "vmlinux" ? "" : " in " + f.object);
         for (const auto &f : r->added)
             out << fmt::format("Adds:           {}\n", f);
+        // Functions whose refusal a person waived with KPATCH_REVIEWED, and why.
+        for (const auto &f : r->reviewed) {
+            out << fmt::format("Reviewed:       {}: {} ({} refusal{} waived)\n", f.function, f.reason,
+                               f.waived.size(), f.waived.size() == 1 ? "" : "s");
+            if (o.verbose)
+                for (const auto &w : f.waived)
+                    out << fmt::format("  waived:       {}\n", w);
+        }
         if (o.verbose)
             for (const auto &[k, v] : r->modinfo)
                 out << fmt::format("modinfo {}={}\n", k, v);

@@ -61,6 +61,10 @@ void to_json(json &j, const ModuleInfo &m)
     json replaced = json::array();
     for (const auto &f : m.replaced)
         replaced.push_back({{"name", f.name}, {"sympos", f.sympos}, {"object", f.object}});
+    json reviewed = json::array();
+    for (const auto &f : m.reviewed)
+        reviewed.push_back({{"function", f.function}, {"reason", f.reason}, {"waived", f.waived},
+                            {"source_object", f.source_object}});
     j = {{"path", m.path},
          {"name", m.name},
          {"vermagic", m.vermagic},
@@ -71,6 +75,7 @@ void to_json(json &j, const ModuleInfo &m)
          {"has_manifest", m.has_manifest},
          {"replaced", replaced},
          {"new", m.added},
+         {"reviewed", reviewed},
          {"modinfo", modinfo}};
 }
 

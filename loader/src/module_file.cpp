@@ -120,6 +120,15 @@ Expected<void> apply_manifest(ModuleInfo &info, std::string_view text)
         else if (f.is_object())
             info.added.push_back(f.value("name", ""));
     }
+    for (const auto &r : j.value("reviewed", nlohmann::json::array())) {
+        if (!r.is_object())
+            continue;
+        ReviewedFunction f{r.value("function", ""), r.value("reason", ""), {}, r.value("source_object", "")};
+        for (const auto &w : r.value("waived", nlohmann::json::array()))
+            if (w.is_string())
+                f.waived.push_back(w.get<std::string>());
+        info.reviewed.push_back(std::move(f));
+    }
     return {};
 }
 

@@ -133,6 +133,24 @@ TEST_CASE("--json prints results and errors as objects", "[cli][json]")
     CHECK(i["replaced"][1]["sympos"] == 2);
 }
 
+TEST_CASE("info shows the functions the patch's author reviewed, and why", "[cli][json]")
+{
+    TempTree t;
+    auto text = run_ctl(t, {"info", t.fixture("kpatch-good.ko").string()});
+    REQUIRE(text.code == 0);
+    CHECK_THAT(text.out, Catch::Contains("Reviewed:       s_show: no old object reaches it (1 refusal waived)"));
+    CHECK_THAT(text.out, !Catch::Contains("seq_file"));
+    auto verbose = run_ctl(t, {"-v", "info", t.fixture("kpatch-good.ko").string()});
+    CHECK_THAT(verbose.out, Catch::Contains("waived:       struct `seq_file` changed its layout"));
+    auto json = run_ctl(t, {"--json", "info", t.fixture("kpatch-good.ko").string()});
+    REQUIRE(json.code == 0);
+    auto i = nlohmann::json::parse(json.out);
+    REQUIRE(i["reviewed"].size() == 1);
+    CHECK(i["reviewed"][0]["function"] == "s_show");
+    CHECK(i["reviewed"][0]["reason"] == "no old object reaches it");
+    CHECK(i["reviewed"][0]["waived"][0] == "struct `seq_file` changed its layout");
+}
+
 TEST_CASE("-q silences success output", "[cli]")
 {
     TempTree t;

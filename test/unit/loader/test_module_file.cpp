@@ -85,6 +85,11 @@ TEST_CASE("a broken manifest is an error, not a silent skip", "[module]")
     CHECK_FALSE(apply_manifest(m, "{not json"));
     CHECK(apply_manifest(m, std::string("{\"replaced\":[\"f\"]}\0\0\0", 22)));
     CHECK(m.replaced.at(0).name == "f");
+    ModuleInfo r;
+    REQUIRE(apply_manifest(r, R"({"reviewed":[{"function":"g","reason":"safe","waived":["a","b"]},7]})"));
+    REQUIRE(r.reviewed.size() == 1);
+    CHECK(r.reviewed[0].function == "g");
+    CHECK(r.reviewed[0].waived == std::vector<std::string>{"a", "b"});
 }
 
 TEST_CASE("module names follow kbuild", "[module]")

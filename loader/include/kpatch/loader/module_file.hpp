@@ -37,6 +37,15 @@ struct ReplacedFunction {
     std::string object = "vmlinux";
 };
 
+// A function the patch's author marked KPATCH_REVIEWED (kpatch-patch.h): the refusals of
+// kpatch-build it waived, and why that is safe.
+struct ReviewedFunction {
+    std::string function;
+    std::string reason;
+    std::vector<std::string> waived;
+    std::string source_object;
+};
+
 struct ModuleInfo {
     std::string path;
     std::string name;      // the kernel's module name (modinfo `name`, else from the file name)
@@ -51,6 +60,7 @@ struct ModuleInfo {
     std::string patch_hash;
     std::vector<ReplacedFunction> replaced;
     std::vector<std::string> added;
+    std::vector<ReviewedFunction> reviewed;
     nlohmann::json manifest;
 };
 
