@@ -26,7 +26,7 @@ static const char *kpatch_errname(int err, char *buf, size_t len)
 	static const struct { int err; const char *name; } names[] = {
 		{ EBUSY, "EBUSY" }, { ENOENT, "ENOENT" }, { EINVAL, "EINVAL" },
 		{ ENOMEM, "ENOMEM" }, { EEXIST, "EEXIST" }, { ENODEV, "ENODEV" },
-		{ E2BIG, "E2BIG" }, { EPERM, "EPERM" },
+		{ E2BIG, "E2BIG" }, { EPERM, "EPERM" }, { ENOEXEC, "ENOEXEC" },
 	};
 	unsigned int i;
 
@@ -178,11 +178,12 @@ KPATCH_STAT_ATTR(check_ns, "%llu");
 KPATCH_STAT_ATTR(tasks_checked, "%u");
 KPATCH_STAT_ATTR(tasks_skipped, "%u");
 KPATCH_STAT_ATTR(last_error, "%s");
+KPATCH_STAT_ATTR(verify_ns, "%llu");
 
 static struct attribute *kpatch_root_attrs[] = {
 	&stop_machine_ns_attr.attr, &check_ns_attr.attr, &tasks_checked_attr.attr,
 	&tasks_skipped_attr.attr, &last_error_attr.attr, &kpatch_shadow_count_attr.attr,
-	NULL,
+	&verify_ns_attr.attr, NULL,
 };
 static const struct attribute_group kpatch_root_group = { .attrs = kpatch_root_attrs };
 
@@ -202,7 +203,9 @@ static int kpatch_check_desc(const struct kpatch_patch_desc *desc)
 		const struct kpatch_func_desc *f = &desc->funcs[i];
 
 		if (!f->old_name || !*f->old_name || !f->new_func ||
-		    (f->flags & ~KPATCH_FUNC_NO_STACK_CHECK)) {
+		    (f->flags & ~KPATCH_FUNC_NO_STACK_CHECK) ||
+		    (f->verify_len && (!f->verify_bytes || !f->verify_mask ||
+				       f->verify_len > f->old_size))) {
 			pr_err("patch '%s': invalid function entry %u\n", desc->name, i);
 			return -EINVAL;
 		}
@@ -236,6 +239,10 @@ static struct kpatch_patch *kpatch_patch_alloc(struct kpatch_patch_desc *desc)
 		f->sympos = desc->funcs[i].sympos;
 		f->flags = desc->funcs[i].flags;
 		f->new_addr = (unsigned long)desc->funcs[i].new_func;
+		f->obj_size = desc->funcs[i].old_size;
+		f->verify_bytes = desc->funcs[i].verify_bytes;
+		f->verify_mask = desc->funcs[i].verify_mask;
+		f->verify_len = desc->funcs[i].verify_len;
 		INIT_LIST_HEAD(&f->stack_node);
 	}
 	return patch;
@@ -244,7 +251,10 @@ err:
 	return NULL;
 }
 
-/* Resolves every old function; refuses a patch that names one function twice. */
+/*
+ * Resolves every old function, refuses a patch that names one function twice, and
+ * checks that the running code is what the patch was built against.
+ */
 static int kpatch_resolve_patch(struct kpatch_patch *patch)
 {
 	unsigned int i, j;
@@ -263,7 +273,7 @@ static int kpatch_resolve_patch(struct kpatch_patch *patch)
 			}
 		}
 	}
-	return 0;
+	return kpatch_verify_patch(patch);
 }
 
 static struct kpatch_patch *kpatch_find_patch(const char *name)

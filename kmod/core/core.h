@@ -23,6 +23,10 @@ struct kpatch_func {
 	unsigned long flags;		/* KPATCH_FUNC_* */
 	unsigned long old_addr, old_size;
 	unsigned long new_addr, new_size;
+	unsigned long obj_size;		/* size in the object the patch was built from */
+	const u8 *verify_bytes;		/* in the patch module (kpatch.h); verify.c */
+	const u8 *verify_mask;
+	unsigned long verify_len;
 	struct kpatch_ops *ops;		/* set while attached (enabled or being enabled) */
 	struct list_head stack_node;	/* in ops->stack while attached */
 };
@@ -73,6 +77,7 @@ struct kpatch_stats {
 	u64 check_ns;			/* of which: the stack check in the callback */
 	unsigned int tasks_checked;	/* stacks walked by the last check */
 	unsigned int tasks_skipped;	/* stopper threads passed over by rule */
+	u64 verify_ns;			/* comparing the running code at the last load */
 	char last_error[KPATCH_ERR_LEN];
 };
 extern struct kpatch_stats kpatch_stats;
@@ -96,6 +101,9 @@ struct kpatch_syms {
 extern struct kpatch_syms kpatch_syms;
 int kpatch_syms_init(void);
 int kpatch_resolve_func(struct kpatch_func *func);
+
+/* verify.c: is the running code what the patch was built against? */
+int kpatch_verify_patch(struct kpatch_patch *patch);
 
 /* A __ prefix means: the caller holds kpatch_mutex. */
 

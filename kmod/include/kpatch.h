@@ -29,8 +29,20 @@ struct kpatch_func_desc {
 	unsigned long sympos;	/* 1-based position among same-named symbols (kallsyms,
 				 * address order); 0 when unique */
 	void *new_func;		/* replacement, inside the patch module */
-	unsigned long old_size;	/* informational: the core takes sizes from kallsyms */
+	unsigned long old_size;	/* size in the object the patch was built from (the core
+				 * takes sizes from kallsyms; this one is only verified) */
 	unsigned long flags;	/* KPATCH_FUNC_* */
+	/*
+	 * What the running function must be (NULL/0: not checked). Before registering,
+	 * the core compares its first @verify_len bytes with @verify_bytes wherever
+	 * @verify_mask has bits set (0 where the kernel rewrites code: relocated fields,
+	 * the ftrace site, alternative, jump-label and similar sites). When @verify_len
+	 * is @old_size, the whole function is covered and anything after it up to the
+	 * next kallsyms symbol must be padding.
+	 */
+	const unsigned char *verify_bytes;
+	const unsigned char *verify_mask;
+	unsigned long verify_len;
 };
 
 /* One patch: everything a patch module replaces, switched together. */
@@ -71,8 +83,9 @@ void kpatch_unregister_patch(struct kpatch_patch_desc *patch);
  * Entries that create-diff-object emits in the section `.kpatch.funcs` of a patch
  * object, one per replaced function. All fields are 64-bit so the differ can write
  * them without knowing C struct padding; `new_func` and `old_name` carry relocations
- * (`old_name` points at a NUL-terminated string in `.kpatch.strings`). The generated
- * patch-module source turns them into struct kpatch_func_desc at init.
+ * (`old_name` points at a NUL-terminated string in `.kpatch.strings`), and so do
+ * `verify_bytes` and `verify_mask` when `verify_len` is not 0 (into `.kpatch.verify`).
+ * The generated patch-module source turns them into struct kpatch_func_desc at init.
  */
 struct kpatch_funcs_entry {
 	__u64 new_func;
@@ -80,6 +93,9 @@ struct kpatch_funcs_entry {
 	__u64 sympos;
 	__u64 old_size;
 	__u64 flags;
+	__u64 verify_bytes;
+	__u64 verify_mask;
+	__u64 verify_len;
 };
 
 #endif /* _KPATCH_H_ */

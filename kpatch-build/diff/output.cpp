@@ -15,9 +15,12 @@
 namespace kpatch::diff {
 namespace {
 
-// struct kpatch_funcs_entry (kmod/include/kpatch.h): five __u64 fields.
-constexpr unsigned funcs_entry_size = 5 * 8;
-enum FuncsField { NewFunc = 0, OldName = 8, Sympos = 16, OldSize = 24, Flags = 32 };
+// struct kpatch_funcs_entry (kmod/include/kpatch.h): eight __u64 fields.
+constexpr unsigned funcs_entry_size = 8 * 8;
+enum FuncsField {
+    NewFunc = 0, OldName = 8, Sympos = 16, OldSize = 24, Flags = 32,
+    VerifyBytes = 40, VerifyMask = 48, VerifyLen = 56,
+};
 
 class Builder {
 public:
@@ -33,6 +36,7 @@ private:
     Expected<void> copy_relocations(const Section &s);
     Expected<void> special_sections();
     Expected<void> funcs_table();
+    Expected<void> verify_entry(const Symbol &old, Section &tab, uint64_t at);
     void put_u64(Section &s, uint64_t at, uint64_t v) { std::memcpy(s.data.data() + at, &v, 8); }
 
     OutputContext &ctx;
@@ -231,8 +235,47 @@ Expected<void> Builder::funcs_table()
         rs.entries.push_back(Relocation{at + NewFunc, abs64, symbols.at(f), 0});
         rs.entries.push_back(Relocation{at + OldName, abs64, &out->section_symbol_of(str),
                                         static_cast<int64_t>(name_at)});
+        if (auto ok = verify_entry(*old, tab, at); !ok)
+            return ok.error();
         result.changed.push_back(ChangedFunction{f->name, old->name, pos, old->size, f->size});
     }
+    return {};
+}
+
+// The entry's verification fields: the original's bytes and mask, in .kpatch.verify.
+Expected<void> Builder::verify_entry(const Symbol &old, Section &tab, uint64_t at)
+{
+    if (!ctx.special_o)
+        return {};
+    auto check = function_check(old, ctx.code_p.arch(), *ctx.special_o);
+    if (!check)
+        return check.error();
+    if (check->bytes.empty())
+        return {};
+    if (check->bytes.size() < old.size)
+        result.warnings.push_back("`" + old.name + "`: only its first " +
+                                  std::to_string(check->bytes.size()) + " of " +
+                                  std::to_string(old.size) + " bytes can be verified at load "
+                                  "(a jump the kernel's assembler may have shortened follows)");
+    Section *verify = out->find_section(".kpatch.verify");
+    if (!verify) {
+        auto s = std::make_unique<Section>();
+        s->name = ".kpatch.verify";
+        s->type = SHT_PROGBITS;
+        s->flags = SHF_ALLOC;
+        verify = &out->add_section(std::move(s));
+    }
+    uint64_t bytes_at = verify->data.size();
+    verify->data.insert(verify->data.end(), check->bytes.begin(), check->bytes.end());
+    uint64_t mask_at = verify->data.size();
+    verify->data.insert(verify->data.end(), check->mask.begin(), check->mask.end());
+    put_u64(tab, at + VerifyLen, check->bytes.size());
+    uint32_t abs64 = ctx.code_p.arch().absolute64();
+    auto &rs = out->relocations_for(tab);
+    rs.entries.push_back(Relocation{at + VerifyBytes, abs64, &out->section_symbol_of(*verify),
+                                    static_cast<int64_t>(bytes_at)});
+    rs.entries.push_back(Relocation{at + VerifyMask, abs64, &out->section_symbol_of(*verify),
+                                    static_cast<int64_t>(mask_at)});
     return {};
 }
 

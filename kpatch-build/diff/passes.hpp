@@ -195,8 +195,17 @@ struct OutputContext {
     CodeIndex &code_p;
     const Options &options;
     std::vector<std::string> orig_defined;   // names the original defines (for positions)
+    const SpecialLayout *special_o = nullptr; // set: .kpatch.funcs entries carry verification data
 };
 Expected<void> build_output(OutputContext &ctx, DiffResult &result);
+
+// ---- verify.cpp: what the core compares with the running code of a replaced function.
+struct FunctionCheck {
+    std::vector<uint8_t> bytes;   // the original's first bytes (all of them, unless a jump
+    std::vector<uint8_t> mask;    // the kernel's assembler may shorten comes first); 0 = ignore
+};
+Expected<FunctionCheck> function_check(const Symbol &orig_func, const arch::Arch &arch,
+                                       const SpecialLayout &special_o);
 
 // klp.cpp: the placeholder symbol for a kernel symbol reached through .klp.rela.
 std::string klp_symbol_name(const std::string &object, const std::string &name, unsigned long pos);

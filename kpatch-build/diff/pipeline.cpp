@@ -95,6 +95,7 @@ Expected<DiffResult> run_diff(const Object &orig, const Object &patched, const O
     include_hooks(code_p, inc);
 
     OutputContext ctx{orig, patched, corr, cmp, inc, *special_p, code_p, options, {}};
+    ctx.special_o = &*special_o;
     for (auto &s : orig.symbols)
         if (s->is_defined() && !s->is_section_symbol() && s->type != STT_FILE)
             ctx.orig_defined.push_back(s->name);

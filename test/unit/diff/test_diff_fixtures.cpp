@@ -100,12 +100,13 @@ TEST_CASE("a changed function is the only function in the output, with its new s
             has_string |= text.find("hello, patched") != std::string::npos;
         }
     CHECK(has_string);
-    // .kpatch.funcs: one 40-byte entry, new_func -> fixture_show, old_name -> .kpatch.strings.
+    // .kpatch.funcs: one 64-byte entry, new_func -> fixture_show, old_name -> .kpatch.strings,
+    // the verification bytes and mask -> .kpatch.verify (test_diff_verify.cpp).
     auto *funcs = section(out, ".kpatch.funcs");
     REQUIRE(funcs);
-    CHECK(funcs->data.size() == 40);
+    CHECK(funcs->data.size() == 64);
     CHECK(relocation_targets(out, ".kpatch.funcs") ==
-          std::vector<std::string>{"fixture_show", ".kpatch.strings"});
+          std::vector<std::string>{"fixture_show", ".kpatch.strings", ".kpatch.verify", ".kpatch.verify"});
     auto *strings = section(out, ".kpatch.strings");
     REQUIRE(strings);
     CHECK(std::string(strings->data.begin(), strings->data.end()) == std::string("fixture_show\0", 13));
@@ -173,7 +174,7 @@ TEST_CASE("a new function is copied; an unchanged static callee is reached throu
     CHECK(r.result.klp[0].symbol == "fixture_helper");
     CHECK(r.result.klp[0].section == ".text.fixture_entry");
     // New functions get no .kpatch.funcs entry: only the one changed function does.
-    CHECK(section(out, ".kpatch.funcs")->data.size() == 40);
+    CHECK(section(out, ".kpatch.funcs")->data.size() == 64);
     CHECK(r.result.special_entries.at("__mcount_loc") == 2);
 }
 
@@ -320,7 +321,7 @@ TEST_CASE("the .cold part of a changed function travels with it", "[diff][fixtur
     auto *cold = symbol(out, "fixture_cold.cold");
     REQUIRE(cold);
     CHECK(cold->is_defined());
-    CHECK(section(out, ".kpatch.funcs")->data.size() == 40);   // not an entry point of its own
+    CHECK(section(out, ".kpatch.funcs")->data.size() == 64);   // not an entry point of its own
 }
 
 TEST_CASE("a renamed-suffix callee (.constprop) is referred to by its kernel name", "[diff][fixture]")

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * verify.c - checks, before a patch is enabled, that each function it replaces is, in
+ * the running kernel, the code the patch was built against.
+ *
+ * kpatch-build records the original object's bytes of each replaced function and a
+ * mask that is 0 where the running code may legitimately differ (relocated fields, the
+ * ftrace site, sites rewritten by alternatives, jump labels, static calls, retpolines,
+ * return thunks, lock prefixes). A patch built from other source, or for another build
+ * of the same release, would replace a function whose callers, data layout or inlined
+ * helpers it does not know, so it is refused before anything changes.
+ *
+ * kallsyms sizes run to the next symbol, so they include the alignment padding after
+ * a function (multi-byte NOPs from the assembler, int3 from the linker); when the whole
+ * function is covered, the bytes between its end and the next symbol must be padding.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include "core.h"
+#include <linux/timekeeping.h>
+
+/*
+ * Length of the padding instruction at @p (at most @left bytes), 0 if it is not one:
+ * int3, nop, or a NOP of the form [66...] [2e] 0f 1f modrm [sib] [disp], which is what
+ * gas emits for .p2align in code.
+ */
+static unsigned int kpatch_pad_len(const u8 *p, unsigned long left)
+{
+	unsigned int i = 0, len, mod, rm;
+
+	if (p[0] == 0xcc || p[0] == 0x90)
+		return 1;
+	while (i < left && p[i] == 0x66)
+		i++;
+	if (i && i < left && p[i] == 0x90)
+		return i + 1;
+	if (i < left && p[i] == 0x2e)
+		i++;
+	if (i + 3 > left || p[i] != 0x0f || p[i + 1] != 0x1f)
+		return 0;
+	mod = p[i + 2] >> 6;
+	rm = p[i + 2] & 7;
+	if (mod == 3)
+		return 0;
+	len = i + 3 + (rm == 4) + (mod == 1 ? 1 : mod == 2 ? 4 : 0);
+	return len <= left ? len : 0;
+}
+
+/* Offset of the first byte in [@from, @to) of @code that is not padding, or @to. */
+static unsigned long kpatch_pad_end(const u8 *code, unsigned long from, unsigned long to)
+{
+	unsigned long at = from;
+	unsigned int len;
+
+	while (at < to) {
+		len = kpatch_pad_len(code + at, to - at);
+		if (!len)
+			break;
+		at += len;
+	}
+	return at;
+}
+
+/*
+ * Compares the running code of @func (resolved: old_addr and the kallsyms old_size
+ * are set) with what the patch was built against; a function without verification
+ * data passes. On a mismatch, records "load ENOEXEC" with the function and the first
+ * differing offset. Reads kernel text only; caller holds kpatch_mutex.
+ */
+static int kpatch_verify_func(struct kpatch_func *func)
+{
+	const u8 *code = (const u8 *)func->old_addr;
+	unsigned long i, end;
+
+	if (!func->verify_len)
+		return 0;
+	if (func->old_size < func->verify_len) {
+		kpatch_set_error(func->patch, "load", -ENOEXEC,
+				 "function '%s' is %lu bytes in the running kernel, %lu in the object the patch was built from",
+				 func->old_name, func->old_size, func->obj_size);
+		return -ENOEXEC;
+	}
+	for (i = 0; i < func->verify_len; i++) {
+		if ((code[i] ^ func->verify_bytes[i]) & func->verify_mask[i]) {
+			kpatch_set_error(func->patch, "load", -ENOEXEC,
+					 "function '%s' differs from the code the patch was built against at offset 0x%lx (running %02x, expected %02x)",
+					 func->old_name, i, code[i], func->verify_bytes[i]);
+			return -ENOEXEC;
+		}
+	}
+	if (func->verify_len != func->obj_size)
+		return 0;	/* a prefix: the rest may have moved (see kpatch.h) */
+	end = kpatch_pad_end(code, func->verify_len, func->old_size);
+	if (end != func->old_size) {
+		kpatch_set_error(func->patch, "load", -ENOEXEC,
+				 "function '%s' is longer in the running kernel than in the object the patch was built from (%lu bytes; code at offset 0x%lx, after its end at 0x%lx)",
+				 func->old_name, func->old_size, end, func->verify_len);
+		return -ENOEXEC;
+	}
+	return 0;
+}
+
+/* Verifies every function of @patch; the time it took goes to kpatch_stats.verify_ns. */
+int kpatch_verify_patch(struct kpatch_patch *patch)
+{
+	u64 start = ktime_get_ns();
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < patch->nr_funcs && !ret; i++)
+		ret = kpatch_verify_func(&patch->funcs[i]);
+	kpatch_stats.verify_ns = ktime_get_ns() - start;
+	return ret;
+}

@@ -1,0 +1,179 @@
+// Verification data: the original bytes of a replaced function and which of them the running kernel must match (licence: GPL-2.0-only).
+//
+// The core compares a replaced function's code in the running kernel with these bytes
+// before it enables a patch, so a patch built from other source or for another build of
+// the same release is refused. The mask is 0 wherever the running code legitimately
+// differs from the object:
+//   - relocated fields (the object holds zeros, the kernel the linked values);
+//   - the ftrace site (__mcount_loc): `call __fentry__`, a 5-byte NOP at run time or a
+//     call to a trampoline while someone (another patch included) traces the function;
+//   - sites the kernel rewrites at boot or at run time: alternatives (.altinstructions,
+//     the original instruction's length), paravirt calls (.parainstructions, its length),
+//     jump labels (__jump_table, a 2- or 5-byte jmp or NOP), static calls, retpoline,
+//     return-thunk and call-depth sites (the whole instruction), lock prefixes
+//     (.smp_locks, 1 byte), sealed ENDBR (.ibt_endbr_seal, and an endbr64 at the entry).
+// The object is built with -ffunction-sections, vmlinux is not: a jump (jmp or jcc, not a
+// call) to another function that vmlinux has in the same section was resolved by the
+// kernel's assembler, which shortens it to 2 bytes when the target is near. Everything
+// from such a jump on may have moved, so only the bytes before it are compared, and the
+// size is not checked (the core checks the size only when the whole function is covered).
+#include <elf.h>
+
+#include "diff/passes.hpp"
+
+namespace kpatch::diff {
+namespace {
+
+// The section a function's input section is part of when the same file is compiled
+// without -ffunction-sections (gcc's names); a section named explicitly (.sched.text,
+// .noinstr.text) is the same in both builds.
+std::string_view assembler_section(std::string_view name)
+{
+    for (std::string_view prefix : {".text.unlikely.", ".text.hot.", ".text.startup.", ".text.exit.", ".text."})
+        if (name.starts_with(prefix))
+            return name.substr(0, prefix.size() - 1);
+    return name;
+}
+
+class MaskBuilder {
+public:
+    MaskBuilder(const Symbol &func, const arch::Arch &arch)
+        : func_(func), arch_(arch), base_(func.value), size_(func.size) {}
+
+    Expected<FunctionCheck> build(const SpecialLayout &special);
+
+private:
+    void ignore(uint64_t offset, uint64_t len)
+    {
+        for (uint64_t i = offset; i < offset + len; i++)
+            if (i >= base_ && i < base_ + size_)
+                check_.mask[i - base_] = 0;
+    }
+    // Length of the instruction that starts at section offset `offset`, or 0.
+    unsigned insn_at(uint64_t offset) const
+    {
+        for (auto &i : insns_)
+            if (base_ + i.offset == offset)
+                return i.size;
+        return 0;
+    }
+    const arch::Insn *insn_containing(uint64_t offset) const
+    {
+        for (auto &i : insns_)
+            if (offset >= base_ + i.offset && offset < base_ + i.offset + i.size)
+                return &i;
+        return nullptr;
+    }
+    Expected<void> relocations();
+    Expected<void> special_entry(const SpecialEntry &e);
+    bool is_relaxable_jump(const arch::Insn &insn) const;
+
+    const Symbol &func_;
+    const arch::Arch &arch_;
+    uint64_t base_, size_;
+    std::vector<arch::Insn> insns_;
+    FunctionCheck check_;
+    uint64_t compared_ = 0;     // bytes compared from the start (shrinks at a relaxable jump)
+};
+
+bool MaskBuilder::is_relaxable_jump(const arch::Insn &insn) const
+{
+    const uint8_t *code = func_.section->data.data() + base_ + insn.offset;
+    return (insn.size == 5 && code[0] == 0xe9) ||
+           (insn.size == 6 && code[0] == 0x0f && (code[1] & 0xf0) == 0x80);
+}
+
+Expected<void> MaskBuilder::relocations()
+{
+    const Section &sec = *func_.section;
+    if (!sec.relocations)
+        return {};
+    for (auto &r : sec.relocations->entries) {
+        if (r.offset < base_ || r.offset >= base_ + size_)
+            continue;
+        unsigned width = arch_.width(r.type);
+        if (!width)
+            return Error{"relocation type " + arch_.type_name(r.type) + " at offset " +
+                         std::to_string(r.offset - base_) + " has no known width"};
+        ignore(r.offset, width);
+        const Symbol *target = r.symbol;
+        if (!target || !target->is_defined() || target->section == &sec ||
+            !target->section->is_text() || !arch_.is_pc_relative(r.type) ||
+            assembler_section(target->section->name) != assembler_section(sec.name))
+            continue;
+        const arch::Insn *insn = insn_containing(r.offset);
+        if (insn && is_relaxable_jump(*insn))
+            compared_ = std::min<uint64_t>(compared_, insn->offset);
+    }
+    return {};
+}
+
+Expected<void> MaskBuilder::special_entry(const SpecialEntry &e)
+{
+    const std::string &kind = e.section->name;
+    const uint8_t *entry = e.section->data.data() + e.offset;
+    uint64_t at = e.owner_offset;
+    auto whole_insn = [&]() -> Expected<void> {
+        unsigned len = insn_at(at);
+        if (!len)
+            return Error{"no instruction starts at the " + kind + " site at offset " +
+                         std::to_string(at - base_)};
+        ignore(at, len);
+        return {};
+    };
+    if (kind == "__mcount_loc" || kind == "__jump_table" || kind == ".static_call_sites" ||
+        kind == ".retpoline_sites" || kind == ".return_sites" || kind == ".call_sites")
+        return whole_insn();
+    if (kind == ".altinstructions" && e.size >= 11 && e.offset + 11 <= e.section->data.size())
+        ignore(at, entry[10]);        // struct alt_instr.instrlen
+    else if (kind == ".parainstructions" && e.size >= 10 && e.offset + 10 <= e.section->data.size())
+        ignore(at, entry[9]);         // struct paravirt_patch_site.len
+    else if (kind == ".smp_locks")
+        ignore(at, 1);                // the lock prefix (a DS prefix on one CPU)
+    else if (kind == ".ibt_endbr_seal")
+        ignore(at, 4);
+    return {};
+}
+
+Expected<FunctionCheck> MaskBuilder::build(const SpecialLayout &special)
+{
+    const Section &sec = *func_.section;
+    if (sec.data.size() < base_ + size_)
+        return Error{"the function runs past the end of its section"};
+    check_.bytes.assign(sec.data.begin() + base_, sec.data.begin() + base_ + size_);
+    check_.mask.assign(size_, 0xff);
+    auto insns = arch_.decode(check_.bytes.data(), size_);
+    if (!insns)
+        return insns.error();
+    insns_ = std::move(*insns);
+    compared_ = size_;
+    if (auto ok = relocations(); !ok)
+        return ok.error();
+    if (auto it = special.by_owner.find(&sec); it != special.by_owner.end())
+        for (const SpecialEntry *e : it->second)
+            if (e->owner_offset >= base_ && e->owner_offset < base_ + size_)
+                if (auto ok = special_entry(*e); !ok)
+                    return ok.error();
+    static const uint8_t endbr64[] = {0xf3, 0x0f, 0x1e, 0xfa};
+    if (size_ >= 4 && std::equal(endbr64, endbr64 + 4, check_.bytes.begin()))
+        ignore(base_, 4);
+    check_.bytes.resize(compared_);
+    check_.mask.resize(compared_);
+    return std::move(check_);
+}
+
+} // namespace
+
+Expected<FunctionCheck> function_check(const Symbol &func, const arch::Arch &arch,
+                                       const SpecialLayout &special)
+{
+    if (!func.is_defined() || !func.section)
+        return Error{"`" + func.name + "` is not defined in the original object"};
+    MaskBuilder b(func, arch);
+    auto check = b.build(special);
+    if (!check)
+        return check.error().in("verification data for `" + func.name + "`");
+    return check;
+}
+
+} // namespace kpatch::diff
