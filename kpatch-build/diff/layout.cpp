@@ -297,7 +297,7 @@ std::vector<std::string> differences(const Layout &o, const Layout &p)
         if (!seen.count(i.name))
             out.push_back((o.is_enum ? "enumerator `" : "member `") + i.name + "` removed");
     if (o.size != p.size)
-        out.push_back("size " + std::to_string(o.size) + " -> " + std::to_string(p.size) + " bytes");
+        out.insert(out.begin(), "size " + std::to_string(o.size) + " -> " + std::to_string(p.size) + " bytes");
     return out;
 }
 

@@ -105,6 +105,10 @@ std::vector<std::string> apply_reviews(std::vector<Refusal> refusals, Comparison
             cmp.status[r.dropped] = Status::Same;
         }
     }
+    for (auto &e : result.reviewed)
+        if (e.waived.empty())
+            result.warnings.push_back("KPATCH_REVIEWED(" + e.function + ") waived nothing: no refusal "
+                                      "concerns `" + e.function + "` (a stale or misspelt entry?)");
     return standing;
 }
 

@@ -162,6 +162,32 @@ TEST_CASE("KPATCH_REVIEWED turns a layout refusal into a warning and the manifes
     CHECK(j["exit_code"] == 0);
 }
 
+TEST_CASE("KPATCH_REVIEWED on a changed __init function leaves it out of the patch", "[diff][fixture][reviewed]")
+{
+    REQUIRE_FIXTURES();
+    auto r = fixtures::diff("init_reviewed");
+    INFO(joined(r.result.refusals));
+    CHECK(r.result.refusals.empty());
+    CHECK(r.result.changed.empty());
+    CHECK(r.result.outcome == Outcome::Unchanged);   // nothing else changed: exit 3
+    REQUIRE(r.result.reviewed.size() == 1);
+    REQUIRE(r.result.reviewed[0].waived.size() == 1);
+    CHECK_THAT(r.result.reviewed[0].waived[0], Contains("fixture_init") && Contains("__init"));
+    CHECK_THAT(joined(r.result.warnings), Contains("left out of the patch"));
+}
+
+TEST_CASE("a KPATCH_REVIEWED entry that waives nothing is reported", "[diff][fixture][reviewed]")
+{
+    REQUIRE_FIXTURES();
+    auto r = fixtures::diff("reviewed_unused");
+    REQUIRE(r.result.outcome == Outcome::Changed);
+    REQUIRE(r.result.reviewed.size() == 1);
+    CHECK(r.result.reviewed[0].waived.empty());
+    CHECK_THAT(joined(r.result.warnings), Contains("KPATCH_REVIEWED(fixture_pair_sum) waived nothing"));
+    auto waived = fixtures::diff("layout_reviewed");
+    CHECK_THAT(joined(waived.result.warnings), !Contains("waived nothing"));
+}
+
 TEST_CASE("a malformed .kpatch.reviewed is an input error naming the file", "[diff][fixture][reviewed][errors]")
 {
     REQUIRE_FIXTURES();
