@@ -18,7 +18,10 @@
 // pointers is deliberate: the new code dereferences `p->q->r` through whatever layouts
 // its build has, and the objects behind the pointers are the kernel's. The types of
 // callees' parameters are not followed (a callee that is not replaced keeps its own
-// build's view; one that is replaced is checked itself).
+// build's view; one that is replaced is checked itself). Data the patch keeps needs no
+// roots of its own: it is either new (made for the new code, see below) or read-only data
+// whose change made every function that reads it a changed function, which reaches it as
+// an accessed global.
 //
 // What is compared: only types with a name the other build can be asked about (struct,
 // union and enum tags, typedef names) that are defined at the top level of a compilation
@@ -258,46 +261,48 @@ std::string position(int64_t bits)
     return bits % 8 ? "bit " + std::to_string(bits) : "offset " + std::to_string(bits / 8);
 }
 
-// What differs between two layouts, most telling first; empty when they are the same.
+// What differs between two layouts, most telling first (size, members or enumerators
+// added and removed, then those that moved or changed); empty when they are the same.
 std::vector<std::string> differences(const Layout &o, const Layout &p)
 {
-    std::vector<std::string> out;
+    std::vector<std::string> out, changed;
+    const char *kind = p.is_enum ? "enumerator `" : "member `";
+    if (o.size != p.size)
+        out.push_back("size " + std::to_string(o.size) + " -> " + std::to_string(p.size) + " bytes");
     if (o.stands_for != p.stands_for)
         out.push_back("it now stands for " + p.stands_for + " instead of " + o.stands_for);
     std::map<std::string, const Item *> old_items;
     for (auto &i : o.items)
         old_items.emplace(i.name, &i);
     std::set<std::string> seen;
-    std::vector<std::string> added;
     for (auto &i : p.items) {
         seen.insert(i.name);
         auto it = old_items.find(i.name);
-        std::string what = (p.is_enum ? "enumerator `" : "member `") + i.name + "`";
+        std::string what = kind + i.name + "`";
         if (it == old_items.end()) {
-            added.push_back(what + (p.is_enum ? " added (= " + std::to_string(i.at) + ")"
-                                              : " added at " + position(i.at)));
+            out.push_back(what + (p.is_enum ? " added (= " + std::to_string(i.at) + ")"
+                                            : " added at " + position(i.at)));
             continue;
         }
         const Item &was = *it->second;
         if (p.is_enum) {
             if (was.at != i.at)
-                out.push_back(what + " changed value from " + std::to_string(was.at) + " to " + std::to_string(i.at));
+                changed.push_back(what + " changed value from " + std::to_string(was.at) + " to " +
+                                  std::to_string(i.at));
             continue;
         }
         if (was.at != i.at)
-            out.push_back(what + " moved from " + position(was.at) + " to " + position(i.at));
+            changed.push_back(what + " moved from " + position(was.at) + " to " + position(i.at));
         if (was.type != i.type)
-            out.push_back(what + " changed type from " + was.type + " to " + i.type);
+            changed.push_back(what + " changed type from " + was.type + " to " + i.type);
         if (was.bits != i.bits)
-            out.push_back(what + " changed width from " + std::to_string(was.bits) + " to " +
-                          std::to_string(i.bits) + " bits");
+            changed.push_back(what + " changed width from " + std::to_string(was.bits) + " to " +
+                              std::to_string(i.bits) + " bits");
     }
-    out.insert(out.end(), added.begin(), added.end());
     for (auto &i : o.items)
         if (!seen.count(i.name))
-            out.push_back((o.is_enum ? "enumerator `" : "member `") + i.name + "` removed");
-    if (o.size != p.size)
-        out.insert(out.begin(), "size " + std::to_string(o.size) + " -> " + std::to_string(p.size) + " bytes");
+            out.push_back(kind + i.name + "` removed");
+    out.insert(out.end(), changed.begin(), changed.end());
     return out;
 }
 
@@ -594,8 +599,10 @@ private:
             text += " and " + std::to_string(c.changes.size() - 4) + " more";
         text += "; used by changed function";
         text += c.users.size() > 1 ? "s " : " ";
-        for (size_t i = 0; i < c.users.size(); i++)
+        for (size_t i = 0; i < c.users.size() && i < 10; i++)
             text += (i ? ", `" : "`") + c.users[i] + "`";
+        if (c.users.size() > 10)
+            text += " and " + std::to_string(c.users.size() - 10) + " more";
         text += word == "enum"
                     ? ". Values stored in the running kernel keep their old meaning and old code keeps "
                       "the old numbering: keep the old values (add new ones where no old code sees them)"
