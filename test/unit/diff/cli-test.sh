@@ -41,6 +41,12 @@ check 2 "data initializer" "$cdo" "$f/orig/data_init.o" "$f/patched/data_init.o"
 grep -q 'fixture_limit' "$tmp/err" || { echo "FAIL: refusal does not name fixture_limit"; fail=1; }
 grep -q '"refused"' "$tmp/d.json" || { echo "FAIL: manifest of a refusal"; fail=1; }
 check 2 "__init change" "$cdo" "$f/orig/init_change.o" "$f/patched/init_change.o" -o "$tmp/i.o"
+check 2 "struct layout under a changed function" "$cdo" "$f/orig/layout_struct.o" "$f/patched/layout_struct.o" -o "$tmp/ls.o"
+grep -q 'struct `fixture_conf`.*member `b` moved.*fixture_conf_get' "$tmp/err" || { echo "FAIL: layout refusal: $(cat "$tmp/err")"; fail=1; }
+check 0 "layout refusal waived by KPATCH_REVIEWED" "$cdo" "$f/orig/layout_reviewed.o" "$f/patched/layout_reviewed.o" -o "$tmp/lr.o" --json "$tmp/lr.json"
+grep -q '"reason": "every fixture_conf is made after the patch loads"' "$tmp/lr.json" || { echo "FAIL: manifest lacks the review"; fail=1; }
+check 1 "malformed .kpatch.reviewed" "$cdo" "$f/orig/reviewed_bad.o" "$f/patched/reviewed_bad.o" -o "$tmp/rb.o"
+grep -q 'reviewed_bad.o.*\.kpatch\.reviewed' "$tmp/err" || { echo "FAIL: malformed review error does not name the file"; fail=1; }
 check 1 "different objects" "$cdo" "$f/orig/changed.o" "$f/patched/newfunc.o" -o "$tmp/x.o"
 head -c 1000 "$f/orig/changed.o" >"$tmp/trunc.o"
 check 1 "truncated" "$cdo" "$tmp/trunc.o" "$f/patched/changed.o" -o "$tmp/t.o"
