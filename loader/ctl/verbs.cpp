@@ -137,6 +137,11 @@ int verb_info(const Verb &, const Options &o, Context &ctx, Io &io)
                                f.object == "vmlinux" ? "" : " in " + f.object);
         for (const auto &f : r->added)
             out << fmt::format("Adds:           {}\n", f);
+        // The patch's hooks (kpatch-patch.h), in the order the core calls them.
+        if (r->manifest.is_object() && r->manifest.value("hooks", nlohmann::json()).is_object())
+            for (const char *kind : {"pre_patch", "post_patch", "pre_unpatch", "post_unpatch"})
+                if (const auto &h = r->manifest["hooks"]; h.contains(kind) && h[kind].is_string())
+                    out << fmt::format("Hook:           {} {}\n", kind, h[kind].get<std::string>());
         // Functions whose refusal a person waived with KPATCH_REVIEWED, and why.
         for (const auto &f : r->reviewed) {
             out << fmt::format("Reviewed:       {}: {} ({} refusal{} waived)\n", f.function, f.reason,

@@ -76,6 +76,8 @@ void to_json(json &j, const ModuleInfo &m)
          {"replaced", replaced},
          {"new", m.added},
          {"reviewed", reviewed},
+         {"hooks", m.manifest.is_object() && m.manifest.value("hooks", json()).is_object()
+                       ? m.manifest["hooks"] : json::object()},
          {"modinfo", modinfo}};
 }
 
