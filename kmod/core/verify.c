@@ -11,13 +11,19 @@
  * helpers it does not know, so it is refused before anything changes.
  *
  * kallsyms sizes run to the next symbol, so they include the alignment padding after
- * a function (multi-byte NOPs from the assembler, int3 from the linker); when the whole
- * function is covered, the bytes between its end and the next symbol must be padding.
+ * a function (multi-byte NOPs from the assembler, int3 from the linker), and sometimes
+ * more: the code of an overridden __weak function has no symbol of its own. So when
+ * the whole function is covered, only the bytes from its end to the next 16-byte
+ * boundary (where the next function may start at the earliest) must be padding: a
+ * longer running function would have code there.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include "core.h"
 #include <linux/timekeeping.h>
+
+/* gcc and the kernel's SYM_FUNC_START align every function to at least 16 bytes. */
+#define KPATCH_FUNC_ALIGN	16
 
 /*
  * Length of the padding instruction at @p (at most @left bytes), 0 if it is not one:
@@ -70,7 +76,7 @@ static unsigned long kpatch_pad_end(const u8 *code, unsigned long from, unsigned
 static int kpatch_verify_func(struct kpatch_func *func)
 {
 	const u8 *code = (const u8 *)func->old_addr;
-	unsigned long i, end;
+	unsigned long i, end, pad;
 
 	if (!func->verify_len)
 		return 0;
@@ -90,11 +96,12 @@ static int kpatch_verify_func(struct kpatch_func *func)
 	}
 	if (func->verify_len != func->obj_size)
 		return 0;	/* a prefix: the rest may have moved (see kpatch.h) */
-	end = kpatch_pad_end(code, func->verify_len, func->old_size);
-	if (end != func->old_size) {
+	pad = min(func->old_size, ALIGN(func->verify_len, KPATCH_FUNC_ALIGN));
+	end = kpatch_pad_end(code, func->verify_len, pad);
+	if (end != pad) {
 		kpatch_set_error(func->patch, "load", -ENOEXEC,
-				 "function '%s' is longer in the running kernel than in the object the patch was built from (%lu bytes; code at offset 0x%lx, after its end at 0x%lx)",
-				 func->old_name, func->old_size, end, func->verify_len);
+				 "function '%s' is longer in the running kernel than in the object the patch was built from (code at offset 0x%lx, after its end at 0x%lx)",
+				 func->old_name, end, func->verify_len);
 		return -ENOEXEC;
 	}
 	return 0;

@@ -37,8 +37,8 @@ struct kpatch_func_desc {
 	 * the core compares its first @verify_len bytes with @verify_bytes wherever
 	 * @verify_mask has bits set (0 where the kernel rewrites code: relocated fields,
 	 * the ftrace site, alternative, jump-label and similar sites). When @verify_len
-	 * is @old_size, the whole function is covered and anything after it up to the
-	 * next kallsyms symbol must be padding.
+	 * is @old_size, the whole function is covered and the bytes after it up to the
+	 * next 16-byte boundary (and kallsyms symbol) must be padding.
 	 */
 	const unsigned char *verify_bytes;
 	const unsigned char *verify_mask;
