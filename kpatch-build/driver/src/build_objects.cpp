@@ -118,8 +118,14 @@ Expected<std::vector<ObjectPair>> build_objects(const Context &ctx, const Prepar
     if (!missing.empty())
         if (auto ok = judge(orig_out, "original (unpatched)", orig_log); !ok)
             return ok.error();
-    if (auto ok = judge(patched_out, "patched", patched_log); !ok)
+    if (auto ok = judge(patched_out, "patched", patched_log); !ok) {
+        if (patched_out && patch_header_dir().empty() &&
+            patched_out->output.find("kpatch-patch.h: No such file") != std::string::npos)
+            return make_error(ok.error().message + "\nkpatch-patch.h is neither in this build "
+                              "tree's source nor in " + kInstalledKmodDir +
+                              " ('make -C kmod install' puts it there)");
         return ok.error();
+    }
 
     std::vector<ObjectPair> pairs;
     for (const auto &o : objects) {
