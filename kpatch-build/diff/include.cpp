@@ -170,7 +170,9 @@ Inclusion include(const Correlation &corr, const Comparison &cmp, CodeIndex &cod
             }
             inc.refusals.push_back("section " + s.name + " has entries for function `" +
                                    ref.symbol->name +
-                                   "` that the differ does not know how to keep (unknown special section)");
+                                   "` that the differ does not know how to keep (unknown special section): "
+                                   "leave this function unchanged, or teach special.cpp the section's "
+                                   "entry size and what its entries point to");
             break;
         }
     }
