@@ -170,6 +170,20 @@ TEST_CASE("kernel/: a changed data initializer is refused", "[diff][kernel][refu
     CHECK_THAT(r.refusals.at(0), Catch::Contains("panic_timeout"));
 }
 
+TEST_CASE("fs/proc: a member added in the middle of a struct that changed functions use is refused",
+          "[diff][kernel][refuse][layout]")
+{
+    // The integration suite's struct-layout.patch (a symbolic link), here without a VM.
+    KERNEL_PAIR(k, "fs/proc/root.o", "root-layout");
+    auto &r = k.run.result;
+    REQUIRE(r.outcome == Outcome::Refused);
+    REQUIRE(r.refusals.size() == 1);
+    CHECK_THAT(r.refusals[0], Catch::Contains("struct `proc_fs_context`") &&
+                                  Catch::Contains("member `flags` added at offset 12") &&
+                                  Catch::Contains("member `hidepid` moved from offset 12 to offset 16") &&
+                                  Catch::Contains("`proc_parse_param`"));
+}
+
 TEST_CASE("net/: a changed exported function", "[diff][kernel]")
 {
     KERNEL_PAIR(k, "net/ipv4/tcp_cong.o", "tcp-cong-change");
