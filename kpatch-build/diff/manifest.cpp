@@ -1,6 +1,8 @@
 // The --json manifest: what a run found, as data for kpatch-build and for people (licence: GPL-2.0-only).
 #include <nlohmann/json.hpp>
 
+#include <kpatch/json_dump.hpp>
+
 #include "diff/diff.hpp"
 
 namespace kpatch::diff {
@@ -41,7 +43,7 @@ std::string manifest_json(const DiffResult &r, const Options &options, bool pret
     for (auto &e : r.reviewed)
         reviewed.push_back({{"function", e.function}, {"reason", e.reason}, {"waived", e.waived}});
     j["reviewed"] = reviewed;
-    return j.dump(pretty ? 2 : -1) + "\n";
+    return json_dump(j, pretty ? 2 : -1) + "\n";
 }
 
 } // namespace kpatch::diff

@@ -8,6 +8,7 @@
 #include <string>
 
 #include <kpatch/driver/driver.hpp>
+#include <kpatch/json_dump.hpp>
 
 using namespace kpatch::driver;
 
@@ -152,13 +153,13 @@ int main(int argc, char **argv)
         const kpatch::Error &err = result.error();
         int code = err.code ? err.code : kExitError;
         if (opt.json)
-            std::cout << nlohmann::json{{"result", "failed"}, {"exit_code", code},
-                                        {"error", err.message}}.dump(2) << "\n";
+            std::cout << kpatch::json_dump(nlohmann::json{{"result", "failed"}, {"exit_code", code},
+                                        {"error", err.message}}, 2) << "\n";
         std::cerr << "kpatch-build: " << err.message << "\n";
         return code;
     }
     if (opt.json)
-        std::cout << result->summary.dump(2) << "\n";
+        std::cout << kpatch::json_dump(result->summary, 2) << "\n";
     else
         std::cout << result->module_path << "\n";
     if (!result->work_dir.empty())

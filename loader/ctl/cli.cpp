@@ -3,6 +3,7 @@
 #include "verbs.hpp"
 
 #include <fmt/format.h>
+#include <kpatch/json_dump.hpp>
 
 #include <unistd.h>
 
@@ -214,7 +215,7 @@ Expected<Options> parse_args(std::span<const std::string> args)
 
 void print_json(std::ostream &out, const nlohmann::json &data, JsonMode mode)
 {
-    out << (mode == JsonMode::shortform ? data.dump() : data.dump(2)) << "\n";
+    out << kpatch::json_dump(data, mode == JsonMode::shortform ? -1 : 2) << "\n";
 }
 
 int report(const Error &error, const Options &opts, Io &io)

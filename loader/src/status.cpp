@@ -1,6 +1,7 @@
 // list, status, and kpatchd's boot pass with its record under the run directory (licence: GPL-2.0-only).
 #include <kpatch/loader/json.hpp>
 #include <kpatch/loader/lock.hpp>
+#include <kpatch/json_dump.hpp>
 #include <kpatch/loader/ops.hpp>
 
 #include "util.hpp"
@@ -54,7 +55,7 @@ Expected<void> write_boot_record(const Config &config, const BootRecord &record)
 {
     std::error_code ec;
     fs::create_directories(config.run_dir, ec);
-    return write_file_atomic(config.boot_record_path(), nlohmann::json(record).dump(2) + "\n");
+    return write_file_atomic(config.boot_record_path(), kpatch::json_dump(nlohmann::json(record), 2) + "\n");
 }
 
 std::optional<BootRecord> read_boot_record(const Config &config)

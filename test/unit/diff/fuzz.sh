@@ -27,6 +27,6 @@ sh "$KPATCH_FIXTURE_SCRIPT" "$KPATCH_FIXTURE_SRC" "$KPATCH_FIXTURE_OUT" || { ech
 cp "$KPATCH_FIXTURE_OUT"/patched/*.o "$out/corpus/" 2>/dev/null || true
 # Inputs that once crashed it: run first, as part of the corpus, so a regression fails.
 cp "$root"/test/fixtures/diff/fuzz-regressions/* "$out/corpus/" 2>/dev/null || true
-export KPATCH_FUZZ_ORIG="$KPATCH_FIXTURE_OUT/orig/once.o"
+export KPATCH_FUZZ_ORIG_DIR="$KPATCH_FIXTURE_OUT/orig"
 cd "$out"
 exec ./fuzz_diff -runs=30000 -max_total_time="$((secs * 3))" -max_len=200000 -rss_limit_mb=1024 -print_final_stats=1 -seed=1 corpus/
