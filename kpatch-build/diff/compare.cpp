@@ -212,7 +212,10 @@ bool Comparer::same_entries(const Symbol &o, const Symbol &p, const SpecialLayou
         auto it = l.by_owner.find(f.section);
         if (it != l.by_owner.end())
             for (auto *e : it->second)
-                if (e->owner_offset >= f.value && e->owner_offset < f.value + std::max<uint64_t>(f.size, 1))
+                // Records such as printk index entries describe what the code already
+                // says (its format strings): they follow the function, never change it.
+                if (e->owner_offset >= f.value && e->owner_offset < f.value + std::max<uint64_t>(f.size, 1) &&
+                    !entries_point_at_records(e->section->name))
                     out.push_back(e);
         std::stable_sort(out.begin(), out.end(), [](const SpecialEntry *a, const SpecialEntry *b) {
             return a->section->name != b->section->name ? a->section->name < b->section->name

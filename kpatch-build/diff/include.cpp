@@ -76,6 +76,16 @@ public:
         }
     }
 
+    // Copies what `r` points at, whether or not the kernel has an equal copy.
+    void copy_referent(const Section &where, const Relocation &r)
+    {
+        Referent ref = code.resolve(where, r);
+        if (ref.kind == Referent::Kind::Symbol)
+            emit(ref.symbol);
+        else if (ref.kind != Referent::Kind::None)
+            copy(ref.section);
+    }
+
     void drain()
     {
         while (!queue.empty()) {
@@ -138,7 +148,10 @@ Inclusion include(const Correlation &corr, const Comparison &cmp, CodeIndex &cod
             for (auto &e : list)
                 if (e.owner && inc.copied.count(e.owner))
                     for (auto *r : e.relocations)
-                        in.follow(*e.section, *r);
+                        if (entries_point_at_records(name))
+                            in.copy_referent(*e.section, *r);
+                        else
+                            in.follow(*e.section, *r);
         in.drain();
     }
     for (auto *s : inc.emitted)

@@ -87,6 +87,9 @@ struct SpecialLayout {
     std::unordered_map<const Section *, std::vector<const SpecialEntry *>> by_owner;
 };
 bool is_special_section(std::string_view name);
+// Whether the entries of `section` point at records describing the object's own code
+// (.printk_index): a kept entry's record is copied, never taken from the kernel.
+bool entries_point_at_records(std::string_view section);
 // Byte range in an entry that holds a source line (bug table), or {0,0}.
 std::pair<unsigned, unsigned> line_field(std::string_view section);
 Expected<SpecialLayout> split_special_sections(const Object &object, CodeIndex &code,

@@ -7,6 +7,8 @@
 // override (from kpatch-build's *_STRUCT_SIZE variables) says otherwise.
 #include <elf.h>
 
+#include <cstring>
+
 #include "diff/passes.hpp"
 
 namespace kpatch::diff {
@@ -49,9 +51,65 @@ Expected<unsigned> entry_size(const Section &s, const Known &k, const EntrySizes
     return size;
 }
 
+// A .printk_index entry points at a record (struct pi_entry: fmt, func, file, line, ...)
+// rather than at code; the record's `func` field names the function whose printk it
+// describes. That function's section owns the entry, so the entry stays exactly when the
+// function is copied. Functions are matched by name, ignoring compiler suffixes
+// (`foo.constprop.0` prints as `foo`).
+constexpr uint64_t kPrintkRecordFuncOffset = 8;
+
+// The NUL-terminated text a relocation points at: a string of a mergeable section, or
+// the data of a symbol such as `__func__.N`; empty when it points at something else.
+std::string_view referred_text(const Referent &ref)
+{
+    if (ref.kind == Referent::Kind::String)
+        return ref.text;
+    if (ref.kind != Referent::Kind::Symbol || !ref.symbol->section || ref.offset < 0)
+        return {};
+    const auto &data = ref.symbol->section->data;
+    uint64_t at = ref.symbol->value + static_cast<uint64_t>(ref.offset);
+    if (at >= data.size())
+        return {};
+    const char *begin = reinterpret_cast<const char *>(data.data()) + at;
+    const void *nul = std::memchr(begin, 0, data.size() - at);
+    return nul ? std::string_view(begin, static_cast<const char *>(nul) - begin) : std::string_view{};
+}
+
+void own_printk_index_entry(SpecialEntry &e, const Object &object, CodeIndex &code)
+{
+    if (e.owner || e.relocations.empty())
+        return;
+    Referent record = code.resolve(*e.section, *e.relocations.front());
+    const Section *where = record.kind == Referent::Kind::Symbol ? record.symbol->section
+                           : record.kind == Referent::Kind::Section ? record.section : nullptr;
+    if (!where || !where->relocations)
+        return;
+    uint64_t base = record.kind == Referent::Kind::Symbol ? record.symbol->value + record.offset
+                                                          : static_cast<uint64_t>(record.offset);
+    for (auto &r : where->relocations->entries) {
+        if (r.offset != base + kPrintkRecordFuncOffset)
+            continue;
+        std::string_view name = referred_text(code.resolve(*where, r));
+        if (name.empty())
+            return;
+        for (auto &sym : object.symbols) {
+            std::string_view n = sym->name;
+            if (!sym->is_function() || !sym->section || !n.starts_with(name) ||
+                (n.size() != name.size() && n[name.size()] != '.') || n.ends_with(".cold"))
+                continue;
+            e.owner = sym->section;
+            e.owner_offset = sym->value;
+            return;
+        }
+        return;
+    }
+}
+
 } // namespace
 
 bool is_special_section(std::string_view name) { return find_known(name) != nullptr; }
+
+bool entries_point_at_records(std::string_view section) { return section == ".printk_index"; }
 
 std::pair<unsigned, unsigned> line_field(std::string_view section)
 {
@@ -117,6 +175,9 @@ Expected<SpecialLayout> split_special_sections(const Object &object, CodeIndex &
                                    ip->second[i].owner_offset, i};
         }
     }
+    if (auto pi = layout.entries.find(".printk_index"); pi != layout.entries.end())
+        for (auto &e : pi->second)
+            own_printk_index_entry(e, object, code);
     for (auto &[name, list] : layout.entries)
         for (auto &e : list)
             if (e.owner)

@@ -416,3 +416,24 @@ TEST_CASE("a writable computed-goto table refuses the change, naming the functio
     CHECK(r.result.refusals[0].find("fixture_cgoto_rw") != std::string::npos);
     CHECK(r.result.refusals[0].find("computed-goto") != std::string::npos);
 }
+
+TEST_CASE("printk index entries follow the function named in their record", "[diff][fixture][special]")
+{
+    REQUIRE_FIXTURES();
+    FakeKernel k;
+    auto r = fixtures::diff("printk_index", with_kernel(k));
+    REQUIRE(r.result.outcome == Outcome::Changed);
+    // The unchanged function's entry neither changes it nor comes along.
+    CHECK(names(r.result.changed) == std::vector<std::string>{"fixture_pi_changed"});
+    REQUIRE(r.result.special_entries.count(".printk_index"));
+    CHECK(r.result.special_entries.at(".printk_index") == 1);
+    auto &out = *r.result.output;
+    auto targets = relocation_targets(out, ".printk_index");
+    REQUIRE(targets.size() == 1);
+    // The record is the patch's own copy, and it names the new format.
+    const elf::Symbol *record = symbol(out, targets[0]);
+    REQUIRE(record);
+    CHECK(record->is_defined());
+    for (auto &kr : r.result.klp)
+        CHECK(kr.symbol.rfind("_entry", 0) != 0);
+}
