@@ -33,7 +33,7 @@ typedef int (*kpatch_pre_patch_hook_t)(void);
 typedef void (*kpatch_post_hook_t)(void);
 
 #define __KPATCH_HOOK(kind, type, fn)						\
-	static type __kpatch_hook_##kind##_##fn					\
+	static const type __kpatch_hook_##kind##_##fn				\
 	__used __section(".kpatch.hooks." #kind) = fn
 
 #define KPATCH_PRE_PATCH_HOOK(fn)	__KPATCH_HOOK(pre_patch, kpatch_pre_patch_hook_t, fn)
