@@ -89,8 +89,9 @@ static int kpatch_verify_func(struct kpatch_func *func)
 	for (i = 0; i < func->verify_len; i++) {
 		if ((code[i] ^ func->verify_bytes[i]) & func->verify_mask[i]) {
 			kpatch_set_error(func->patch, "load", -ENOEXEC,
-					 "function '%s' differs from the code the patch was built against at offset 0x%lx (running %02x, expected %02x)",
-					 func->old_name, i, code[i], func->verify_bytes[i]);
+					 "function '%s' differs from the code the patch was built against at offset 0x%lx (running %02x, expected %02x)%s",
+					 func->old_name, i, code[i], func->verify_bytes[i],
+					 code[i] == 0xcc ? "; an int3: a kprobe or breakpoint there?" : "");
 			return -ENOEXEC;
 		}
 	}
