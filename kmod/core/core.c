@@ -203,7 +203,7 @@ static int kpatch_check_desc(const struct kpatch_patch_desc *desc)
 		const struct kpatch_func_desc *f = &desc->funcs[i];
 
 		if (!f->old_name || !*f->old_name || !f->new_func ||
-		    (f->flags & ~KPATCH_FUNC_NO_STACK_CHECK) ||
+		    (f->flags & ~(KPATCH_FUNC_NO_STACK_CHECK | KPATCH_FUNC_VERIFY_PADDING)) ||
 		    (f->verify_len && (!f->verify_bytes || !f->verify_mask ||
 				       f->verify_len > f->old_size))) {
 			pr_err("patch '%s': invalid function entry %u\n", desc->name, i);

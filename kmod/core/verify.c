@@ -12,10 +12,10 @@
  *
  * kallsyms sizes run to the next symbol, so they include the alignment padding after
  * a function (multi-byte NOPs from the assembler, int3 from the linker), and sometimes
- * more: the code of an overridden __weak function has no symbol of its own. So when
- * the whole function is covered, only the bytes from its end to the next 16-byte
- * boundary (where the next function may start at the earliest) must be padding: a
- * longer running function would have code there.
+ * more: the code of an overridden __weak function has no symbol of its own. So for a
+ * function the differ saw aligned and covered whole (KPATCH_FUNC_VERIFY_PADDING), only
+ * the bytes from its end to the next 16-byte boundary, where the next function may
+ * start at the earliest, must be padding: a longer running function has code there.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -52,19 +52,23 @@ static unsigned int kpatch_pad_len(const u8 *p, unsigned long left)
 	return len <= left ? len : 0;
 }
 
-/* Offset of the first byte in [@from, @to) of @code that is not padding, or @to. */
-static unsigned long kpatch_pad_end(const u8 *code, unsigned long from, unsigned long to)
+/*
+ * Offset of the first byte from @from on that is not padding, if it is before
+ * @boundary; else @boundary (a padding instruction may cross it, not @limit).
+ */
+static unsigned long kpatch_pad_end(const u8 *code, unsigned long from,
+				    unsigned long boundary, unsigned long limit)
 {
 	unsigned long at = from;
 	unsigned int len;
 
-	while (at < to) {
-		len = kpatch_pad_len(code + at, to - at);
+	while (at < boundary) {
+		len = kpatch_pad_len(code + at, limit - at);
 		if (!len)
-			break;
+			return at;
 		at += len;
 	}
-	return at;
+	return boundary;
 }
 
 /*
@@ -95,10 +99,11 @@ static int kpatch_verify_func(struct kpatch_func *func)
 			return -ENOEXEC;
 		}
 	}
-	if (func->verify_len != func->obj_size)
-		return 0;	/* a prefix: the rest may have moved (see kpatch.h) */
-	pad = min(func->old_size, ALIGN(func->verify_len, KPATCH_FUNC_ALIGN));
-	end = kpatch_pad_end(code, func->verify_len, pad);
+	if (!(func->flags & KPATCH_FUNC_VERIFY_PADDING) || func->verify_len != func->obj_size)
+		return 0;
+	pad = min(func->old_size,
+		  ALIGN(func->old_addr + func->verify_len, KPATCH_FUNC_ALIGN) - func->old_addr);
+	end = kpatch_pad_end(code, func->verify_len, pad, func->old_size);
 	if (end != pad) {
 		kpatch_set_error(func->patch, "load", -ENOEXEC,
 				 "function '%s' is longer in the running kernel than in the object the patch was built from (code at offset 0x%lx, after its end at 0x%lx)",

@@ -22,6 +22,13 @@ struct module;
 
 /* Functions that are always on some stack (a kthread's main loop) skip the stack check. */
 #define KPATCH_FUNC_NO_STACK_CHECK	0x1UL
+/*
+ * The verified function was 16-byte aligned in the original object and is covered
+ * whole (@verify_len == @old_size): in the running kernel the bytes after it up to the
+ * next 16-byte boundary must be padding. (Cold functions, __init ones included, are
+ * not aligned, and an overridden __weak function's code may follow them directly.)
+ */
+#define KPATCH_FUNC_VERIFY_PADDING	0x2UL
 
 /* One replaced function. */
 struct kpatch_func_desc {
@@ -36,9 +43,8 @@ struct kpatch_func_desc {
 	 * What the running function must be (NULL/0: not checked). Before registering,
 	 * the core compares its first @verify_len bytes with @verify_bytes wherever
 	 * @verify_mask has bits set (0 where the kernel rewrites code: relocated fields,
-	 * the ftrace site, alternative, jump-label and similar sites). When @verify_len
-	 * is @old_size, the whole function is covered and the bytes after it up to the
-	 * next 16-byte boundary (and kallsyms symbol) must be padding.
+	 * the ftrace site, alternative, jump-label and similar sites). With
+	 * KPATCH_FUNC_VERIFY_PADDING the function must also not be longer.
 	 */
 	const unsigned char *verify_bytes;
 	const unsigned char *verify_mask;

@@ -21,6 +21,7 @@ enum FuncsField {
     NewFunc = 0, OldName = 8, Sympos = 16, OldSize = 24, Flags = 32,
     VerifyBytes = 40, VerifyMask = 48, VerifyLen = 56,
 };
+constexpr uint64_t flag_verify_padding = 0x2;   // KPATCH_FUNC_VERIFY_PADDING
 
 class Builder {
 public:
@@ -274,6 +275,8 @@ Expected<void> Builder::verify_entry(const Symbol &old, Section &tab, uint64_t a
     uint64_t mask_at = verify->data.size();
     verify->data.insert(verify->data.end(), check->mask.begin(), check->mask.end());
     put_u64(tab, at + VerifyLen, check->bytes.size());
+    if (check->padded)
+        put_u64(tab, at + Flags, flag_verify_padding);
     uint32_t abs64 = ctx.code_p.arch().absolute64();
     auto &rs = out->relocations_for(tab);
     rs.entries.push_back(Relocation{at + VerifyBytes, abs64, &out->section_symbol_of(*verify),

@@ -206,6 +206,7 @@ Expected<void> build_output(OutputContext &ctx, DiffResult &result);
 struct FunctionCheck {
     std::vector<uint8_t> bytes;   // the original's first bytes (all of them, unless a jump
     std::vector<uint8_t> mask;    // the kernel's assembler may shorten comes first); 0 = ignore
+    bool padded = false;          // whole, and 16-byte aligned: padding follows it
 };
 Expected<FunctionCheck> function_check(const Symbol &orig_func, const arch::Arch &arch,
                                        const SpecialLayout &special_o);

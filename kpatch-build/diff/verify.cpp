@@ -92,6 +92,8 @@ Expected<void> MaskBuilder::relocations()
         if (r.offset < base_ || r.offset >= base_ + size_)
             continue;
         unsigned width = arch_.width(r.type);
+        if (r.type == 0)   // R_*_NONE: writes nothing (objtool and .reloc annotations)
+            continue;
         if (!width)
             return Error{"relocation type " + arch_.type_name(r.type) + " at offset " +
                          std::to_string(r.offset - base_) + " has no known width"};
@@ -159,6 +161,7 @@ Expected<FunctionCheck> MaskBuilder::build(const SpecialLayout &special)
         ignore(base_, 4);
     check_.bytes.resize(compared_);
     check_.mask.resize(compared_);
+    check_.padded = compared_ == size_ && sec.addralign >= 16 && base_ % 16 == 0;
     return std::move(check_);
 }
 

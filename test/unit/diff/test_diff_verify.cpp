@@ -11,11 +11,12 @@ using fixtures::symbol;
 namespace {
 
 // struct kpatch_funcs_entry (kmod/include/kpatch.h).
-constexpr uint64_t entry_size = 64, old_size_field = 24, bytes_field = 40, mask_field = 48,
-                   len_field = 56;
+constexpr uint64_t entry_size = 64, old_size_field = 24, flags_field = 32, bytes_field = 40,
+                   mask_field = 48, len_field = 56;
+constexpr uint64_t flag_verify_padding = 0x2;
 
 struct VerifyEntry {
-    uint64_t old_size = 0;
+    uint64_t old_size = 0, flags = 0;
     std::vector<uint8_t> bytes, mask;
 };
 
@@ -54,6 +55,7 @@ VerifyEntry entry(const elf::Object &out, unsigned index)
     uint64_t at = index * entry_size;
     VerifyEntry e;
     e.old_size = u64_at(*funcs, at + old_size_field);
+    e.flags = u64_at(*funcs, at + flags_field);
     uint64_t len = u64_at(*funcs, at + len_field);
     uint64_t b = verify_pointer(*funcs, at + bytes_field), m = verify_pointer(*funcs, at + mask_field);
     REQUIRE(b + len <= verify->data.size());
@@ -123,6 +125,9 @@ TEST_CASE("verification data: original bytes, relocated fields, the ftrace call 
     // 0-4 call __fentry__, 8-11 the string's address (32S), 13-16 seq_puts, 19-23 the return.
     CHECK(e.mask == expected_mask(*f, {}));
     CHECK(e.mask[12] == 0xff);    // the opcode of `call seq_puts` must match
+    // Whole and 16-byte aligned: the core may require padding after it.
+    CHECK(f->section->addralign == 16);
+    CHECK(e.flags == flag_verify_padding);
 }
 
 TEST_CASE("verification data: a jump-label site is masked as a whole instruction", "[diff][verify]")
@@ -166,6 +171,7 @@ TEST_CASE("verification data: only the part before a tail call within the sectio
     REQUIRE_FIXTURES();
     auto [r, f, e] = diff_one("verify_tail", "fixture_tail");
     CHECK(e.old_size == f->size);
+    CHECK(e.flags == 0);    // only a prefix: nothing is known about what follows it
     REQUIRE(e.bytes.size() < f->size);
     std::vector<uint8_t> all = original_bytes(*f);
     CHECK(std::equal(e.bytes.begin(), e.bytes.end(), all.begin()));
