@@ -2,6 +2,8 @@
 #include "tree.hpp"
 
 #include <filesystem>
+#include <map>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
@@ -21,6 +23,61 @@ std::vector<std::string> make_argv(const Context &, const std::string &tree, uns
 }
 
 namespace {
+
+// CONFIG_X=value lines of a .config, by name.
+std::map<std::string, std::string> config_values(const std::string &text)
+{
+    std::map<std::string, std::string> values;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        if (!line.starts_with("CONFIG_"))
+            continue;
+        size_t eq = line.find('=');
+        if (eq != std::string::npos)
+            values[line.substr(0, eq)] = line.substr(eq + 1);
+    }
+    return values;
+}
+
+} // namespace
+
+std::vector<std::string> config_drift(const std::string &wanted, const std::string &got)
+{
+    std::vector<std::string> out;
+    auto w = config_values(wanted), g = config_values(got);
+    for (const auto &[name, value] : w) {
+        auto it = g.find(name);
+        std::string now = it == g.end() ? "(not set)" : it->second;
+        if (now != value)
+            out.push_back(name + "=" + value + " -> " + now);
+    }
+    return out;
+}
+
+namespace {
+
+// Why a tree's config differs from the target's, for the error message.
+std::string drift_message(const std::vector<std::string> &drift)
+{
+    std::string list;
+    for (size_t i = 0; i < drift.size() && i < 8; ++i)
+        list += (i ? ", " : "") + drift[i];
+    if (drift.size() > 8)
+        list += ", and " + std::to_string(drift.size() - 8) + " more";
+    return "make olddefconfig changed " + std::to_string(drift.size()) +
+           " option(s) of the target's config (" + list + "), so objects built here would "
+           "differ from the running kernel's; the build host lacks a tool the config tests "
+           "for (CONFIG_PAHOLE_*, CONFIG_DEBUG_INFO_BTF_MODULES: install pahole, Debian "
+           "package dwarves) or has another compiler (CONFIG_GCC_VERSION, CONFIG_CC_*)";
+}
+
+// The drift between the target's config and a tree's .config ("" text when unreadable).
+std::vector<std::string> tree_drift(const Target &target, const std::string &tree)
+{
+    auto wanted = read_text(target.config);
+    auto got = read_text(tree + "/.config");
+    return config_drift(wanted ? *wanted : "", got ? *got : "");
+}
 
 // utsrelease.h says: #define UTS_RELEASE "6.1.0-56-amd64"
 std::string tree_release(const std::string &tree)
@@ -90,6 +147,9 @@ Expected<void> fill_tree(const Context &ctx, const Target &target, const std::st
         if (auto out = run_checked(make, std::string("prepare the kernel tree (make ") + goal + ")");
             !out)
             return out.error();
+        if (std::string(goal) == "olddefconfig")
+            if (auto drift = tree_drift(target, tmp); !drift.empty())
+                return make_error(drift_message(drift)).in(target.config);
     }
     std::string release = tree_release(tmp);
     if (release != target.release)
@@ -130,11 +190,19 @@ Expected<PreparedTree> prepare_tree(const Context &ctx, const Target &target)
         if (j.is_object() && j.value("release", "") == target.release &&
             j.value("config_sha256", "") == *config_hash &&
             tree_release(tree.path) == target.release) {
-            tree.reused = true;
-            return tree;
+            // Trees prepared before the drift check (or on a host that lacked pahole)
+            // are made again; if the drift stays, preparing says why.
+            if (tree_drift(target, tree.path).empty()) {
+                tree.reused = true;
+                return tree;
+            }
+            ctx.note("the cached tree " + tree.path + " was prepared with another effective "
+                     "config than the target's; preparing it again");
+            remove_tree(tree.path);
+        } else {
+            return make_error("the cached tree " + tree.path + " does not match its stamp "
+                              "(release or config hash); remove it and run again");
         }
-        return make_error("the cached tree " + tree.path + " does not match its stamp "
-                          "(release or config hash); remove it and run again");
     }
 
     // A tree without its stamp was never finished or was declared untrusted.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "target.hpp"
 
@@ -25,6 +26,12 @@ Expected<PreparedTree> prepare_tree(const Context &ctx, const Target &target);
 // Extra compiler flags of every object kpatch-build compiles: one section per function and
 // per data object, so the differ can compare and take them one by one.
 inline constexpr const char *kBuildKcflags = "-ffunction-sections -fdata-sections";
+
+// The options that `make olddefconfig` changed: every CONFIG_ option set in `wanted` (the
+// target's config text) whose value in `got` (the tree's) differs or is gone, as
+// "CONFIG_X=old -> new" ("(not set)" when gone). A minimal input config is fine: options
+// it does not set are not compared. Empty when the tree builds what the target runs.
+std::vector<std::string> config_drift(const std::string &wanted, const std::string &got);
 
 // The make command line every step uses in a tree (same CC and flags as the distro).
 std::vector<std::string> make_argv(const Context &ctx, const std::string &tree, unsigned jobs);
