@@ -19,6 +19,9 @@
 // size is not checked (the core checks the size only when the whole function is covered).
 #include <elf.h>
 
+#include <algorithm>
+#include <iterator>
+
 #include "diff/passes.hpp"
 
 namespace kpatch::diff {
@@ -52,17 +55,21 @@ private:
     // Length of the instruction that starts at section offset `offset`, or 0.
     unsigned insn_at(uint64_t offset) const
     {
-        for (auto &i : insns_)
-            if (base_ + i.offset == offset)
-                return i.size;
-        return 0;
+        const arch::Insn *i = insn_containing(offset);
+        return i && base_ + i->offset == offset ? i->size : 0;
     }
+    // The instruction covering section offset `offset` (decoded in address order, so a
+    // binary search: this runs once per relocation and special entry).
     const arch::Insn *insn_containing(uint64_t offset) const
     {
-        for (auto &i : insns_)
-            if (offset >= base_ + i.offset && offset < base_ + i.offset + i.size)
-                return &i;
-        return nullptr;
+        if (offset < base_)
+            return nullptr;
+        auto after = std::upper_bound(insns_.begin(), insns_.end(), offset - base_,
+                                      [](uint64_t at, const arch::Insn &i) { return at < i.offset; });
+        if (after == insns_.begin())
+            return nullptr;
+        const arch::Insn &i = *std::prev(after);
+        return offset - base_ < i.offset + i.size ? &i : nullptr;
     }
     Expected<void> relocations();
     Expected<void> special_entry(const SpecialEntry &e);
