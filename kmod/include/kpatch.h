@@ -32,9 +32,11 @@ struct module;
 
 /* One replaced function. */
 struct kpatch_func_desc {
-	const char *old_name;	/* name of the function in vmlinux */
-	unsigned long sympos;	/* 1-based position among same-named symbols (kallsyms,
-				 * address order); 0 when unique */
+	const char *old_name;	/* name of the function in its object */
+	unsigned long sympos;	/* 1-based position among same-named symbols of its object
+				 * (vmlinux: kallsyms, address order; a module: its symbol
+				 * table's order, as the kernel's .klp.sym counts); 0 when
+				 * unique */
 	void *new_func;		/* replacement, inside the patch module */
 	unsigned long old_size;	/* size in the object the patch was built from (the core
 				 * takes sizes from kallsyms; this one is only verified) */
@@ -49,6 +51,22 @@ struct kpatch_func_desc {
 	const unsigned char *verify_bytes;
 	const unsigned char *verify_mask;
 	unsigned long verify_len;
+	/*
+	 * The object holding the old function: NULL (or "vmlinux") for the kernel image,
+	 * else a module name as in /proc/modules ("ext4", "nf_tables"). A module's
+	 * functions are switched when the module is loaded (now or later).
+	 */
+	const char *objname;
+	/*
+	 * The split-off part of the function (GCC's "<name>.cold", reached by a jump, not a
+	 * call), if either version has one: tasks may sleep there too, so the stack check
+	 * covers it. @old_cold_name/@old_cold_sympos name the original's part in the same
+	 * object (NULL: none); @new_cold is the replacement's part in the patch module
+	 * (NULL: none).
+	 */
+	const char *old_cold_name;
+	unsigned long old_cold_sympos;
+	void *new_cold;
 };
 
 /* One patch: everything a patch module replaces, switched together. */
@@ -90,7 +108,8 @@ void kpatch_unregister_patch(struct kpatch_patch_desc *patch);
  * object, one per replaced function. All fields are 64-bit so the differ can write
  * them without knowing C struct padding; `new_func` and `old_name` carry relocations
  * (`old_name` points at a NUL-terminated string in `.kpatch.strings`), and so do
- * `verify_bytes` and `verify_mask` when `verify_len` is not 0 (into `.kpatch.verify`).
+ * `verify_bytes` and `verify_mask` when `verify_len` is not 0 (into `.kpatch.verify`),
+ * `objname` and `old_cold_name` (strings in `.kpatch.strings`) and `new_cold` when not 0.
  * The generated patch-module source turns them into struct kpatch_func_desc at init.
  */
 struct kpatch_funcs_entry {
@@ -102,6 +121,10 @@ struct kpatch_funcs_entry {
 	__u64 verify_bytes;
 	__u64 verify_mask;
 	__u64 verify_len;
+	__u64 objname;
+	__u64 old_cold_name;
+	__u64 old_cold_sympos;
+	__u64 new_cold;
 };
 
 #endif /* _KPATCH_H_ */

@@ -15,11 +15,12 @@
 namespace kpatch::diff {
 namespace {
 
-// struct kpatch_funcs_entry (kmod/include/kpatch.h): eight __u64 fields.
-constexpr unsigned funcs_entry_size = 8 * 8;
+// struct kpatch_funcs_entry (kmod/include/kpatch.h): twelve __u64 fields.
+constexpr unsigned funcs_entry_size = 12 * 8;
 enum FuncsField {
     NewFunc = 0, OldName = 8, Sympos = 16, OldSize = 24, Flags = 32,
     VerifyBytes = 40, VerifyMask = 48, VerifyLen = 56,
+    ObjName = 64, OldColdName = 72, OldColdSympos = 80, NewCold = 88,
 };
 constexpr uint64_t flag_verify_padding = 0x2;   // KPATCH_FUNC_VERIFY_PADDING
 

@@ -11,7 +11,7 @@ using fixtures::symbol;
 namespace {
 
 // struct kpatch_funcs_entry (kmod/include/kpatch.h).
-constexpr uint64_t entry_size = 64, old_size_field = 24, flags_field = 32, bytes_field = 40,
+constexpr uint64_t entry_size = 96, old_size_field = 24, flags_field = 32, bytes_field = 40,
                    mask_field = 48, len_field = 56;
 constexpr uint64_t flag_verify_padding = 0x2;
 
