@@ -31,6 +31,19 @@ public:
                                              const std::vector<std::string> &object_symbols) const = 0;
     // Whether the kernel exports `name`; std::nullopt when nothing is known about exports.
     virtual std::optional<bool> is_exported(std::string_view name) const = 0;
+
+    // For an object of a module (Options::klp_object is not "vmlinux"):
+    // Who exports `name`: "vmlinux", a module name, or "" when nobody (or unknown).
+    virtual std::string exporter(std::string_view) const { return {}; }
+    // Whether the module itself (its .ko, any of its objects) defines `name`.
+    virtual bool module_defines(std::string_view) const { return false; }
+    // The livepatch `sympos` of `name` among the module's own symbols (symbol-table order,
+    // as the kernel counts them for `.klp.sym.<module>.`); 0 when unique or unknown.
+    virtual Expected<unsigned long> module_position(std::string_view, bool,
+                                                    const std::vector<std::string> &) const
+    {
+        return 0ul;
+    }
 };
 
 // Sizes of one entry of each special section, by section name; a missing name takes the
@@ -50,6 +63,7 @@ enum class Outcome { Changed = 0, Refused = 2, Unchanged = 3 };
 struct ChangedFunction {
     std::string name;        // in the patched object (and the output)
     std::string old_name;    // in the kernel
+    std::string object = "vmlinux";  // the livepatch object holding it: vmlinux or a module
     unsigned long sympos = 0;
     uint64_t old_size = 0;
     uint64_t new_size = 0;
@@ -62,6 +76,7 @@ struct KlpReference {
     std::string symbol;      // kernel name
     unsigned long sympos = 0;
     int64_t addend = 0;
+    std::string object = "vmlinux";  // where the symbol lives: vmlinux or a module
 };
 
 // A KPATCH_REVIEWED(function, reason) entry of the patch, and the refusals it turned into

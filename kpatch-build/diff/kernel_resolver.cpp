@@ -64,4 +64,36 @@ std::optional<bool> KernelResolver::is_exported(std::string_view name) const
     return exports_->is_exported_by_vmlinux(name);
 }
 
+Expected<void> KernelResolver::load_module(const std::string &name, const std::string &ko_path)
+{
+    auto t = symbols::KernelSymbols::from_module(ko_path);
+    if (!t)
+        return t.error();
+    module_name_ = name;
+    module_table_ = std::move(*t);
+    return {};
+}
+
+std::string KernelResolver::exporter(std::string_view name) const
+{
+    // Only the kernel's own table: the core's exports (kpatch_shadow_*) stay plain
+    // undefined symbols, as every patch module depends on the core anyway.
+    return exports_ ? exports_->exporter(name) : std::string();
+}
+
+bool KernelResolver::module_defines(std::string_view name) const
+{
+    return module_table_ && module_table_->contains(name);
+}
+
+Expected<unsigned long> KernelResolver::module_position(std::string_view name, bool is_local,
+                                                        const std::vector<std::string> &object_symbols) const
+{
+    if (!module_table_)
+        return 0ul;   // no .ko: taken as unique (the kernel refuses ,0 when it is not)
+    if (!module_table_->contains(name) && !is_local)
+        return 0ul;
+    return module_table_->position(name, object_symbols, object_path_);
+}
+
 } // namespace kpatch::diff

@@ -23,9 +23,16 @@ public:
                                                           const std::string &object_path,
                                                           const std::vector<std::string> &module_symvers = {});
 
+    // The patched object belongs to module `name`, whose shipped .ko is `ko_path`.
+    Expected<void> load_module(const std::string &name, const std::string &ko_path);
+
     Expected<unsigned long> position(std::string_view name, bool is_local,
                                      const std::vector<std::string> &object_symbols) const override;
     std::optional<bool> is_exported(std::string_view name) const override;
+    std::string exporter(std::string_view name) const override;
+    bool module_defines(std::string_view name) const override;
+    Expected<unsigned long> module_position(std::string_view name, bool is_local,
+                                            const std::vector<std::string> &object_symbols) const override;
 
 private:
     // The symbol table is read on the first question that needs it (a kallsyms copy is
@@ -38,6 +45,8 @@ private:
     std::optional<symbols::ExportTable> exports_;
     std::vector<symbols::ExportTable> module_exports_;
     std::string object_path_;
+    std::string module_name_;
+    std::optional<symbols::KernelSymbols> module_table_;
 };
 
 } // namespace kpatch::diff

@@ -22,6 +22,7 @@ constexpr int exit_error = 1;
 
 struct Config {
     std::string orig, patched, output, json, object_path, symbols_file, symvers, klp_object = "vmlinux";
+    std::string module_symbols;                // --module-symbols: the target module's .ko
     std::vector<std::string> module_symvers;   // --symvers again: modules' exports (the core's)
     bool json_pretty = true;
 };
@@ -37,7 +38,10 @@ const char usage[] =
     "  --symvers FILE          the target's Module.symvers (what is exported); given again,\n"
     "                          a module's (e.g. kpatch.ko's: kpatch_shadow_* stay undefined)\n"
     "  --json FILE             write a manifest of what was found ('-' for stdout)\n"
-    "  --klp-object NAME       livepatch object name (default vmlinux)\n"
+    "  --klp-object NAME       livepatch object name (default vmlinux): the module the\n"
+    "                          object belongs to, e.g. ext4\n"
+    "  --module-symbols FILE   that module's .ko as the target kernel ships it (its own\n"
+    "                          symbols and their positions)\n"
     "  -h, --help, --version\n"
     "Exit: 0 changed, 1 error, 2 cannot be live-patched, 3 nothing changed.\n";
 
@@ -73,7 +77,8 @@ std::variant<Config, int> parse(int argc, char **argv)
         for (auto [name, dst] : {std::pair{"-o", &c.output}, {"--output", &c.output},
                                  {"--object-path", &c.object_path}, {"--kallsyms", &c.symbols_file},
                                  {"--vmlinux", &c.symbols_file},
-                                 {"--json", &c.json}, {"--klp-object", &c.klp_object}}) {
+                                 {"--json", &c.json}, {"--klp-object", &c.klp_object},
+                                 {"--module-symbols", &c.module_symbols}}) {
             if (r < 0 || (r = take(name, *dst)) != 0)
                 break;
         }
@@ -157,6 +162,11 @@ int run(const Config &c)
     opt.entry_sizes = sizes_from_environment();
     auto resolver = diff::KernelResolver::load(c.symbols_file, c.symvers, c.object_path,
                                                c.module_symvers);
+    if (resolver && !c.module_symbols.empty())
+        if (auto ok = (*resolver)->load_module(c.klp_object, c.module_symbols); !ok) {
+            std::fprintf(stderr, "create-diff-object: %s\n", ok.error().message.c_str());
+            return exit_error;
+        }
     if (!resolver) {
         std::fprintf(stderr, "create-diff-object: %s\n", resolver.error().message.c_str());
         return exit_error;

@@ -15,9 +15,10 @@ std::string manifest_json(const DiffResult &r, const Options &options, bool pret
     j["outcome"] = r.outcome == Outcome::Changed ? "changed"
                    : r.outcome == Outcome::Refused ? "refused" : "unchanged";
     j["exit_code"] = static_cast<int>(r.outcome);
+    j["klp_object"] = options.klp_object;
     json changed = json::array();
     for (auto &c : r.changed)
-        changed.push_back({{"name", c.name}, {"old_name", c.old_name}, {"sympos", c.sympos},
+        changed.push_back({{"name", c.name}, {"old_name", c.old_name}, {"object", c.object}, {"sympos", c.sympos},
                            {"old_size", c.old_size}, {"new_size", c.new_size}});
     j["changed_functions"] = changed;
     j["new_functions"] = r.new_functions;
@@ -33,7 +34,8 @@ std::string manifest_json(const DiffResult &r, const Options &options, bool pret
     json klp = json::array();
     for (auto &k : r.klp)
         klp.push_back({{"section", k.section}, {"offset", k.offset}, {"type", k.type},
-                       {"symbol", k.symbol}, {"sympos", k.sympos}, {"addend", k.addend}});
+                       {"symbol", k.symbol}, {"sympos", k.sympos}, {"addend", k.addend},
+                       {"object", k.object}});
     j["klp_relocations"] = klp;
     j["undefined_exported"] = r.undefined;
     j["special_entries"] = r.special_entries;

@@ -9,6 +9,8 @@
 // (foo.constprop.1 vs foo.constprop.0) is called by its name in the kernel.
 #include <cstring>
 #include <elf.h>
+#include <map>
+#include <set>
 
 #include "diff/passes.hpp"
 
@@ -39,6 +41,8 @@ private:
     Expected<void> special_sections();
     Expected<void> funcs_table();
     Expected<void> verify_entry(const Symbol &old, Section &tab, uint64_t at);
+    void refuse_late_special(const std::string &name, const std::string &object);
+    void owner_section();
     void put_u64(Section &s, uint64_t at, uint64_t v) { std::memcpy(s.data.data() + at, &v, 8); }
 
     OutputContext &ctx;
@@ -51,6 +55,7 @@ private:
     uint64_t current_offset = 0;
     uint32_t current_type = 0;
     std::optional<KlpReference> pending_klp;   // made by kernel_reference, recorded by convert
+    std::set<std::string> cross_module_sections;   // refer to another module's symbols
 };
 
 Section &Builder::clone_section(const Section &s)
@@ -68,22 +73,48 @@ Section &Builder::clone_section(const Section &s)
     return ref;
 }
 
+// Where a symbol the output does not carry lives (vmlinux, the patched module, another
+// module) and how the output reaches it. From a module's code: the module's own symbols
+// and other modules' exports through `.klp.sym.<module>.` placeholders (a plain
+// undefined symbol would make the patch module depend on that module, so the patch could
+// not load before it), vmlinux's exports as plain undefined symbols, the rest of vmlinux
+// through `.klp.sym.vmlinux.`.
 Expected<Symbol *> Builder::kernel_reference(const Symbol &patched, const std::string &name,
                                              bool local, uint8_t type)
 {
     const SymbolResolver *res = ctx.options.symbols;
-    bool exported = !local && res && res->is_exported(name).value_or(false);
+    const std::string &self = ctx.options.klp_object;
+    std::string object = "vmlinux";
+    bool exported = false;
+    if (self != "vmlinux" && (patched.is_defined() || local || (res && res->module_defines(name)))) {
+        object = self;
+    } else if (std::string by = res && self != "vmlinux" ? res->exporter(name) : "";
+               !by.empty() && by != "vmlinux") {
+        object = by;
+        if (by != self)
+            cross_module_sections.insert(current_section);
+    } else {
+        exported = !local && res && res->is_exported(name).value_or(false);
+    }
     std::string out_name = name;
     unsigned long pos = 0;
     if (!exported) {
-        if (res) {
+        if (res && object == "vmlinux") {
             auto p = res->position(name, local, ctx.orig_defined);
             if (!p)
                 return Error{"cannot tell which kernel symbol `" + name + "` is meant: " +
                              p.error().message};
             pos = *p;
+        } else if (res && object == self) {
+            auto p = res->module_position(name, local, ctx.orig_defined);
+            if (!p)
+                return Error{"cannot tell which symbol `" + name + "` of module " + self +
+                             " is meant: " + p.error().message};
+            pos = *p;
         }
-        out_name = klp_symbol_name(ctx.options.klp_object, name, pos);
+        out_name = klp_symbol_name(object, name, pos);
+        if (object != "vmlinux")
+            refuse_late_special(name, object);
     }
     Symbol *&sym = externals[out_name];
     if (!sym) {
@@ -98,9 +129,31 @@ Expected<Symbol *> Builder::kernel_reference(const Symbol &patched, const std::s
     }
     if (!exported)
         pending_klp = KlpReference{current_section, current_offset,
-                                   ctx.code_p.arch().type_name(current_type), name, pos, 0};
-    (void)patched;
+                                   ctx.code_p.arch().type_name(current_type), name, pos, 0, object};
     return sym;
+}
+
+// The module loader applies these sections when the patch module loads, long before a
+// module's symbols are resolved into it (when the module loads, maybe never): an entry
+// that needs one would be processed with a zero in place of its address. A static key
+// or static call key in a module is the usual case.
+void Builder::refuse_late_special(const std::string &name, const std::string &object)
+{
+    static const std::map<std::string, std::string, std::less<>> why = {
+        {"__jump_table", "a static key (static_branch_*/static_key_*) whose key"},
+        {".static_call_sites", "a static call whose key"},
+        {".altinstructions", "an alternative instruction entry whose target"},
+        {".parainstructions", "a paravirt patch site whose target"},
+    };
+    auto it = why.find(current_section);
+    if (it == why.end())
+        return;
+    result.refusals.push_back(ctx.options.object_path + ": " + current_section + " refers to `" +
+                              name + "` of module " + object + ": " + it->second +
+                              " lives in a module cannot be used by a patch, because the module "
+                              "loader processes " + current_section + " when the patch module "
+                              "loads, before " + object + "'s symbols can be resolved; use an "
+                              "ordinary branch or call in the patched code");
 }
 
 Expected<Relocation> Builder::convert(const Section &where, const Relocation &r, uint64_t new_offset)
@@ -219,12 +272,15 @@ Expected<void> Builder::funcs_table()
     uint32_t abs64 = ctx.code_p.arch().absolute64();
     for (auto *f : ctx.cmp.changed_functions) {
         const Symbol *old = ctx.corr.twin(f);
+        const std::string &object = ctx.options.klp_object;
         unsigned long pos = 0;
-        if (ctx.options.symbols) {
-            auto p = ctx.options.symbols->position(old->name, old->is_local(), ctx.orig_defined);
+        if (const SymbolResolver *res = ctx.options.symbols) {
+            auto p = object == "vmlinux"
+                         ? res->position(old->name, old->is_local(), ctx.orig_defined)
+                         : res->module_position(old->name, old->is_local(), ctx.orig_defined);
             if (!p)
-                return Error{"cannot tell which kernel function `" + old->name + "` is patched: " +
-                             p.error().message};
+                return Error{"cannot tell which function `" + old->name + "` of " + object +
+                             " is patched: " + p.error().message};
             pos = *p;
         }
         uint64_t at = tab.data.size();
@@ -237,9 +293,16 @@ Expected<void> Builder::funcs_table()
         rs.entries.push_back(Relocation{at + NewFunc, abs64, symbols.at(f), 0});
         rs.entries.push_back(Relocation{at + OldName, abs64, &out->section_symbol_of(str),
                                         static_cast<int64_t>(name_at)});
+        if (object != "vmlinux") {   // objname NULL = vmlinux (kpatch.h)
+            uint64_t obj_at = str.data.size();
+            str.data.insert(str.data.end(), object.begin(), object.end());
+            str.data.push_back(0);
+            rs.entries.push_back(Relocation{at + ObjName, abs64, &out->section_symbol_of(str),
+                                            static_cast<int64_t>(obj_at)});
+        }
         if (auto ok = verify_entry(*old, tab, at); !ok)
             return ok.error();
-        result.changed.push_back(ChangedFunction{f->name, old->name, pos, old->size, f->size});
+        result.changed.push_back(ChangedFunction{f->name, old->name, object, pos, old->size, f->size});
     }
     return {};
 }
@@ -312,6 +375,7 @@ Expected<void> Builder::run()
         return e;
     if (auto e = funcs_table(); !e)
         return e;
+    owner_section();
     auto note = std::make_unique<Section>();
     note->name = ".note.GNU-stack";
     note->type = SHT_PROGBITS;
@@ -322,6 +386,28 @@ Expected<void> Builder::run()
         result.new_data.push_back(d->name);
     result.output = std::move(out);
     return {};
+}
+
+// Sections of this object that refer to another module's symbols, and the module whose
+// code they belong to: after the link, kpatch-klp-convert puts such a relocation into
+// `.klp.rela.<owner>.*` (written when the owner loads; the exporting module is loaded
+// by then, as the owner depends on it) rather than `.klp.rela.<exporter>.*`. Not
+// allocated: the kernel never sees it. Entries "SECTION\0OWNER\0".
+void Builder::owner_section()
+{
+    if (cross_module_sections.empty())
+        return;
+    auto s = std::make_unique<Section>();
+    s->name = std::string(klp_owner_section);
+    s->type = SHT_PROGBITS;
+    s->addralign = 1;
+    for (const auto &name : cross_module_sections) {
+        for (const std::string *part : {&name, &ctx.options.klp_object}) {
+            s->data.insert(s->data.end(), part->begin(), part->end());
+            s->data.push_back(0);
+        }
+    }
+    out->add_section(std::move(s));
 }
 
 } // namespace

@@ -213,5 +213,8 @@ Expected<FunctionCheck> function_check(const Symbol &orig_func, const arch::Arch
 
 // klp.cpp: the placeholder symbol for a kernel symbol reached through .klp.rela.
 std::string klp_symbol_name(const std::string &object, const std::string &name, unsigned long pos);
+// The section naming the module that owns sections referring to other modules' symbols
+// (output.cpp writes it, kpatch-klp-convert reads it).
+constexpr std::string_view klp_owner_section = ".kpatch.klp_owner";
 
 } // namespace kpatch::diff

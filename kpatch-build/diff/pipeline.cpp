@@ -74,7 +74,8 @@ Expected<DiffResult> run_diff(const Object &orig, const Object &patched, const O
 
     result.line_shift_only = cmp.line_shift_only;
     for (auto *f : cmp.changed_functions)
-        result.changed.push_back(ChangedFunction{f->name, corr.twin(f)->name, 0, corr.twin(f)->size, f->size});
+        result.changed.push_back(ChangedFunction{f->name, corr.twin(f)->name, options.klp_object, 0,
+                                                 corr.twin(f)->size, f->size});
     for (auto *f : cmp.new_functions)
         result.new_functions.push_back(f->name);
     if (!result.refusals.empty()) {
@@ -104,6 +105,11 @@ Expected<DiffResult> run_diff(const Object &orig, const Object &patched, const O
     result.new_functions.clear();
     if (auto ok = build_output(ctx, result); !ok)
         return ok.error();
+    if (!result.refusals.empty()) {   // a module's symbol in a section applied at load
+        result.output.reset();
+        result.outcome = Outcome::Refused;
+        return result;
+    }
     if (!result.klp.empty() && (!options.symbols || !options.symbols->is_exported("").has_value()))
         result.warnings.push_back("nothing is known about exports (no Module.symvers): every kernel "
                                   "symbol is reached through .klp.sym relocations");

@@ -12,6 +12,7 @@ namespace kpatch::klp {
 namespace {
 
 constexpr std::string_view prefix = ".klp.sym.";
+constexpr std::string_view owner_section = ".kpatch.klp_owner";   // diff/passes.hpp
 
 // The livepatch object of a placeholder name `.klp.sym.<obj>.<name>,<pos>`, checked.
 Expected<std::string> object_of(const std::string &name)
@@ -28,10 +29,43 @@ Expected<std::string> object_of(const std::string &name)
     return std::string(rest.substr(0, dot));
 }
 
+// The differ's record of sections that refer to another module's symbols and the module
+// whose code they are ("SECTION\0OWNER\0"...). One section name with two owners (two
+// objects' sections merged by the link) cannot be told apart: an error.
+Expected<std::map<std::string, std::string>> owners(const elf::Object &module)
+{
+    std::map<std::string, std::string> out;
+    for (auto &sp : module.sections) {
+        if (sp->name != owner_section)
+            continue;
+        std::vector<std::string> parts;
+        std::string cur;
+        for (uint8_t c : sp->data) {
+            if (c) {
+                cur += static_cast<char>(c);
+            } else {
+                parts.push_back(cur);
+                cur.clear();
+            }
+        }
+        for (size_t i = 0; i + 1 < parts.size(); i += 2) {
+            auto [it, fresh] = out.emplace(parts[i], parts[i + 1]);
+            if (!fresh && it->second != parts[i + 1])
+                return Error{"section " + parts[i] + " holds code of both " + it->second + " and " +
+                             parts[i + 1] + " that refers to other modules' symbols; their "
+                             "relocations cannot be split by module"};
+        }
+    }
+    return out;
+}
+
 } // namespace
 
 Expected<ConvertStats> convert(elf::Object &module)
 {
+    auto owner_of = owners(module);
+    if (!owner_of)
+        return owner_of.error();
     auto arch = arch::Arch::for_machine(module.machine);
     if (!arch)
         return arch.error();
@@ -74,7 +108,12 @@ Expected<ConvertStats> convert(elf::Object &module)
                 for (unsigned i = 0; i < w; i++)
                     target.data[r.offset + i] = 0;   // the loader refuses nonzero targets
             }
-            moved[{it->second, &target}].push_back(r);
+            // A module's code reaching another module's symbol is relocated when its own
+            // module loads (.klp.rela.<owner>); vmlinux's symbols always from vmlinux's.
+            std::string group = it->second;
+            if (auto o = owner_of->find(target.name); o != owner_of->end() && group != "vmlinux")
+                group = o->second;
+            moved[{group, &target}].push_back(r);
         }
         rs.entries = std::move(kept);
     }

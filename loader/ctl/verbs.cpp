@@ -36,6 +36,15 @@ void print_functions(std::ostream &out, const std::vector<FunctionState> &fns)
                            f.new_addr, f.active ? "" : " (superseded by a newer patch)");
 }
 
+// "vmlinux applied, ext4 pending": what each patched object is doing now.
+std::string objects_line(const std::vector<ObjectState> &objects)
+{
+    std::string out;
+    for (const auto &obj : objects)
+        out += fmt::format("{}{} {}", out.empty() ? "" : ", ", obj.name, obj.state);
+    return out;
+}
+
 } // namespace
 
 int verb_load(const Verb &, const Options &o, Context &ctx, Io &io)
@@ -87,6 +96,8 @@ int verb_list(const Verb &, const Options &o, Context &ctx, Io &io)
                                e.loaded ? std::to_string(e.order) : "-",
                                e.installed ? fmt::format("#{}", e.install_position) : "no",
                                e.loaded ? std::to_string(e.functions.size()) : "-");
+            if (!e.objects.empty() && (o.verbose || e.objects.size() > 1 || e.objects[0].name != "vmlinux"))
+                out << "    objects: " << objects_line(e.objects) << "\n";
             if (o.verbose)
                 print_functions(out, e.functions);
             if (!e.error.empty() && (o.verbose || e.state == "failed"))
@@ -184,8 +195,9 @@ int verb_status(const Verb &, const Options &o, Context &ctx, Io &io)
         size_t loaded = 0;
         for (const auto &e : r->list.patches)
             if (e.loaded) {
-                out << fmt::format("{:<15}{} (order {}, {} function{})\n", loaded++ ? "" : "Loaded:", e.name, e.order,
-                                   e.functions.size(), e.functions.size() == 1 ? "" : "s");
+                out << fmt::format("{:<15}{} (order {}, {} function{}{})\n", loaded++ ? "" : "Loaded:", e.name, e.order,
+                                   e.functions.size(), e.functions.size() == 1 ? "" : "s",
+                                   e.objects.empty() ? "" : "; " + objects_line(e.objects));
             }
         if (!loaded)
             out << "Loaded:        none\n";

@@ -10,6 +10,11 @@ void to_json(json &j, const FunctionState &f)
     j = {{"name", f.name}, {"sympos", f.sympos}, {"old_addr", f.old_addr}, {"new_addr", f.new_addr}, {"active", f.active}};
 }
 
+void to_json(json &j, const ObjectState &o)
+{
+    j = {{"name", o.name}, {"state", o.state}};
+}
+
 void to_json(json &j, const LoadResult &r)
 {
     j = {{"name", r.name}, {"path", r.path}, {"attempts", r.attempts}, {"core_loaded", r.core_loaded}};
@@ -34,6 +39,7 @@ void to_json(json &j, const ListEntry &e)
          {"order", e.order},
          {"install_position", e.install_position},
          {"functions", e.functions},
+         {"objects", e.objects},
          {"error", e.error}};
 }
 

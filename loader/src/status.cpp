@@ -145,6 +145,7 @@ ListEntry loaded_entry(const PatchState &p, const std::string &kver)
     e.loaded = true;
     e.order = p.order;
     e.functions = p.functions;
+    e.objects = p.objects;
     e.error = p.last_error;
     return e;
 }
@@ -187,7 +188,7 @@ Expected<ListResult> list(const Context &ctx)
                 it->install_position = p.position;
                 continue;
             }
-            ListEntry e{p.name, "installed", kver, false, true, 0, p.position, {}, {}};
+            ListEntry e{p.name, "installed", kver, false, true, 0, p.position, {}, {}, {}};
             if (const BootItem *b = boot_item(boot, kver, p.name); b && b->result == "failed") {
                 e.state = "failed";
                 e.error = b->error;

@@ -77,6 +77,14 @@ Expected<PatchState> read_patch_dir(const fs::path &dir)
             return funcs.error().in(dir.string());
         p.functions = std::move(*funcs);
     }
+    // Object directories are those holding a `state` file (function directories below
+    // them, and the patch's own files, hold none).
+    std::error_code ec;
+    for (const auto &entry : fs::directory_iterator(dir, ec))
+        if (entry.is_directory(ec) && fs::exists(entry.path() / "state", ec))
+            p.objects.push_back({entry.path().filename().string(), read_line(entry.path() / "state")});
+    std::sort(p.objects.begin(), p.objects.end(),
+              [](const auto &a, const auto &b) { return a.name < b.name; });
     return p;
 }
 } // namespace

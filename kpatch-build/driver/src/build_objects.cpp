@@ -6,6 +6,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "module_parts.hpp"
 #include "process.hpp"
 #include "tools.hpp"
 #include "worktree.hpp"
@@ -133,7 +134,10 @@ Expected<std::vector<ObjectPair>> build_objects(const Context &ctx, const Prepar
         if (!exists(cached))
             store(orig_tree + "/" + o, cached);
         std::string orig = exists(cached) ? cached : orig_tree + "/" + o;
-        pairs.push_back({o, orig, patched_tree + "/" + o});
+        auto module = module_of_object(patched_tree, o);
+        if (!module)
+            return module.error();
+        pairs.push_back({o, orig, patched_tree + "/" + o, *module});
     }
     return pairs;
 }

@@ -14,6 +14,7 @@ struct ObjectPair {
     std::string object;   // tree-relative, e.g. fs/proc/cmdline.o
     std::string orig;     // path of the original build
     std::string patched;  // path of the patched build
+    std::string module;   // the module it is part of ("ext4"), empty for vmlinux
 };
 
 struct BuildStats {
@@ -25,7 +26,8 @@ struct BuildStats {
 // does not hold yet in a second work copy at `orig_tree`, both makes at once with the
 // jobs split between them. Original objects depend only on the prepared tree, so they
 // are kept in the cache (PreparedTree::objects) for later runs. Afterwards, proves that
-// no make wrote through a hard link into the prepared tree.
+// no make wrote through a hard link into the prepared tree. Each pair says which module
+// (if any) kbuild built its object for.
 Expected<std::vector<ObjectPair>> build_objects(const Context &ctx, const PreparedTree &tree,
                                                 const std::string &orig_tree,
                                                 const std::string &patched_tree,

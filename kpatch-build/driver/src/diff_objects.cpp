@@ -1,6 +1,7 @@
 // Step "diff objects" (licence: GPL-2.0-only).
 #include "diff_objects.hpp"
 
+#include "module_parts.hpp"
 #include "process.hpp"
 #include "tools.hpp"
 
@@ -31,6 +32,7 @@ Expected<std::vector<DiffOutput>> diff_objects(const Context &ctx, const Target 
     std::string core = core_symvers(target.release);
     std::vector<DiffOutput> changed;
     std::vector<std::string> refusals;
+    TargetModules modules(ctx, target);
     for (const auto &pair : pairs) {
         std::string base = out_dir + "/" + flat_name(pair.object);
         Command cmd({*tool, "--object-path", pair.object, "--symvers", target.symvers,
@@ -43,6 +45,15 @@ Expected<std::vector<DiffOutput>> diff_objects(const Context &ctx, const Target 
             cmd.argv.push_back(symbols.option);
             cmd.argv.push_back(symbols.path);
         }
+        // A module's part: its symbols and their positions come from the module's own
+        // .ko as the target ships it (kallsyms would have them only while it is loaded).
+        if (!pair.module.empty()) {
+            auto ko = modules.ko(pair.module);
+            if (!ko)
+                return make_error("cannot patch " + pair.object + " of module " + pair.module +
+                                  ": " + ko.error().message);
+            cmd.argv.insert(cmd.argv.end(), {"--klp-object", pair.module, "--module-symbols", *ko});
+        }
         cmd.argv.insert(cmd.argv.end(), {pair.orig, pair.patched, "-o", base + ".o"});
         cmd.log_file = out_dir + "/diff.log";
         auto out = run(cmd);
@@ -53,7 +64,7 @@ Expected<std::vector<DiffOutput>> diff_objects(const Context &ctx, const Target 
                                        : nlohmann::json();
         switch (out->status) {
         case 0:
-            changed.push_back({pair.object, base + ".o", manifest});
+            changed.push_back({pair.object, base + ".o", manifest, pair.module});
             break;
         case 3:
             break;

@@ -16,6 +16,7 @@ struct DiffOutput {
     std::string object;       // tree-relative object it came from
     std::string output;       // the patch object
     nlohmann::json manifest;  // create-diff-object --json
+    std::string module;       // the module the object is part of, empty for vmlinux
 };
 
 struct SymbolSource {

@@ -48,7 +48,7 @@ nlohmann::json module_manifest(const std::string &name, const Target &target,
         for (const auto &f : d.manifest.value("changed_functions", json::array()))
             replaced.push_back({{"name", f.value("old_name", f.value("name", ""))},
                                 {"sympos", f.value("sympos", 0ul)},
-                                {"object", "vmlinux"},
+                                {"object", d.module.empty() ? "vmlinux" : d.module},
                                 {"source_object", d.object},
                                 {"old_size", f.value("old_size", 0ul)},
                                 {"new_size", f.value("new_size", 0ul)}});
@@ -204,6 +204,15 @@ std::string module_source(const nlohmann::json &manifest)
                                                  return s;
                                              }()) + ");\n";
     src += "MODULE_INFO(kpatch_kernel, " + c_string(manifest.value("kernel_release", "")) + ");\n";
+    // A part for a module is relocated when that module loads, long after this one: the
+    // 6.1 loader keeps a livepatch module's ELF section headers and full symbol table
+    // for that (copy_module_elf), applies its .klp.rela.vmlinux.* sections at load as for
+    // any module, and taints the kernel K. Only needed, so only set, with such a part.
+    bool module_part = false;
+    for (const auto &f : manifest["replaced"])
+        module_part = module_part || f.value("object", "vmlinux") != "vmlinux";
+    if (module_part)
+        src += "MODULE_INFO(livepatch, \"Y\");\n";
     if (!manifest.value("build_id", "").empty())
         src += "MODULE_INFO(kpatch_build_id, " + c_string(manifest.value("build_id", "")) + ");\n";
     src += "MODULE_INFO(kpatch_patch_sha256, " + c_string(manifest.value("patch_sha256", "")) + ");\n";

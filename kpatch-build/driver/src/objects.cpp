@@ -79,7 +79,8 @@ struct Finder {
         return out;
     }
 
-    // Adds the objects of `sources` that vmlinux links to `objects`, modules to `modules`.
+    // Adds the objects of `sources` that vmlinux links to `objects`, those of modules to
+    // `modules` (kbuild's .cmd file says which module after the build).
     void classify(const std::vector<std::string> &sources, std::set<std::string> &objects,
                   std::set<std::string> &modules)
     {
@@ -142,30 +143,20 @@ Expected<std::vector<std::string>> find_objects(const Context &ctx, const Prepar
         auto sources = finder.sources(file, direct);
         if (!sources)
             return sources.error();
-        size_t before = objects.size();
+        size_t before = objects.size(), before_m = modules.size();
         finder.classify(*sources, objects, modules);
-        size_t added = objects.size() - before;
-        if (!direct && added > 0)
-            ctx.note(file + ": " + std::to_string(added) + " object(s) of vmlinux include it");
-        if (!direct && added == 0)
+        size_t added = objects.size() - before, added_m = modules.size() - before_m;
+        if (!direct && added + added_m > 0)
+            ctx.note(file + ": " + std::to_string(added) + " object(s) of vmlinux and " +
+                     std::to_string(added_m) + " of modules include it");
+        if (!direct && added + added_m == 0)
             ctx.note(file + (ends_with_any(file, {".c", ".S"})
-                                 ? ": not built into vmlinux by this config"
-                                 : ": no object built into vmlinux by this config includes it"));
+                                 ? ": not built by this config"
+                                 : ": no object built by this config includes it"));
     }
-    if (!modules.empty()) {
-        std::string list;
-        for (const auto &m : modules)
-            list += (list.empty() ? "" : ", ") + m;
-        ctx.note("not patched (built as modules; only vmlinux is supported): " + list);
-    }
-    if (objects.empty()) {
-        if (!modules.empty())
-            return Error{"the patch changes only code built as modules; kpatch-build "
-                         "patches vmlinux only",
-                         kExitUnsupported};
-        return Error{"the patch changes no source file built into vmlinux by this config",
-                     kExitNoChange};
-    }
+    objects.insert(modules.begin(), modules.end());
+    if (objects.empty())
+        return Error{"the patch changes no source file built by this config", kExitNoChange};
     return std::vector<std::string>(objects.begin(), objects.end());
 }
 

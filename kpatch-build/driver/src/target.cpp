@@ -65,6 +65,8 @@ std::string source_series(const std::string &release)
     return dot2 == std::string::npos ? release : release.substr(0, dot2);
 }
 
+} // namespace
+
 // Downloads PACKAGE=VERSION into cache/debs (once) and returns the .deb's path.
 Expected<std::string> download_deb(const Context &ctx, const std::string &package,
                                    const std::string &version)
@@ -94,6 +96,8 @@ Expected<std::string> download_deb(const Context &ctx, const std::string &packag
 }
 
 // Headers of a release that is not installed: the package unpacked into the cache.
+namespace {
+
 Expected<std::string> fetch_headers(const Context &ctx, const std::string &release,
                                     std::string &version)
 {

@@ -24,4 +24,8 @@ struct Target {
 
 Expected<Target> find_target(const Context &ctx);
 
+// Downloads PACKAGE=VERSION into cache/debs (once) and returns the .deb's path.
+Expected<std::string> download_deb(const Context &ctx, const std::string &package,
+                                   const std::string &version);
+
 } // namespace kpatch::driver

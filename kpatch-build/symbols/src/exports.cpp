@@ -70,4 +70,24 @@ bool ExportTable::is_exported_by_vmlinux(std::string_view name) const
     return e && e->module == "vmlinux";
 }
 
+std::string ExportTable::exporter(std::string_view name) const
+{
+    const Export *e = find(name);
+    if (!e)
+        return {};
+    return module_name_of(e->module);
+}
+
+std::string module_name_of(std::string_view path)
+{
+    // "fs/jbd2/jbd2" -> "jbd2"; kbuild's KBUILD_MODNAME turns '-' into '_'.
+    std::string name(path.substr(path.rfind('/') + 1));
+    if (name.ends_with(".ko"))
+        name.resize(name.size() - 3);
+    for (char &c : name)
+        if (c == '-')
+            c = '_';
+    return name;
+}
+
 } // namespace kpatch::symbols

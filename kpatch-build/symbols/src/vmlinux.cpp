@@ -1,6 +1,6 @@
-// Reads the symbol table of an unstripped vmlinux through libelf (licence: GPL-2.0-only).
-// libelf maps the file and only the symbol table and section headers are touched, so
-// even a -dbg vmlinux loads in well under a second.
+// Reads the symbol table of an unstripped vmlinux, or of a module's .ko, through libelf
+// (licence: GPL-2.0-only). libelf maps the file and only the symbol table and section
+// headers are touched, so even a -dbg vmlinux loads in well under a second.
 #include <kpatch/symbols/kernel_symbols.hpp>
 
 #include <algorithm>
@@ -46,9 +46,35 @@ char nm_letter(const GElf_Sym &sym, const GElf_Shdr *shdr)
     return bind == STB_LOCAL ? c : static_cast<char>(c - 'a' + 'A');
 }
 
+// Whether the 6.1 module loader keeps a symbol of a module in the module's kallsyms
+// (kernel/module/kallsyms.c, is_core_symbol() with CONFIG_KALLSYMS_ALL): defined in a
+// real section (not UNDEF, ABS or COMMON), named, in an allocated section that is not
+// part of the init layout (".init*", freed after init; Debian has MODULE_UNLOAD, so
+// ".exit*" stays). Livepatch resolution counts positions over exactly these symbols,
+// in symbol-table order.
+bool kept_by_module_loader(const GElf_Sym &sym, const char *name, const GElf_Shdr *shdr,
+                           const char *section_name, size_t nsections)
+{
+    if (sym.st_shndx == SHN_UNDEF || sym.st_shndx >= nsections || !name || !*name || !shdr)
+        return false;
+    if (!(shdr->sh_flags & SHF_ALLOC))
+        return false;
+    return !(section_name && std::strncmp(section_name, ".init", 5) == 0);
+}
+
 } // namespace
 
 Expected<KernelSymbols> KernelSymbols::from_vmlinux(const std::string &path)
+{
+    return read_elf(path, false);
+}
+
+Expected<KernelSymbols> KernelSymbols::from_module(const std::string &path)
+{
+    return read_elf(path, true);
+}
+
+Expected<KernelSymbols> KernelSymbols::read_elf(const std::string &path, bool module)
 {
     elf_version(EV_CURRENT);
     FdCloser fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
@@ -84,8 +110,10 @@ Expected<KernelSymbols> KernelSymbols::from_vmlinux(const std::string &path)
             sections[i] = hdr;
     }
 
+    size_t shstrndx = 0;
+    elf_getshdrstrndx(elf.get(), &shstrndx);
     KernelSymbols table;
-    table.kind_ = SourceKind::Vmlinux;
+    table.kind_ = module ? SourceKind::Module : SourceKind::Vmlinux;
     table.origin_ = path;
     size_t count = symtab_hdr.sh_size / symtab_hdr.sh_entsize;
     table.symbols_.reserve(count);
@@ -101,12 +129,19 @@ Expected<KernelSymbols> KernelSymbols::from_vmlinux(const std::string &path)
             continue;
         const GElf_Shdr *shdr = sym.st_shndx < sections.size() && sections[sym.st_shndx]
                                     ? &*sections[sym.st_shndx] : nullptr;
+        if (module && !kept_by_module_loader(sym, name, shdr,
+                                             shdr ? elf_strptr(elf.get(), shstrndx, shdr->sh_name) : nullptr,
+                                             nsections))
+            continue;
         table.symbols_.push_back(Symbol{sym.st_value, nm_letter(sym, shdr), name});
     }
     if (table.symbols_.empty())
         return make_error("the symbol table has no defined symbols").in(path);
-    // kallsyms order: by address, ties in symbol-table order.
-    std::stable_sort(table.symbols_.begin(), table.symbols_.end(),
+    // A module's symbols are counted in symbol-table order (its section-relative values
+    // say nothing about order); vmlinux's in kallsyms order: by address, ties in
+    // symbol-table order.
+    if (!module)
+        std::stable_sort(table.symbols_.begin(), table.symbols_.end(),
                      [](const Symbol &a, const Symbol &b) { return a.address < b.address; });
     table.index();
     return table;

@@ -9,6 +9,10 @@
 #   # patches: A.patch B.patch  build these into one module instead of NAME.patch
 #   # expect-exit: N            kpatch-build must exit N (no VM part when N != 0)
 #   # expect-message: TEXT      ... and say TEXT on stderr (repeatable)
+#   # modules: MOD...           the patch changes module code; the modules the check needs,
+#                               in load order (build-module-patches.test copies them in)
+#   # objects: OBJ...           the objects (vmlinux, module names) it must replace in
+#   # files: PATH...            host programs the module check runs (copied to PATH)
 # and the rest is a busybox sh script run in the guest as `sh NAME.check original|patched`,
 # exiting 0 when the kernel shows that behaviour.
 

@@ -2,6 +2,9 @@
 #include <cstring>
 #include <elf.h>
 
+#include <set>
+
+#include "fake_module_kernel.hpp"
 #include "fixtures.hpp"
 #include "klp/klp_convert.hpp"
 
@@ -91,4 +94,26 @@ TEST_CASE("a malformed placeholder name is an error", "[klp][errors]")
     auto stats = klp::convert(*obj);
     REQUIRE(!stats);
     CHECK_THAT(stats.error().message, Catch::Contains("nopos"));
+}
+
+TEST_CASE("a module's code reaching another module's export is relocated when its own module loads",
+          "[klp][module]")
+{
+    REQUIRE_FIXTURES();
+    fixtures::FakeModuleKernel k;
+    auto r = fixtures::diff("module_part", fixtures::in_module(k));
+    REQUIRE(r.result.outcome == diff::Outcome::Changed);
+    auto obj = std::move(r.result.output);
+    auto stats = klp::convert(*obj);
+    REQUIRE(stats);
+    std::set<std::string> in_ext4;
+    for (auto &sec : obj->sections) {
+        CHECK(sec->name.rfind(".klp.rela.jbd2.", 0) != 0);    // jbd2 is not what loads this code
+        CHECK(sec->name.rfind(".klp.rela.vmlinux.", 0) != 0); // vmlinux's exports stay plain
+        if (sec->name.rfind(".klp.rela.ext4.", 0) == 0)
+            for (auto &rel : static_cast<elf::RelocationSection &>(*sec).entries)
+                in_ext4.insert(rel.symbol->name);
+    }
+    CHECK(in_ext4.count(".klp.sym.jbd2.modpart_other_export,0"));
+    CHECK(in_ext4.count(".klp.sym.ext4.modpart_scale,2"));
 }

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <unistd.h>
 #include <kpatch/symbols/kernel_symbols.hpp>
 
 using namespace kpatch::symbols;
@@ -157,4 +158,34 @@ TEST_CASE("load: a missing file is an error naming it", "[load]")
     auto t = KernelSymbols::load("/nonexistent/kallsyms");
     REQUIRE_FALSE(t);
     CHECK_THAT(t.error().message, Catch::Contains("/nonexistent/kallsyms"));
+}
+
+TEST_CASE("module: a .ko's symbols as the 6.1 loader keeps them, init code left out", "[module]")
+{
+    const char *ko = std::getenv("KPATCH_TEST_MODULE_KO");
+    if (!ko || !*ko || access(ko, R_OK) != 0) {
+        WARN("SKIPPED: no target ext4.ko (KPATCH_TEST_MODULE_KO) to read");
+        return;
+    }
+    auto t = KernelSymbols::from_module(ko);
+    REQUIRE(t);
+    CHECK(t->kind() == SourceKind::Module);
+    CHECK(t->contains("ext4_file_read_iter"));   // text
+    CHECK(t->contains("__this_module"));         // data (KALLSYMS_ALL)
+    CHECK_FALSE(t->contains("ext4_init_fs"));    // __init: freed, not in the module's kallsyms
+    auto pos = t->position("ext4_file_read_iter", {});
+    REQUIRE(pos);
+    CHECK(*pos == 0ul);
+    // Symbol-table order, not address order: section-relative values repeat from 0.
+    bool unsorted = false;
+    for (size_t i = 1; i < t->symbols().size() && !unsorted; ++i)
+        unsorted = t->symbols()[i].address < t->symbols()[i - 1].address;
+    CHECK(unsorted);
+}
+
+TEST_CASE("module names: Module.symvers paths and .ko files as the kernel names them", "[module]")
+{
+    CHECK(module_name_of("fs/jbd2/jbd2") == "jbd2");
+    CHECK(module_name_of("nf-nat-ftp.ko") == "nf_nat_ftp");
+    CHECK(module_name_of("vmlinux") == "vmlinux");
 }

@@ -8,6 +8,7 @@
 namespace kpatch::loader {
 
 void to_json(nlohmann::json &j, const FunctionState &f);
+void to_json(nlohmann::json &j, const ObjectState &o);
 void to_json(nlohmann::json &j, const LoadResult &r);
 void to_json(nlohmann::json &j, const UnloadResult &r);
 void to_json(nlohmann::json &j, const ListEntry &e);

@@ -59,6 +59,7 @@ struct ListEntry {
     long order = 0;              // core's stacking order; 0 when not loaded
     int install_position = 0;    // 0 when not installed
     std::vector<FunctionState> functions;
+    std::vector<ObjectState> objects;  // per patched object: applied now or pending
     std::string error;           // why it failed (kpatchd's boot record or sysfs last_error)
 };
 struct ListResult {

@@ -19,6 +19,13 @@ struct FunctionState {
     bool active = false;
 };
 
+// One object a patch changes (`<patch>/<object>/state`): "vmlinux" or a module name, and
+// "applied", "pending" (the module is not loaded) or "disabled".
+struct ObjectState {
+    std::string name;
+    std::string state;
+};
+
 // "<patch> <op> <errno-name>: <message>"
 struct LastError {
     std::string patch;
@@ -32,6 +39,7 @@ struct PatchState {
     bool enabled = false;
     long order = 0;
     std::vector<FunctionState> functions;
+    std::vector<ObjectState> objects;  // by name; empty from a core without object directories
     std::string last_error;  // raw line, empty when none
 };
 

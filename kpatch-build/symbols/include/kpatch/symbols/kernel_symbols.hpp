@@ -38,7 +38,7 @@ struct Symbol {
     bool is_text() const { return type == 't' || type == 'T' || type == 'w' || type == 'W'; }
 };
 
-enum class SourceKind { Kallsyms, Vmlinux, Readelf };
+enum class SourceKind { Kallsyms, Vmlinux, Readelf, Module };
 
 class KernelSymbols {
 public:
@@ -47,6 +47,9 @@ public:
     static Expected<KernelSymbols> load(const std::string &path);
     static Expected<KernelSymbols> from_kallsyms(const std::string &path);
     static Expected<KernelSymbols> from_vmlinux(const std::string &path);
+    // A module's own symbols from its .ko, as the 6.1 module loader keeps them for
+    // kallsyms (and livepatch positions): in symbol-table order, init sections left out.
+    static Expected<KernelSymbols> from_module(const std::string &path);
     static Expected<KernelSymbols> from_readelf(const std::string &path);
     // The same parsers over text already in memory (tests, pipes). `origin` names the
     // source in error messages.
@@ -78,6 +81,7 @@ public:
                                      std::string_view object_path = {}) const;
 
 private:
+    static Expected<KernelSymbols> read_elf(const std::string &path, bool module);
     void index();
 
     SourceKind kind_ = SourceKind::Kallsyms;
@@ -103,6 +107,10 @@ struct Export {
     std::string name_space; // EXPORT_SYMBOL_NS namespace, empty when none
 };
 
+// A module's name as the kernel knows it (/proc/modules, `.klp.sym.<module>.`) from a
+// Module.symvers module path or a .ko path: "fs/jbd2/jbd2" -> "jbd2", "nf-x.ko" -> "nf_x".
+std::string module_name_of(std::string_view path);
+
 // What the target kernel exports (Module.symvers of its headers package).
 class ExportTable {
 public:
@@ -114,6 +122,9 @@ public:
     bool is_exported(std::string_view name) const { return find(name) != nullptr; }
     // Exported by vmlinux itself (not by a module).
     bool is_exported_by_vmlinux(std::string_view name) const;
+    // Who exports `name`: "vmlinux", a module name as in /proc/modules ("jbd2"), or ""
+    // when nobody does.
+    std::string exporter(std::string_view name) const;
     size_t size() const { return exports_.size(); }
 
 private:
