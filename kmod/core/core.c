@@ -16,8 +16,7 @@
 DEFINE_MUTEX(kpatch_mutex);
 struct kpatch_stats kpatch_stats;
 
-/* Registered patches, oldest first (kpatch_mutex). */
-static LIST_HEAD(kpatch_patches);
+LIST_HEAD(kpatch_patches);
 static unsigned long kpatch_next_order = 1;
 static struct kobject *kpatch_root_kobj;
 
@@ -142,6 +141,10 @@ static void kpatch_patch_free(struct kpatch_patch *patch)
 	if (patch->funcs)
 		for (i = 0; i < patch->nr_funcs; i++)
 			kfree(patch->funcs[i].old_name);
+	if (patch->objs)
+		for (i = 0; i < patch->nr_objs; i++)
+			kfree(patch->objs[i].name);
+	kfree(patch->objs);
 	kfree(patch->funcs);
 	kfree(patch->name);
 	kfree(patch);
@@ -157,6 +160,75 @@ static struct kobj_type kpatch_patch_ktype = {
 	.sysfs_ops = &kobj_sysfs_ops,
 	.default_groups = kpatch_patch_groups,
 };
+
+/* ---- per-object sysfs: /sys/kernel/kpatch/<patch>/<object>/ ---- */
+
+#define to_object(k) container_of(k, struct kpatch_object, kobj)
+
+const char *kpatch_object_state(const struct kpatch_object *obj)
+{
+	if (!obj->patch->enabled)
+		return "disabled";
+	return obj->applied ? "applied" : "pending";
+}
+
+static ssize_t state_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	ssize_t len;
+
+	mutex_lock(&kpatch_mutex);
+	len = sysfs_emit(buf, "%s\n", kpatch_object_state(to_object(kobj)));
+	mutex_unlock(&kpatch_mutex);
+	return len;
+}
+
+static struct kobj_attribute state_attr = __ATTR_RO(state);
+
+static struct attribute *kpatch_object_attrs[] = { &state_attr.attr, NULL };
+ATTRIBUTE_GROUPS(kpatch_object);
+
+/* Objects live in their patch's array, freed with the patch (whose kobject they pin). */
+static void kpatch_object_release(struct kobject *kobj)
+{
+}
+
+static struct kobj_type kpatch_object_ktype = {
+	.release = kpatch_object_release,
+	.sysfs_ops = &kobj_sysfs_ops,
+	.default_groups = kpatch_object_groups,
+};
+
+/* Adds the object directories below the patch's; on failure none is left. */
+static int kpatch_objects_sysfs_add(struct kpatch_patch *patch)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < patch->nr_objs; i++) {
+		struct kpatch_object *obj = &patch->objs[i];
+
+		ret = kobject_init_and_add(&obj->kobj, &kpatch_object_ktype, &patch->kobj,
+					   "%s", obj->name ?: "vmlinux");
+		if (ret) {
+			kobject_put(&obj->kobj);	/* undoes kobject_init_and_add() */
+			goto err;
+		}
+	}
+	return 0;
+err:
+	/* undoes the earlier objects' directories */
+	while (i--)
+		kobject_put(&patch->objs[i].kobj);
+	return ret;
+}
+
+static void kpatch_objects_sysfs_del(struct kpatch_patch *patch)
+{
+	unsigned int i;
+
+	for (i = 0; i < patch->nr_objs; i++)
+		kobject_put(&patch->objs[i].kobj);
+}
 
 /* ---- global sysfs: /sys/kernel/kpatch/ ---- */
 
@@ -179,15 +251,33 @@ KPATCH_STAT_ATTR(tasks_checked, "%u");
 KPATCH_STAT_ATTR(tasks_skipped, "%u");
 KPATCH_STAT_ATTR(last_error, "%s");
 KPATCH_STAT_ATTR(verify_ns, "%llu");
+KPATCH_STAT_ATTR(module_apply_ns, "%llu");
 
 static struct attribute *kpatch_root_attrs[] = {
 	&stop_machine_ns_attr.attr, &check_ns_attr.attr, &tasks_checked_attr.attr,
 	&tasks_skipped_attr.attr, &last_error_attr.attr, &kpatch_shadow_count_attr.attr,
-	&verify_ns_attr.attr, NULL,
+	&verify_ns_attr.attr, &module_apply_ns_attr.attr, NULL,
 };
 static const struct attribute_group kpatch_root_group = { .attrs = kpatch_root_attrs };
 
 /* ---- registration ---- */
+
+/* NULL or "vmlinux" is the kernel image; else a module name. */
+static bool kpatch_is_vmlinux(const char *objname)
+{
+	return !objname || !strcmp(objname, "vmlinux");
+}
+
+/*
+ * A module name as the kernel's .klp.rela/.klp.sym names carry it: no '.', which
+ * ends the name there, and shorter than MODULE_NAME_LEN.
+ */
+static bool kpatch_objname_ok(const char *objname)
+{
+	return kpatch_is_vmlinux(objname) ||
+	       (*objname && !strpbrk(objname, "./") &&
+		strnlen(objname, MODULE_NAME_LEN) < MODULE_NAME_LEN);
+}
 
 static int kpatch_check_desc(const struct kpatch_patch_desc *desc)
 {
@@ -205,12 +295,47 @@ static int kpatch_check_desc(const struct kpatch_patch_desc *desc)
 		if (!f->old_name || !*f->old_name || !f->new_func ||
 		    (f->flags & ~(KPATCH_FUNC_NO_STACK_CHECK | KPATCH_FUNC_VERIFY_PADDING)) ||
 		    (f->verify_len && (!f->verify_bytes || !f->verify_mask ||
-				       f->verify_len > f->old_size))) {
+				       f->verify_len > f->old_size)) ||
+		    !kpatch_objname_ok(f->objname)) {
 			pr_err("patch '%s': invalid function entry %u\n", desc->name, i);
+			return -EINVAL;
+		}
+		/*
+		 * Relocations against a module's symbols are written when it loads, from
+		 * the ELF data the loader keeps only for livepatch-marked modules.
+		 */
+		if (!kpatch_is_vmlinux(f->objname) && !desc->mod->klp) {
+			pr_err("patch '%s' replaces functions of module '%s' but is not marked MODULE_INFO(livepatch, \"Y\"); rebuild it with kpatch-build\n",
+			       desc->name, f->objname);
 			return -EINVAL;
 		}
 	}
 	return 0;
+}
+
+/* The object named @objname in @patch, added when it is new; NULL on ENOMEM. */
+static struct kpatch_object *kpatch_get_object(struct kpatch_patch *patch,
+					       const char *objname)
+{
+	struct kpatch_object *obj;
+	unsigned int i;
+
+	if (kpatch_is_vmlinux(objname))
+		objname = NULL;
+	for (i = 0; i < patch->nr_objs; i++) {
+		obj = &patch->objs[i];
+		if (!obj->name == !objname && (!objname || !strcmp(obj->name, objname)))
+			return obj;
+	}
+	obj = &patch->objs[patch->nr_objs];
+	obj->patch = patch;
+	if (objname) {
+		obj->name = kstrdup(objname, GFP_KERNEL);
+		if (!obj->name)
+			return NULL;
+	}
+	patch->nr_objs++;
+	return obj;
 }
 
 static struct kpatch_patch *kpatch_patch_alloc(struct kpatch_patch_desc *desc)
@@ -227,12 +352,17 @@ static struct kpatch_patch *kpatch_patch_alloc(struct kpatch_patch_desc *desc)
 	INIT_LIST_HEAD(&patch->node);
 	patch->name = kstrdup(desc->name, GFP_KERNEL);
 	patch->funcs = kcalloc(desc->nr_funcs, sizeof(*patch->funcs), GFP_KERNEL);
-	if (!patch->name || !patch->funcs)
+	/* at most one object per function; the array never moves once filled */
+	patch->objs = kcalloc(desc->nr_funcs, sizeof(*patch->objs), GFP_KERNEL);
+	if (!patch->name || !patch->funcs || !patch->objs)
 		goto err;
 	for (i = 0; i < desc->nr_funcs; i++) {
 		struct kpatch_func *f = &patch->funcs[i];
 
 		f->patch = patch;
+		f->obj = kpatch_get_object(patch, desc->funcs[i].objname);
+		if (!f->obj)
+			goto err;
 		f->old_name = kstrdup(desc->funcs[i].old_name, GFP_KERNEL);
 		if (!f->old_name)
 			goto err;
@@ -252,20 +382,25 @@ err:
 }
 
 /*
- * Resolves every old function, refuses a patch that names one function twice, and
- * checks that the running code is what the patch was built against.
+ * Resolves the old functions of @obj (vmlinux, or the module in obj->mod), refuses a
+ * patch that names one function twice, and checks that the running code is what the
+ * patch was built against. Caller holds kpatch_mutex.
  */
-static int kpatch_resolve_patch(struct kpatch_patch *patch)
+int __kpatch_resolve_object(struct kpatch_object *obj)
 {
+	struct kpatch_patch *patch = obj->patch;
 	unsigned int i, j;
 	int ret;
 
 	for (i = 0; i < patch->nr_funcs; i++) {
+		if (patch->funcs[i].obj != obj)
+			continue;
 		ret = kpatch_resolve_func(&patch->funcs[i]);
 		if (ret)
 			return ret;
 		for (j = 0; j < i; j++) {
-			if (patch->funcs[j].old_addr == patch->funcs[i].old_addr) {
+			if (patch->funcs[j].obj == obj &&
+			    patch->funcs[j].old_addr == patch->funcs[i].old_addr) {
 				kpatch_set_error(patch, "load", -EINVAL,
 						 "function '%s' is replaced twice",
 						 patch->funcs[i].old_name);
@@ -273,7 +408,18 @@ static int kpatch_resolve_patch(struct kpatch_patch *patch)
 			}
 		}
 	}
-	return kpatch_verify_patch(patch);
+	return kpatch_verify_object(obj);
+}
+
+/* Resolves the vmlinux part now; a module's part is resolved each time it applies. */
+static int kpatch_resolve_patch(struct kpatch_patch *patch)
+{
+	unsigned int i;
+
+	for (i = 0; i < patch->nr_objs; i++)
+		if (!patch->objs[i].name)
+			return __kpatch_resolve_object(&patch->objs[i]);
+	return 0;
 }
 
 static struct kpatch_patch *kpatch_find_patch(const char *name)
@@ -317,6 +463,11 @@ int kpatch_register_patch(struct kpatch_patch_desc *desc)
 		kpatch_set_error(patch, "load", ret, "cannot create its sysfs directory");
 		goto err_put;
 	}
+	ret = kpatch_objects_sysfs_add(patch);
+	if (ret) {
+		kpatch_set_error(patch, "load", ret, "cannot create its objects' sysfs directories");
+		goto err_put;
+	}
 	patch->order = kpatch_next_order++;
 	patch->registered = true;
 	list_add_tail(&patch->node, &kpatch_patches);
@@ -332,6 +483,11 @@ err_unlist:
 	/* undoes list_add_tail(); enabled sysfs writes now see !registered */
 	list_del(&patch->node);
 	patch->registered = false;
+	mutex_unlock(&kpatch_mutex);
+	/* undoes kpatch_objects_sysfs_add(), outside the mutex like the patch's below */
+	kpatch_objects_sysfs_del(patch);
+	kobject_put(&patch->kobj);
+	return ret;
 err_put:
 	mutex_unlock(&kpatch_mutex);
 	/*
@@ -367,6 +523,7 @@ void kpatch_unregister_patch(struct kpatch_patch_desc *desc)
 	desc->core_private = NULL;
 	mutex_unlock(&kpatch_mutex);
 	/* Outside the mutex: see the error path of kpatch_register_patch(). */
+	kpatch_objects_sysfs_del(patch);
 	kobject_put(&patch->kobj);
 	pr_info("patch '%s' unregistered\n", desc->name);
 }
@@ -383,18 +540,27 @@ static int __init kpatch_init(void)
 	if (!kpatch_root_kobj)
 		return -ENOMEM;
 	ret = sysfs_create_group(kpatch_root_kobj, &kpatch_root_group);
-	if (ret) {
-		/* undoes kobject_create_and_add() */
-		kobject_put(kpatch_root_kobj);
-		return ret;
-	}
+	if (ret)
+		goto err_kobj;
+	ret = kpatch_module_init();
+	if (ret)
+		goto err_group;
 	return 0;
+
+err_group:
+	/* undoes sysfs_create_group() */
+	sysfs_remove_group(kpatch_root_kobj, &kpatch_root_group);
+err_kobj:
+	/* undoes kobject_create_and_add() */
+	kobject_put(kpatch_root_kobj);
+	return ret;
 }
 
 static void __exit kpatch_exit(void)
 {
 	/* Patch modules depend on us, so none is registered any more. */
 	WARN_ON(!list_empty(&kpatch_patches));
+	kpatch_module_exit();
 	sysfs_remove_group(kpatch_root_kobj, &kpatch_root_group);
 	kobject_put(kpatch_root_kobj);
 	kpatch_shadow_exit();

@@ -3,6 +3,7 @@
 #ifndef _KPATCH_CORE_H
 #define _KPATCH_CORE_H
 
+#include <linux/elf.h>
 #include <linux/ftrace.h>
 #include <linux/kobject.h>
 #include <linux/list.h>
@@ -15,9 +16,36 @@
 struct kpatch_ops;
 struct kpatch_patch;
 
+/*
+ * The part of a patch that replaces functions of one object: vmlinux, or one module
+ * (loaded now or not). A module's part is applied while the module is loaded and the
+ * patch enabled (now, or by the module notifier when it loads: module.c), and
+ * reverted when either goes away. Fields under kpatch_mutex.
+ */
+struct kpatch_object {
+	struct kpatch_patch *patch;
+	char *name;			/* NULL: vmlinux; else the module name (copied) */
+	/*
+	 * The module its functions are resolved in and attached to, while applied or
+	 * being applied; NULL for vmlinux and while pending.
+	 */
+	struct module *mod;
+	/*
+	 * The module the patch's .klp.rela.<name>.* relocations were written for, until
+	 * it goes (6.1 cannot clear them: module.c zeroes them on MODULE_STATE_GOING).
+	 */
+	struct module *reloc_mod;
+	bool applied;			/* its functions are switched to this patch's stack */
+	struct kobject kobj;		/* /sys/kernel/kpatch/<patch>/<object> */
+};
+
+/* sysfs `state` of an object (doc/interfaces.md). */
+const char *kpatch_object_state(const struct kpatch_object *obj);
+
 /* One replaced function of a registered patch; owned by the core. */
 struct kpatch_func {
 	struct kpatch_patch *patch;
+	struct kpatch_object *obj;	/* the object holding the old function */
 	char *old_name;			/* copied: the patch module may go away first */
 	unsigned long sympos;
 	unsigned long flags;		/* KPATCH_FUNC_* */
@@ -43,6 +71,8 @@ struct kpatch_patch {
 	bool enabled;
 	unsigned int nr_funcs;
 	struct kpatch_func *funcs;
+	unsigned int nr_objs;
+	struct kpatch_object *objs;	/* in the order of their first function */
 	char last_error[KPATCH_ERR_LEN];
 };
 
@@ -70,6 +100,8 @@ struct kpatch_ops {
  * callback runs while its caller holds it.
  */
 extern struct mutex kpatch_mutex;
+/* Registered patches, oldest first (kpatch_mutex). */
+extern struct list_head kpatch_patches;
 
 /* Global state shown in /sys/kernel/kpatch (kpatch_mutex). */
 struct kpatch_stats {
@@ -78,6 +110,7 @@ struct kpatch_stats {
 	unsigned int tasks_checked;	/* stacks walked by the last check */
 	unsigned int tasks_skipped;	/* stopper threads passed over by rule */
 	u64 verify_ns;			/* comparing the running code at the last load */
+	u64 module_apply_ns;		/* last module's parts applied on its COMING */
 	char last_error[KPATCH_ERR_LEN];
 };
 extern struct kpatch_stats kpatch_stats;
@@ -97,13 +130,38 @@ struct kpatch_syms {
 					   unsigned long *offset);
 	int (*kallsyms_on_each_match_symbol)(int (*fn)(void *, unsigned long),
 					     const char *name, void *data);
+	/* For functions in modules (module.c). */
+	int (*klp_apply_section_relocs)(struct module *pmod, Elf_Shdr *sechdrs,
+					const char *shstrtab, const char *strtab,
+					unsigned int symndx, unsigned int secndx,
+					const char *objname);
+	struct module *(*find_module)(const char *name);
+	struct mutex *module_mutex;
+	void *(*text_poke)(void *addr, const void *opcode, size_t len);
+	struct mutex *text_mutex;
 };
 extern struct kpatch_syms kpatch_syms;
 int kpatch_syms_init(void);
 int kpatch_resolve_func(struct kpatch_func *func);
 
+/* core.c: resolves and verifies the functions of @obj (vmlinux, or obj->mod). */
+int __kpatch_resolve_object(struct kpatch_object *obj);
+
 /* verify.c: is the running code what the patch was built against? */
-int kpatch_verify_patch(struct kpatch_patch *patch);
+int kpatch_verify_object(struct kpatch_object *obj);
+
+/*
+ * module.c: functions in modules. A function takes part in a switch when its object
+ * is vmlinux or a module that is loaded (obj->mod set by the calls below).
+ */
+static inline bool kpatch_func_present(const struct kpatch_func *func)
+{
+	return !func->obj->name || func->obj->mod;
+}
+int kpatch_module_init(void);
+void kpatch_module_exit(void);
+int __kpatch_objects_prepare(struct kpatch_patch *patch);
+void __kpatch_objects_finish(struct kpatch_patch *patch, bool applied);
 
 /* A __ prefix means: the caller holds kpatch_mutex. */
 

@@ -12,6 +12,7 @@
 
 #include <linux/kallsyms.h>
 #include <linux/kprobes.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include "core.h"
@@ -52,6 +53,11 @@ int kpatch_syms_init(void)
 		{ "ftrace_location", &kpatch_syms.ftrace_location },
 		{ "kallsyms_lookup_size_offset", &kpatch_syms.kallsyms_lookup_size_offset },
 		{ "kallsyms_on_each_match_symbol", &kpatch_syms.kallsyms_on_each_match_symbol },
+		{ "klp_apply_section_relocs", &kpatch_syms.klp_apply_section_relocs },
+		{ "find_module", &kpatch_syms.find_module },
+		{ "module_mutex", &kpatch_syms.module_mutex },
+		{ "text_poke", &kpatch_syms.text_poke },
+		{ "text_mutex", &kpatch_syms.text_mutex },
 	};
 	unsigned int i;
 
@@ -93,11 +99,35 @@ static int kpatch_cmp_addr(const void *a, const void *b)
 }
 
 /*
- * Finds the vmlinux symbol @func->old_name at position @func->sympos (1-based, in
- * address order, as the kernel's livepatch and the module loader's .klp.sym count;
- * 0 only when the name is unique), checks it is an ftrace location and records the
- * sizes of the old and new function for the stack check. Errors go to the patch's
- * last_error with the name quoted. Sleeps (kallsyms walks call cond_resched()).
+ * Collects the addresses of @name among @mod's symbols in its symbol table's order,
+ * which is how the kernel's .klp.sym resolution counts positions in a module (from
+ * MODULE_STATE_COMING on: the full table while its init runs, the core symbols
+ * afterwards; same order). The caller keeps @mod from going away.
+ */
+static void kpatch_module_matches(struct module *mod, const char *name,
+				  struct kpatch_match *m)
+{
+	struct mod_kallsyms *ks;
+	unsigned int i;
+
+	preempt_disable();
+	ks = rcu_dereference_sched(mod->kallsyms);
+	for (i = 0; i < ks->num_symtab; i++) {
+		const Elf_Sym *sym = &ks->symtab[i];
+
+		if (sym->st_shndx != SHN_UNDEF && !strcmp(ks->strtab + sym->st_name, name))
+			kpatch_match_cb(m, sym->st_value);
+	}
+	preempt_enable();
+}
+
+/*
+ * Finds the symbol @func->old_name at position @func->sympos in its object (1-based;
+ * vmlinux: address order, as the kernel's livepatch and the module loader's .klp.sym
+ * count; a module: its symbol table's order; 0 only when the name is unique), checks
+ * it is an ftrace location and records the sizes of the old and new function for the
+ * stack check. Errors go to the patch's last_error with the name quoted. Sleeps
+ * (kallsyms walks call cond_resched()).
  */
 int kpatch_resolve_func(struct kpatch_func *func)
 {
@@ -109,10 +139,13 @@ int kpatch_resolve_func(struct kpatch_func *func)
 	m = kzalloc(sizeof(*m), GFP_KERNEL);
 	if (!m)
 		return -ENOMEM;
-	kpatch_syms.kallsyms_on_each_match_symbol(kpatch_match_cb, func->old_name, m);
+	if (func->obj->mod)
+		kpatch_module_matches(func->obj->mod, func->old_name, m);
+	else
+		kpatch_syms.kallsyms_on_each_match_symbol(kpatch_match_cb, func->old_name, m);
 	if (m->count == 0) {
-		kpatch_set_error(patch, "load", -ENOENT,
-				 "function '%s' not found in vmlinux", func->old_name);
+		kpatch_set_error(patch, "load", -ENOENT, "function '%s' not found in %s",
+				 func->old_name, func->obj->name ?: "vmlinux");
 		ret = -ENOENT;
 		goto out;
 	}
@@ -137,7 +170,9 @@ int kpatch_resolve_func(struct kpatch_func *func)
 		ret = -ENOENT;
 		goto out;
 	}
-	sort(m->addrs, m->count, sizeof(m->addrs[0]), kpatch_cmp_addr, NULL);
+	/* vmlinux positions count in address order, a module's in its symbol table's */
+	if (!func->obj->mod)
+		sort(m->addrs, m->count, sizeof(m->addrs[0]), kpatch_cmp_addr, NULL);
 	addr = m->addrs[func->sympos ? func->sympos - 1 : 0];
 
 	if (!kpatch_syms.kallsyms_lookup_size_offset(addr, &size, &off) || off != 0) {

@@ -249,14 +249,16 @@ static int kpatch_transition(struct kpatch_patch *patch, const char *op,
 }
 
 /*
- * Enables @patch: its functions go on top of (or, for an older patch, under) the ops
+ * Enables @patch: the functions of its objects that are present now (vmlinux, modules
+ * that are loaded: module.c) go on top of (or, for an older patch, under) the ops
  * stacks, then one stop_machine switches every function whose running version
- * changes. On failure the kernel is exactly as before. Caller holds kpatch_mutex.
+ * changes. A module that is not loaded gets its part when it loads. On failure the
+ * kernel is exactly as before. Caller holds kpatch_mutex.
  */
 int __kpatch_enable_patch(struct kpatch_patch *patch)
 {
 	struct kpatch_switch *sw;
-	unsigned int i;
+	unsigned int i, nr = 0;
 	int ret;
 
 	lockdep_assert_held(&kpatch_mutex);
@@ -276,7 +278,12 @@ int __kpatch_enable_patch(struct kpatch_patch *patch)
 		ret = -ENODEV;
 		goto err_free;
 	}
+	ret = __kpatch_objects_prepare(patch);
+	if (ret)
+		goto err_put;
 	for (i = 0; i < patch->nr_funcs; i++) {
+		if (!kpatch_func_present(&patch->funcs[i]))
+			continue;
 		ret = __kpatch_func_attach(&patch->funcs[i]);
 		if (ret)
 			goto err_detach;
@@ -284,15 +291,18 @@ int __kpatch_enable_patch(struct kpatch_patch *patch)
 	for (i = 0; i < patch->nr_funcs; i++) {
 		struct kpatch_func *func = &patch->funcs[i];
 
-		kpatch_plan(&sw[i], func, list_first_entry(&func->ops->stack,
-							    struct kpatch_func, stack_node));
+		if (!func->ops)
+			continue;
+		kpatch_plan(&sw[nr++], func, list_first_entry(&func->ops->stack,
+							       struct kpatch_func, stack_node));
 	}
-	ret = kpatch_transition(patch, "enable", sw, patch->nr_funcs);
+	ret = kpatch_transition(patch, "enable", sw, nr);
 	if (ret) {
 		i = patch->nr_funcs;
 		goto err_detach;
 	}
 	patch->enabled = true;
+	__kpatch_objects_finish(patch, true);
 	kfree(sw);
 	__kpatch_hook_post_patch(patch);
 	return 0;
@@ -300,7 +310,11 @@ int __kpatch_enable_patch(struct kpatch_patch *patch)
 err_detach:
 	/* undoes __kpatch_func_attach(): no target moved, so handlers just go away */
 	while (i--)
-		__kpatch_func_detach(&patch->funcs[i]);
+		if (patch->funcs[i].ops)
+			__kpatch_func_detach(&patch->funcs[i]);
+	/* undoes __kpatch_objects_prepare() (drops the module references) */
+	__kpatch_objects_finish(patch, false);
+err_put:
 	/* undoes try_module_get() */
 	module_put(patch->mod);
 err_free:
@@ -318,7 +332,7 @@ err_hook:
 int __kpatch_disable_patch(struct kpatch_patch *patch)
 {
 	struct kpatch_switch *sw;
-	unsigned int i;
+	unsigned int i, nr = 0;
 	int ret;
 
 	lockdep_assert_held(&kpatch_mutex);
@@ -332,15 +346,18 @@ int __kpatch_disable_patch(struct kpatch_patch *patch)
 	}
 	for (i = 0; i < patch->nr_funcs; i++) {
 		struct kpatch_func *func = &patch->funcs[i];
-		struct kpatch_func *to = func->ops->active;
+		struct kpatch_func *to;
 
+		if (!func->ops)		/* its module is not loaded */
+			continue;
 		/* Only the running version moves; one below stays where it is. */
+		to = func->ops->active;
 		if (to == func)
 			to = list_is_last(&func->stack_node, &func->ops->stack) ? NULL :
 				list_next_entry(func, stack_node);
-		kpatch_plan(&sw[i], func, to);
+		kpatch_plan(&sw[nr++], func, to);
 	}
-	ret = kpatch_transition(patch, "disable", sw, patch->nr_funcs);
+	ret = kpatch_transition(patch, "disable", sw, nr);
 	kfree(sw);
 	if (ret) {
 		/* no target moved; the patch still runs, so undo the pre-unpatch hook */
@@ -348,7 +365,14 @@ int __kpatch_disable_patch(struct kpatch_patch *patch)
 		return ret;
 	}
 	for (i = 0; i < patch->nr_funcs; i++)
-		__kpatch_func_detach(&patch->funcs[i]);
+		if (patch->funcs[i].ops)
+			__kpatch_func_detach(&patch->funcs[i]);
+	for (i = 0; i < patch->nr_objs; i++) {
+		patch->objs[i].applied = false;
+		/* a module may go now: its relocations are zeroed then (module.c) */
+		if (patch->objs[i].name)
+			patch->objs[i].mod = NULL;
+	}
 	patch->enabled = false;
 	__kpatch_hook_post_unpatch(patch);
 	module_put(patch->mod);
