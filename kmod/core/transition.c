@@ -296,7 +296,8 @@ int __kpatch_enable_patch(struct kpatch_patch *patch)
 		kpatch_plan(&sw[nr++], func, list_first_entry(&func->ops->stack,
 							       struct kpatch_func, stack_node));
 	}
-	ret = kpatch_transition(patch, "enable", sw, nr);
+	/* nothing present (only modules that are not loaded): no stop_machine needed */
+	ret = nr ? kpatch_transition(patch, "enable", sw, nr) : 0;
 	if (ret) {
 		i = patch->nr_funcs;
 		goto err_detach;
@@ -357,7 +358,7 @@ int __kpatch_disable_patch(struct kpatch_patch *patch)
 				list_next_entry(func, stack_node);
 		kpatch_plan(&sw[nr++], func, to);
 	}
-	ret = kpatch_transition(patch, "disable", sw, nr);
+	ret = nr ? kpatch_transition(patch, "disable", sw, nr) : 0;
 	kfree(sw);
 	if (ret) {
 		/* no target moved; the patch still runs, so undo the pre-unpatch hook */
