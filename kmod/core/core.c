@@ -36,24 +36,57 @@ static const char *kpatch_errname(int err, char *buf, size_t len)
 	return buf;
 }
 
+static void kpatch_vset_error(char *patch_buf, const char *name, const char *op, int err,
+			      const char *fmt, va_list args)
+{
+	char msg[KPATCH_ERR_LEN], ebuf[16];
+	char *line = kpatch_stats.last_error;
+
+	lockdep_assert_held(&kpatch_mutex);
+	vsnprintf(msg, sizeof(msg), fmt, args);
+	snprintf(line, KPATCH_ERR_LEN, "%s %s %s: %s", name, op,
+		 kpatch_errname(err, ebuf, sizeof(ebuf)), msg);
+	if (patch_buf)
+		strscpy(patch_buf, line, KPATCH_ERR_LEN);
+	pr_err("%s\n", line);
+}
+
 /*
  * Records a failed operation as "<patch> <op> <errno-name>: <message>" in the patch's
- * and the global last_error, and logs it. Caller holds kpatch_mutex or owns @patch
- * alone (not yet registered).
+ * and the global last_error, and logs it. Both files are readable by every user:
+ * messages hold no kernel address. Caller holds kpatch_mutex.
  */
 void kpatch_set_error(struct kpatch_patch *patch, const char *op, int err,
 		      const char *fmt, ...)
 {
-	char msg[KPATCH_ERR_LEN], ebuf[16];
 	va_list args;
 
 	va_start(args, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, args);
+	kpatch_vset_error(patch->last_error, patch->name, op, err, fmt, args);
 	va_end(args);
-	snprintf(patch->last_error, sizeof(patch->last_error), "%s %s %s: %s",
-		 patch->name, op, kpatch_errname(err, ebuf, sizeof(ebuf)), msg);
-	strscpy(kpatch_stats.last_error, patch->last_error, sizeof(kpatch_stats.last_error));
-	pr_err("%s\n", patch->last_error);
+}
+
+/* The same for a patch that has no kpatch_patch (yet): only the global last_error. */
+void kpatch_set_error_name(const char *name, const char *op, int err, const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	kpatch_vset_error(NULL, name, op, err, fmt, args);
+	va_end(args);
+}
+
+/*
+ * Called when an operation (registration, enable, disable) begins: both last_error
+ * files then describe only that operation, empty while it runs and when it succeeds
+ * (doc/interfaces.md). @patch may be NULL (registration). Caller holds kpatch_mutex.
+ */
+void kpatch_clear_error(struct kpatch_patch *patch)
+{
+	lockdep_assert_held(&kpatch_mutex);
+	kpatch_stats.last_error[0] = '\0';
+	if (patch)
+		patch->last_error[0] = '\0';
 }
 
 /* ---- per-patch sysfs: /sys/kernel/kpatch/<patch>/ ---- */
@@ -76,34 +109,18 @@ static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
 	if (ret)
 		return ret;
 	mutex_lock(&kpatch_mutex);
-	if (!patch->registered)
-		ret = -ENODEV;	/* its module is being removed */
-	else if (enable)
+	kpatch_clear_error(patch);
+	if (!patch->registered) {
+		ret = -ENODEV;
+		kpatch_set_error(patch, enable ? "enable" : "disable", ret,
+				 "its module '%s' is being removed", patch->name);
+	} else if (enable) {
 		ret = __kpatch_enable_patch(patch);
-	else
+	} else {
 		ret = __kpatch_disable_patch(patch);
-	if (!ret)
-		patch->last_error[0] = '\0';
-	mutex_unlock(&kpatch_mutex);
-	return ret ? ret : count;
-}
-
-static ssize_t functions_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
-{
-	struct kpatch_patch *patch = to_patch(kobj);
-	unsigned int i;
-	int len = 0;
-
-	mutex_lock(&kpatch_mutex);
-	for (i = 0; i < patch->nr_funcs; i++) {
-		const struct kpatch_func *f = &patch->funcs[i];
-
-		len += sysfs_emit_at(buf, len, "%s %lu 0x%lx 0x%lx %d\n", f->old_name,
-				     f->sympos, f->old_addr, f->new_addr,
-				     f->ops && f->ops->active == f);
 	}
 	mutex_unlock(&kpatch_mutex);
-	return len;
+	return ret ? ret : count;
 }
 
 static ssize_t patch_last_error_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -123,14 +140,12 @@ static ssize_t order_show(struct kobject *kobj, struct kobj_attribute *attr, cha
 }
 
 static struct kobj_attribute enabled_attr = __ATTR_RW(enabled);
-static struct kobj_attribute functions_attr = __ATTR_RO(functions);
 static struct kobj_attribute patch_last_error_attr =
 	__ATTR(last_error, 0444, patch_last_error_show, NULL);
 static struct kobj_attribute order_attr = __ATTR_RO(order);
 
 static struct attribute *kpatch_patch_attrs[] = {
-	&enabled_attr.attr, &functions_attr.attr, &patch_last_error_attr.attr,
-	&order_attr.attr, NULL,
+	&enabled_attr.attr, &patch_last_error_attr.attr, &order_attr.attr, NULL,
 };
 ATTRIBUTE_GROUPS(kpatch_patch);
 
@@ -139,12 +154,11 @@ static void kpatch_patch_free(struct kpatch_patch *patch)
 	unsigned int i;
 
 	if (patch->funcs)
-		for (i = 0; i < patch->nr_funcs; i++)
+		for (i = 0; i < patch->nr_funcs; i++) {
 			kfree(patch->funcs[i].old_name);
-	if (patch->objs)
-		for (i = 0; i < patch->nr_objs; i++)
-			kfree(patch->objs[i].name);
-	kfree(patch->objs);
+			kfree(patch->funcs[i].old_cold_name);
+		}
+	kpatch_objects_free(patch);
 	kfree(patch->funcs);
 	kfree(patch->name);
 	kfree(patch);
@@ -160,75 +174,6 @@ static struct kobj_type kpatch_patch_ktype = {
 	.sysfs_ops = &kobj_sysfs_ops,
 	.default_groups = kpatch_patch_groups,
 };
-
-/* ---- per-object sysfs: /sys/kernel/kpatch/<patch>/<object>/ ---- */
-
-#define to_object(k) container_of(k, struct kpatch_object, kobj)
-
-const char *kpatch_object_state(const struct kpatch_object *obj)
-{
-	if (!obj->patch->enabled)
-		return "disabled";
-	return obj->applied ? "applied" : "pending";
-}
-
-static ssize_t state_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
-{
-	ssize_t len;
-
-	mutex_lock(&kpatch_mutex);
-	len = sysfs_emit(buf, "%s\n", kpatch_object_state(to_object(kobj)));
-	mutex_unlock(&kpatch_mutex);
-	return len;
-}
-
-static struct kobj_attribute state_attr = __ATTR_RO(state);
-
-static struct attribute *kpatch_object_attrs[] = { &state_attr.attr, NULL };
-ATTRIBUTE_GROUPS(kpatch_object);
-
-/* Objects live in their patch's array, freed with the patch (whose kobject they pin). */
-static void kpatch_object_release(struct kobject *kobj)
-{
-}
-
-static struct kobj_type kpatch_object_ktype = {
-	.release = kpatch_object_release,
-	.sysfs_ops = &kobj_sysfs_ops,
-	.default_groups = kpatch_object_groups,
-};
-
-/* Adds the object directories below the patch's; on failure none is left. */
-static int kpatch_objects_sysfs_add(struct kpatch_patch *patch)
-{
-	unsigned int i;
-	int ret;
-
-	for (i = 0; i < patch->nr_objs; i++) {
-		struct kpatch_object *obj = &patch->objs[i];
-
-		ret = kobject_init_and_add(&obj->kobj, &kpatch_object_ktype, &patch->kobj,
-					   "%s", obj->name ?: "vmlinux");
-		if (ret) {
-			kobject_put(&obj->kobj);	/* undoes kobject_init_and_add() */
-			goto err;
-		}
-	}
-	return 0;
-err:
-	/* undoes the earlier objects' directories */
-	while (i--)
-		kobject_put(&patch->objs[i].kobj);
-	return ret;
-}
-
-static void kpatch_objects_sysfs_del(struct kpatch_patch *patch)
-{
-	unsigned int i;
-
-	for (i = 0; i < patch->nr_objs; i++)
-		kobject_put(&patch->objs[i].kobj);
-}
 
 /* ---- global sysfs: /sys/kernel/kpatch/ ---- */
 
@@ -279,25 +224,37 @@ static bool kpatch_objname_ok(const char *objname)
 		strnlen(objname, MODULE_NAME_LEN) < MODULE_NAME_LEN);
 }
 
+/* A name for messages about @desc before it is known to be valid. */
+static const char *kpatch_desc_name(const struct kpatch_patch_desc *desc)
+{
+	return desc && desc->name && *desc->name ? desc->name : "(unnamed)";
+}
+
+/* Refuses a malformed description, saying what is wrong. Caller holds kpatch_mutex. */
 static int kpatch_check_desc(const struct kpatch_patch_desc *desc)
 {
+	const char *name = kpatch_desc_name(desc);
 	unsigned int i;
 
 	if (!desc || !desc->name || !*desc->name || strchr(desc->name, '/') ||
 	    !desc->mod || !desc->funcs || !desc->nr_funcs) {
-		pr_err("invalid patch description%s%s%s\n", desc && desc->name ? " '" : "",
-		       desc && desc->name ? desc->name : "", desc && desc->name ? "'" : "");
+		kpatch_set_error_name(name, "load", -EINVAL,
+				      "invalid patch description (name, module or functions missing, or '/' in the name)");
 		return -EINVAL;
 	}
 	for (i = 0; i < desc->nr_funcs; i++) {
 		const struct kpatch_func_desc *f = &desc->funcs[i];
 
 		if (!f->old_name || !*f->old_name || !f->new_func ||
+		    (f->objname && (!*f->objname || strchr(f->objname, '/'))) ||
+		    (f->old_cold_name && !*f->old_cold_name) ||
 		    (f->flags & ~(KPATCH_FUNC_NO_STACK_CHECK | KPATCH_FUNC_VERIFY_PADDING)) ||
 		    (f->verify_len && (!f->verify_bytes || !f->verify_mask ||
 				       f->verify_len > f->old_size)) ||
 		    !kpatch_objname_ok(f->objname)) {
-			pr_err("patch '%s': invalid function entry %u\n", desc->name, i);
+			kpatch_set_error_name(name, "load", -EINVAL,
+					      "invalid function entry %u ('%s')", i,
+					      f->old_name ? f->old_name : "");
 			return -EINVAL;
 		}
 		/*
@@ -305,37 +262,13 @@ static int kpatch_check_desc(const struct kpatch_patch_desc *desc)
 		 * the ELF data the loader keeps only for livepatch-marked modules.
 		 */
 		if (!kpatch_is_vmlinux(f->objname) && !desc->mod->klp) {
-			pr_err("patch '%s' replaces functions of module '%s' but is not marked MODULE_INFO(livepatch, \"Y\"); rebuild it with kpatch-build\n",
-			       desc->name, f->objname);
+			kpatch_set_error_name(name, "load", -EINVAL,
+					      "it replaces functions of module '%s' but is not marked MODULE_INFO(livepatch, \"Y\"); rebuild it with kpatch-build",
+					      f->objname);
 			return -EINVAL;
 		}
 	}
 	return 0;
-}
-
-/* The object named @objname in @patch, added when it is new; NULL on ENOMEM. */
-static struct kpatch_object *kpatch_get_object(struct kpatch_patch *patch,
-					       const char *objname)
-{
-	struct kpatch_object *obj;
-	unsigned int i;
-
-	if (kpatch_is_vmlinux(objname))
-		objname = NULL;
-	for (i = 0; i < patch->nr_objs; i++) {
-		obj = &patch->objs[i];
-		if (!obj->name == !objname && (!objname || !strcmp(obj->name, objname)))
-			return obj;
-	}
-	obj = &patch->objs[patch->nr_objs];
-	obj->patch = patch;
-	if (objname) {
-		obj->name = kstrdup(objname, GFP_KERNEL);
-		if (!obj->name)
-			return NULL;
-	}
-	patch->nr_objs++;
-	return obj;
 }
 
 static struct kpatch_patch *kpatch_patch_alloc(struct kpatch_patch_desc *desc)
@@ -352,20 +285,22 @@ static struct kpatch_patch *kpatch_patch_alloc(struct kpatch_patch_desc *desc)
 	INIT_LIST_HEAD(&patch->node);
 	patch->name = kstrdup(desc->name, GFP_KERNEL);
 	patch->funcs = kcalloc(desc->nr_funcs, sizeof(*patch->funcs), GFP_KERNEL);
-	/* at most one object per function; the array never moves once filled */
-	patch->objs = kcalloc(desc->nr_funcs, sizeof(*patch->objs), GFP_KERNEL);
-	if (!patch->name || !patch->funcs || !patch->objs)
+	if (!patch->name || !patch->funcs)
 		goto err;
 	for (i = 0; i < desc->nr_funcs; i++) {
 		struct kpatch_func *f = &patch->funcs[i];
 
 		f->patch = patch;
-		f->obj = kpatch_get_object(patch, desc->funcs[i].objname);
-		if (!f->obj)
-			goto err;
 		f->old_name = kstrdup(desc->funcs[i].old_name, GFP_KERNEL);
 		if (!f->old_name)
 			goto err;
+		if (desc->funcs[i].old_cold_name) {
+			f->old_cold_name = kstrdup(desc->funcs[i].old_cold_name, GFP_KERNEL);
+			if (!f->old_cold_name)
+				goto err;
+		}
+		f->old_cold_sympos = desc->funcs[i].old_cold_sympos;
+		f->new_cold_addr = (unsigned long)desc->funcs[i].new_cold;
 		f->sympos = desc->funcs[i].sympos;
 		f->flags = desc->funcs[i].flags;
 		f->new_addr = (unsigned long)desc->funcs[i].new_func;
@@ -375,6 +310,8 @@ static struct kpatch_patch *kpatch_patch_alloc(struct kpatch_patch_desc *desc)
 		f->verify_len = desc->funcs[i].verify_len;
 		INIT_LIST_HEAD(&f->stack_node);
 	}
+	if (kpatch_objects_init(patch))
+		goto err;
 	return patch;
 err:
 	kpatch_patch_free(patch);
@@ -417,7 +354,7 @@ static int kpatch_resolve_patch(struct kpatch_patch *patch)
 	unsigned int i;
 
 	for (i = 0; i < patch->nr_objs; i++)
-		if (!patch->objs[i].name)
+		if (!patch->objs[i].is_module)
 			return __kpatch_resolve_object(&patch->objs[i]);
 	return 0;
 }
@@ -437,18 +374,24 @@ int kpatch_register_patch(struct kpatch_patch_desc *desc)
 	struct kpatch_patch *patch;
 	int ret;
 
+	mutex_lock(&kpatch_mutex);
+	kpatch_clear_error(NULL);
 	ret = kpatch_check_desc(desc);
 	if (ret)
-		return ret;
+		goto err_unlock;
 	if (desc->core_private) {
-		pr_err("patch '%s' is already registered\n", desc->name);
-		return -EEXIST;
+		ret = -EEXIST;
+		kpatch_set_error_name(desc->name, "load", ret,
+				      "this description is already registered");
+		goto err_unlock;
 	}
 	patch = kpatch_patch_alloc(desc);
-	if (!patch)
-		return -ENOMEM;
-
-	mutex_lock(&kpatch_mutex);
+	if (!patch) {
+		ret = -ENOMEM;
+		kpatch_set_error_name(desc->name, "load", ret,
+				      "no memory for %u functions", desc->nr_funcs);
+		goto err_unlock;
+	}
 	if (kpatch_find_patch(patch->name)) {
 		kpatch_set_error(patch, "load", -EEXIST, "a patch of that name is registered");
 		ret = -EEXIST;
@@ -463,11 +406,9 @@ int kpatch_register_patch(struct kpatch_patch_desc *desc)
 		kpatch_set_error(patch, "load", ret, "cannot create its sysfs directory");
 		goto err_put;
 	}
-	ret = kpatch_objects_sysfs_add(patch);
-	if (ret) {
-		kpatch_set_error(patch, "load", ret, "cannot create its objects' sysfs directories");
+	ret = kpatch_sysfs_add(patch);
+	if (ret)
 		goto err_put;
-	}
 	patch->order = kpatch_next_order++;
 	patch->registered = true;
 	list_add_tail(&patch->node, &kpatch_patches);
@@ -483,26 +424,39 @@ err_unlist:
 	/* undoes list_add_tail(); enabled sysfs writes now see !registered */
 	list_del(&patch->node);
 	patch->registered = false;
-	mutex_unlock(&kpatch_mutex);
-	/* undoes kpatch_objects_sysfs_add(), outside the mutex like the patch's below */
-	kpatch_objects_sysfs_del(patch);
-	kobject_put(&patch->kobj);
-	return ret;
 err_put:
 	mutex_unlock(&kpatch_mutex);
 	/*
-	 * undoes kobject_init_and_add() (the release frees the patch); outside the mutex
-	 * because removing the sysfs files waits for running handlers, which take it
+	 * undoes kobject_init_and_add() and kpatch_sysfs_add() (the patch's release frees
+	 * it); outside the mutex because removing the sysfs files waits for running
+	 * handlers, which take it
 	 */
-	kobject_put(&patch->kobj);
+	kpatch_sysfs_put(patch);
 	return ret;
 err_free:
 	/* undoes kpatch_patch_alloc(); nothing else was set up */
-	mutex_unlock(&kpatch_mutex);
 	kpatch_patch_free(patch);
+err_unlock:
+	mutex_unlock(&kpatch_mutex);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(kpatch_register_patch);
+
+/*
+ * The module of an enabled patch is going away (rmmod -f: an enabled patch holds its
+ * module) and its functions could not be switched back. Its kpatch_funcs stay linked
+ * into the ops stacks, so nothing of the patch is freed: it stays listed, in sysfs
+ * (enabled 1, writes refused) and the core pins itself, since unloading it would free
+ * ftrace handlers that the kernel still calls. Caller holds kpatch_mutex.
+ */
+static void __kpatch_leak_patch(struct kpatch_patch *patch)
+{
+	patch->registered = false;
+	patch->desc = NULL;	/* in the module being freed; no hook may run */
+	__module_get(THIS_MODULE);
+	pr_emerg("patch '%s' was removed by force while enabled and its functions could not be switched back: its state is leaked, calls to them go into freed memory and the kernel will likely crash; reboot\n",
+		 patch->name);
+}
 
 void kpatch_unregister_patch(struct kpatch_patch_desc *desc)
 {
@@ -511,20 +465,26 @@ void kpatch_unregister_patch(struct kpatch_patch_desc *desc)
 	if (WARN_ON(!patch))
 		return;
 	mutex_lock(&kpatch_mutex);
+	desc->core_private = NULL;
 	/*
 	 * An enabled patch holds its module, so we get here enabled only through a
-	 * forced removal; the code is about to vanish, so switch back even if busy.
+	 * forced removal: switch back if no task is in its code.
 	 */
-	if (WARN_ON(patch->enabled) && __kpatch_disable_patch(patch))
-		pr_emerg("patch '%s' removed while enabled and busy; the kernel will likely crash\n",
-			 patch->name);
+	if (patch->enabled) {
+		pr_warn("patch '%s' removed by force while enabled; disabling it\n",
+			patch->name);
+		kpatch_clear_error(patch);
+		if (__kpatch_disable_patch(patch)) {
+			__kpatch_leak_patch(patch);
+			mutex_unlock(&kpatch_mutex);
+			return;
+		}
+	}
 	list_del(&patch->node);
 	patch->registered = false;
-	desc->core_private = NULL;
 	mutex_unlock(&kpatch_mutex);
 	/* Outside the mutex: see the error path of kpatch_register_patch(). */
-	kpatch_objects_sysfs_del(patch);
-	kobject_put(&patch->kobj);
+	kpatch_sysfs_put(patch);
 	pr_info("patch '%s' unregistered\n", desc->name);
 }
 EXPORT_SYMBOL_GPL(kpatch_unregister_patch);
@@ -558,7 +518,7 @@ err_kobj:
 
 static void __exit kpatch_exit(void)
 {
-	/* Patch modules depend on us, so none is registered any more. */
+	/* Patch modules depend on us, and a leaked patch pins us: none is left. */
 	WARN_ON(!list_empty(&kpatch_patches));
 	kpatch_module_exit();
 	sysfs_remove_group(kpatch_root_kobj, &kpatch_root_group);

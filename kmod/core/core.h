@@ -17,30 +17,35 @@ struct kpatch_ops;
 struct kpatch_patch;
 
 /*
- * The part of a patch that replaces functions of one object: vmlinux, or one module
- * (loaded now or not). A module's part is applied while the module is loaded and the
- * patch enabled (now, or by the module notifier when it loads: module.c), and
- * reverted when either goes away. Fields under kpatch_mutex.
+ * What a patch changes in one object (vmlinux, or a module as in /proc/modules);
+ * /sys/kernel/kpatch/<patch>/<object>/. Owned by the patch (freed with it).
  */
-struct kpatch_object {
-	struct kpatch_patch *patch;
-	char *name;			/* NULL: vmlinux; else the module name (copied) */
-	/*
-	 * The module its functions are resolved in and attached to, while applied or
-	 * being applied; NULL for vmlinux and while pending.
-	 */
-	struct module *mod;
-	/*
-	 * The module the patch's .klp.rela.<name>.* relocations were written for, until
-	 * it goes (6.1 cannot clear them: module.c zeroes them on MODULE_STATE_GOING).
-	 */
-	struct module *reloc_mod;
-	bool applied;			/* its functions are switched to this patch's stack */
-	struct kobject kobj;		/* /sys/kernel/kpatch/<patch>/<object> */
+enum kpatch_object_state {
+	KPATCH_OBJECT_DISABLED,		/* the patch is not enabled */
+	KPATCH_OBJECT_APPLIED,		/* its functions are switched */
+	KPATCH_OBJECT_PENDING,		/* enabled, but its module is not loaded (module.c) */
 };
 
-/* sysfs `state` of an object (doc/interfaces.md). */
-const char *kpatch_object_state(const struct kpatch_object *obj);
+struct kpatch_object {
+	struct kpatch_patch *patch;
+	char *name;			/* "vmlinux" or a module name */
+	enum kpatch_object_state state;	/* kpatch_mutex */
+	unsigned int nr_funcs;		/* functions of the patch whose obj is this */
+	/*
+	 * A module's part is applied while the module is loaded and the patch enabled
+	 * (at enable, or by the module notifier when it loads: module.c) and reverted
+	 * when either goes away. @mod: the module its functions are resolved in and
+	 * attached to, while applied or being applied; NULL for vmlinux and while
+	 * pending. @reloc_mod: the module the patch's .klp.rela.<name>.* relocations
+	 * were written for, until it goes (6.1 cannot clear them: module.c zeroes them
+	 * on MODULE_STATE_GOING).
+	 */
+	bool is_module;
+	struct module *mod;
+	struct module *reloc_mod;
+	struct kobject kobj;
+	bool kobj_added;		/* kobj is in sysfs and must be put */
+};
 
 /* One replaced function of a registered patch; owned by the core. */
 struct kpatch_func {
@@ -51,12 +56,22 @@ struct kpatch_func {
 	unsigned long flags;		/* KPATCH_FUNC_* */
 	unsigned long old_addr, old_size;
 	unsigned long new_addr, new_size;
+	/*
+	 * The split-off parts ("<name>.cold"), 0 when none: tasks may sleep there too,
+	 * so the stack check covers them (kpatch.h).
+	 */
+	char *old_cold_name;		/* copied, NULL when none */
+	unsigned long old_cold_sympos;
+	unsigned long old_cold_addr, old_cold_size;
+	unsigned long new_cold_addr, new_cold_size;
 	unsigned long obj_size;		/* size in the object the patch was built from */
 	const u8 *verify_bytes;		/* in the patch module (kpatch.h); verify.c */
 	const u8 *verify_mask;
 	unsigned long verify_len;
 	struct kpatch_ops *ops;		/* set while attached (enabled or being enabled) */
 	struct list_head stack_node;	/* in ops->stack while attached */
+	struct kobject kobj;		/* <patch>/<object>/<old_name>,<sympos> */
+	bool kobj_added;
 };
 
 /* A registered patch; lives from kpatch_register_patch() to its kobject release. */
@@ -115,9 +130,26 @@ struct kpatch_stats {
 };
 extern struct kpatch_stats kpatch_stats;
 
-/* core.c */
+/* core.c; callers hold kpatch_mutex */
 void kpatch_set_error(struct kpatch_patch *patch, const char *op, int err,
 		      const char *fmt, ...) __printf(4, 5);
+void kpatch_set_error_name(const char *name, const char *op, int err,
+			   const char *fmt, ...) __printf(4, 5);
+void kpatch_clear_error(struct kpatch_patch *patch);
+
+/*
+ * object.c: groups a patch's functions by object, and their sysfs directories.
+ * kpatch_objects_init() before registering (the patch is still private);
+ * kpatch_sysfs_add() once the patch's own kobject is in sysfs; kpatch_sysfs_put()
+ * puts every kobject of the patch, the patch's last (its release frees everything),
+ * and must not be called under kpatch_mutex: removing a sysfs file waits for
+ * running handlers, which take it.
+ */
+int kpatch_objects_init(struct kpatch_patch *patch);
+void kpatch_objects_free(struct kpatch_patch *patch);
+int kpatch_sysfs_add(struct kpatch_patch *patch);
+void kpatch_sysfs_put(struct kpatch_patch *patch);
+void __kpatch_objects_set_state(struct kpatch_patch *patch, enum kpatch_object_state state);
 
 /* kallsyms.c: kernel internals that are not exported, found once at init. */
 struct kpatch_syms {
@@ -156,7 +188,7 @@ int kpatch_verify_object(struct kpatch_object *obj);
  */
 static inline bool kpatch_func_present(const struct kpatch_func *func)
 {
-	return !func->obj->name || func->obj->mod;
+	return !func->obj->is_module || func->obj->mod;
 }
 int kpatch_module_init(void);
 void kpatch_module_exit(void);

@@ -43,7 +43,7 @@ static LIST_HEAD(kpatch_coming_mods);
 
 static bool kpatch_object_is(const struct kpatch_object *obj, const struct module *mod)
 {
-	return obj->name && !strcmp(obj->name, mod->name);
+	return obj->is_module && !strcmp(obj->name, mod->name);
 }
 
 /* Bytes an x86_64 relocation writes (what must be zero before the loader writes it). */
@@ -214,7 +214,7 @@ int __kpatch_objects_prepare(struct kpatch_patch *patch)
 		struct kpatch_object *obj = &patch->objs[i];
 		struct module *mod;
 
-		if (!obj->name)
+		if (!obj->is_module)
 			continue;
 		mod = kpatch_get_loaded_module(obj->name);
 		if (!mod)
@@ -231,7 +231,7 @@ int __kpatch_objects_prepare(struct kpatch_patch *patch)
 /*
  * Ends an enable: drops the references __kpatch_objects_prepare() took. After a
  * switch (@applied) the present parts are applied and keep obj->mod to know their
- * module when it goes; after a failure they are pending again.
+ * module when it goes, the others are pending; after a failure nothing is applied.
  */
 void __kpatch_objects_finish(struct kpatch_patch *patch, bool applied)
 {
@@ -241,10 +241,13 @@ void __kpatch_objects_finish(struct kpatch_patch *patch, bool applied)
 	for (i = 0; i < patch->nr_objs; i++) {
 		struct kpatch_object *obj = &patch->objs[i];
 
-		if (obj->name && !obj->mod)
-			continue;
-		obj->applied = applied;
-		if (!obj->name)
+		if (!applied)
+			obj->state = KPATCH_OBJECT_DISABLED;
+		else if (obj->is_module && !obj->mod)
+			obj->state = KPATCH_OBJECT_PENDING;
+		else
+			obj->state = KPATCH_OBJECT_APPLIED;
+		if (!obj->mod)
 			continue;
 		module_put(obj->mod);
 		if (!applied)
@@ -282,7 +285,8 @@ static void kpatch_module_revert(struct module *mod)
 
 			if (obj->mod == mod) {
 				obj->mod = NULL;
-				obj->applied = false;
+				if (patch->enabled)
+					obj->state = KPATCH_OBJECT_PENDING;
 			}
 			if (obj->reloc_mod == mod)
 				kpatch_clear_relocs(obj);
@@ -322,7 +326,7 @@ static void kpatch_switch_object(struct kpatch_object *obj)
 		/* Pairs with the READ_ONCE in kpatch_ftrace_handler() (patch.c). */
 		WRITE_ONCE(ops->target, ops->active->new_addr);
 	}
-	obj->applied = true;
+	obj->state = KPATCH_OBJECT_APPLIED;
 }
 
 /*
