@@ -100,11 +100,11 @@ TEST_CASE("a changed function is the only function in the output, with its new s
             has_string |= text.find("hello, patched") != std::string::npos;
         }
     CHECK(has_string);
-    // .kpatch.funcs: one 64-byte entry, new_func -> fixture_show, old_name -> .kpatch.strings,
+    // .kpatch.funcs: one 96-byte entry, new_func -> fixture_show, old_name -> .kpatch.strings,
     // the verification bytes and mask -> .kpatch.verify (test_diff_verify.cpp).
     auto *funcs = section(out, ".kpatch.funcs");
     REQUIRE(funcs);
-    CHECK(funcs->data.size() == 64);
+    CHECK(funcs->data.size() == 96);
     CHECK(relocation_targets(out, ".kpatch.funcs") ==
           std::vector<std::string>{"fixture_show", ".kpatch.strings", ".kpatch.verify", ".kpatch.verify"});
     auto *strings = section(out, ".kpatch.strings");
@@ -321,7 +321,29 @@ TEST_CASE("the .cold part of a changed function travels with it", "[diff][fixtur
     auto *cold = symbol(out, "fixture_cold.cold");
     REQUIRE(cold);
     CHECK(cold->is_defined());
-    CHECK(section(out, ".kpatch.funcs")->data.size() == 64);   // not an entry point of its own
+    CHECK(section(out, ".kpatch.funcs")->data.size() == 96);   // not an entry point of its own
+    // The entry names both versions' cold parts, so the core's stack check covers them:
+    // old_cold_name (+72) -> .kpatch.strings "fixture_cold.cold", new_cold (+88) -> the copy.
+    CHECK(r.result.changed[0].old_cold == "fixture_cold.cold");
+    CHECK(r.result.changed[0].new_cold == "fixture_cold.cold");
+    auto *funcs = section(out, ".kpatch.funcs");
+    REQUIRE(funcs->relocations);
+    const elf::Relocation *old_cold = nullptr, *new_cold = nullptr;
+    for (auto &rel : funcs->relocations->entries) {
+        if (rel.offset == 72)
+            old_cold = &rel;
+        if (rel.offset == 88)
+            new_cold = &rel;
+    }
+    REQUIRE(old_cold);
+    REQUIRE(new_cold);
+    CHECK(new_cold->symbol == cold);
+    REQUIRE(old_cold->symbol->section);
+    CHECK(old_cold->symbol->section->name == ".kpatch.strings");
+    const auto &str = old_cold->symbol->section->data;
+    REQUIRE(static_cast<size_t>(old_cold->addend) < str.size());
+    CHECK(std::string(reinterpret_cast<const char *>(str.data()) + old_cold->addend) ==
+          "fixture_cold.cold");
 }
 
 TEST_CASE("a renamed-suffix callee (.constprop) is referred to by its kernel name", "[diff][fixture]")
