@@ -288,7 +288,8 @@ static void kpatch_module_revert(struct module *mod)
 				if (patch->enabled)
 					obj->state = KPATCH_OBJECT_PENDING;
 			}
-			if (obj->reloc_mod == mod)
+			/* a leaked patch's module, which held them, is gone */
+			if (obj->reloc_mod == mod && patch->registered)
 				kpatch_clear_relocs(obj);
 		}
 	}
@@ -348,7 +349,8 @@ static int kpatch_module_coming(struct module *mod)
 	seen->mod = mod;
 	mutex_lock(&kpatch_mutex);
 	list_for_each_entry(patch, &kpatch_patches, node) {
-		if (!patch->enabled)
+		/* a leaked patch (forced removal, core.c) has no module left to apply */
+		if (!patch->registered || !patch->enabled)
 			continue;
 		/* so a failure below reports itself, not an older error of the patch */
 		patch->last_error[0] = '\0';
