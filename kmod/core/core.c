@@ -16,8 +16,7 @@
 DEFINE_MUTEX(kpatch_mutex);
 struct kpatch_stats kpatch_stats;
 
-/* Registered patches, oldest first (kpatch_mutex). */
-static LIST_HEAD(kpatch_patches);
+LIST_HEAD(kpatch_patches);
 static unsigned long kpatch_next_order = 1;
 static struct kobject *kpatch_root_kobj;
 
@@ -37,24 +36,57 @@ static const char *kpatch_errname(int err, char *buf, size_t len)
 	return buf;
 }
 
+static void kpatch_vset_error(char *patch_buf, const char *name, const char *op, int err,
+			      const char *fmt, va_list args)
+{
+	char msg[KPATCH_ERR_LEN], ebuf[16];
+	char *line = kpatch_stats.last_error;
+
+	lockdep_assert_held(&kpatch_mutex);
+	vsnprintf(msg, sizeof(msg), fmt, args);
+	snprintf(line, KPATCH_ERR_LEN, "%s %s %s: %s", name, op,
+		 kpatch_errname(err, ebuf, sizeof(ebuf)), msg);
+	if (patch_buf)
+		strscpy(patch_buf, line, KPATCH_ERR_LEN);
+	pr_err("%s\n", line);
+}
+
 /*
  * Records a failed operation as "<patch> <op> <errno-name>: <message>" in the patch's
- * and the global last_error, and logs it. Caller holds kpatch_mutex or owns @patch
- * alone (not yet registered).
+ * and the global last_error, and logs it. Both files are readable by every user:
+ * messages hold no kernel address. Caller holds kpatch_mutex.
  */
 void kpatch_set_error(struct kpatch_patch *patch, const char *op, int err,
 		      const char *fmt, ...)
 {
-	char msg[KPATCH_ERR_LEN], ebuf[16];
 	va_list args;
 
 	va_start(args, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, args);
+	kpatch_vset_error(patch->last_error, patch->name, op, err, fmt, args);
 	va_end(args);
-	snprintf(patch->last_error, sizeof(patch->last_error), "%s %s %s: %s",
-		 patch->name, op, kpatch_errname(err, ebuf, sizeof(ebuf)), msg);
-	strscpy(kpatch_stats.last_error, patch->last_error, sizeof(kpatch_stats.last_error));
-	pr_err("%s\n", patch->last_error);
+}
+
+/* The same for a patch that has no kpatch_patch (yet): only the global last_error. */
+void kpatch_set_error_name(const char *name, const char *op, int err, const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	kpatch_vset_error(NULL, name, op, err, fmt, args);
+	va_end(args);
+}
+
+/*
+ * Called when an operation (registration, enable, disable) begins: both last_error
+ * files then describe only that operation, empty while it runs and when it succeeds
+ * (doc/interfaces.md). @patch may be NULL (registration). Caller holds kpatch_mutex.
+ */
+void kpatch_clear_error(struct kpatch_patch *patch)
+{
+	lockdep_assert_held(&kpatch_mutex);
+	kpatch_stats.last_error[0] = '\0';
+	if (patch)
+		patch->last_error[0] = '\0';
 }
 
 /* ---- per-patch sysfs: /sys/kernel/kpatch/<patch>/ ---- */
@@ -77,34 +109,18 @@ static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
 	if (ret)
 		return ret;
 	mutex_lock(&kpatch_mutex);
-	if (!patch->registered)
-		ret = -ENODEV;	/* its module is being removed */
-	else if (enable)
+	kpatch_clear_error(patch);
+	if (!patch->registered) {
+		ret = -ENODEV;
+		kpatch_set_error(patch, enable ? "enable" : "disable", ret,
+				 "its module '%s' is being removed", patch->name);
+	} else if (enable) {
 		ret = __kpatch_enable_patch(patch);
-	else
+	} else {
 		ret = __kpatch_disable_patch(patch);
-	if (!ret)
-		patch->last_error[0] = '\0';
-	mutex_unlock(&kpatch_mutex);
-	return ret ? ret : count;
-}
-
-static ssize_t functions_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
-{
-	struct kpatch_patch *patch = to_patch(kobj);
-	unsigned int i;
-	int len = 0;
-
-	mutex_lock(&kpatch_mutex);
-	for (i = 0; i < patch->nr_funcs; i++) {
-		const struct kpatch_func *f = &patch->funcs[i];
-
-		len += sysfs_emit_at(buf, len, "%s %lu 0x%lx 0x%lx %d\n", f->old_name,
-				     f->sympos, f->old_addr, f->new_addr,
-				     f->ops && f->ops->active == f);
 	}
 	mutex_unlock(&kpatch_mutex);
-	return len;
+	return ret ? ret : count;
 }
 
 static ssize_t patch_last_error_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -124,14 +140,12 @@ static ssize_t order_show(struct kobject *kobj, struct kobj_attribute *attr, cha
 }
 
 static struct kobj_attribute enabled_attr = __ATTR_RW(enabled);
-static struct kobj_attribute functions_attr = __ATTR_RO(functions);
 static struct kobj_attribute patch_last_error_attr =
 	__ATTR(last_error, 0444, patch_last_error_show, NULL);
 static struct kobj_attribute order_attr = __ATTR_RO(order);
 
 static struct attribute *kpatch_patch_attrs[] = {
-	&enabled_attr.attr, &functions_attr.attr, &patch_last_error_attr.attr,
-	&order_attr.attr, NULL,
+	&enabled_attr.attr, &patch_last_error_attr.attr, &order_attr.attr, NULL,
 };
 ATTRIBUTE_GROUPS(kpatch_patch);
 
@@ -140,8 +154,11 @@ static void kpatch_patch_free(struct kpatch_patch *patch)
 	unsigned int i;
 
 	if (patch->funcs)
-		for (i = 0; i < patch->nr_funcs; i++)
+		for (i = 0; i < patch->nr_funcs; i++) {
 			kfree(patch->funcs[i].old_name);
+			kfree(patch->funcs[i].old_cold_name);
+		}
+	kpatch_objects_free(patch);
 	kfree(patch->funcs);
 	kfree(patch->name);
 	kfree(patch);
@@ -179,34 +196,75 @@ KPATCH_STAT_ATTR(tasks_checked, "%u");
 KPATCH_STAT_ATTR(tasks_skipped, "%u");
 KPATCH_STAT_ATTR(last_error, "%s");
 KPATCH_STAT_ATTR(verify_ns, "%llu");
+KPATCH_STAT_ATTR(module_apply_ns, "%llu");
 
 static struct attribute *kpatch_root_attrs[] = {
 	&stop_machine_ns_attr.attr, &check_ns_attr.attr, &tasks_checked_attr.attr,
 	&tasks_skipped_attr.attr, &last_error_attr.attr, &kpatch_shadow_count_attr.attr,
-	&verify_ns_attr.attr, NULL,
+	&verify_ns_attr.attr, &module_apply_ns_attr.attr, NULL,
 };
 static const struct attribute_group kpatch_root_group = { .attrs = kpatch_root_attrs };
 
 /* ---- registration ---- */
 
+/* NULL or "vmlinux" is the kernel image; else a module name. */
+static bool kpatch_is_vmlinux(const char *objname)
+{
+	return !objname || !strcmp(objname, "vmlinux");
+}
+
+/*
+ * A module name as the kernel's .klp.rela/.klp.sym names carry it: no '.', which
+ * ends the name there, and shorter than MODULE_NAME_LEN.
+ */
+static bool kpatch_objname_ok(const char *objname)
+{
+	return kpatch_is_vmlinux(objname) ||
+	       (*objname && !strpbrk(objname, "./") &&
+		strnlen(objname, MODULE_NAME_LEN) < MODULE_NAME_LEN);
+}
+
+/* A name for messages about @desc before it is known to be valid. */
+static const char *kpatch_desc_name(const struct kpatch_patch_desc *desc)
+{
+	return desc && desc->name && *desc->name ? desc->name : "(unnamed)";
+}
+
+/* Refuses a malformed description, saying what is wrong. Caller holds kpatch_mutex. */
 static int kpatch_check_desc(const struct kpatch_patch_desc *desc)
 {
+	const char *name = kpatch_desc_name(desc);
 	unsigned int i;
 
 	if (!desc || !desc->name || !*desc->name || strchr(desc->name, '/') ||
 	    !desc->mod || !desc->funcs || !desc->nr_funcs) {
-		pr_err("invalid patch description%s%s%s\n", desc && desc->name ? " '" : "",
-		       desc && desc->name ? desc->name : "", desc && desc->name ? "'" : "");
+		kpatch_set_error_name(name, "load", -EINVAL,
+				      "invalid patch description (name, module or functions missing, or '/' in the name)");
 		return -EINVAL;
 	}
 	for (i = 0; i < desc->nr_funcs; i++) {
 		const struct kpatch_func_desc *f = &desc->funcs[i];
 
 		if (!f->old_name || !*f->old_name || !f->new_func ||
+		    (f->objname && (!*f->objname || strchr(f->objname, '/'))) ||
+		    (f->old_cold_name && !*f->old_cold_name) ||
 		    (f->flags & ~(KPATCH_FUNC_NO_STACK_CHECK | KPATCH_FUNC_VERIFY_PADDING)) ||
 		    (f->verify_len && (!f->verify_bytes || !f->verify_mask ||
-				       f->verify_len > f->old_size))) {
-			pr_err("patch '%s': invalid function entry %u\n", desc->name, i);
+				       f->verify_len > f->old_size)) ||
+		    !kpatch_objname_ok(f->objname)) {
+			kpatch_set_error_name(name, "load", -EINVAL,
+					      "invalid function entry %u ('%s')", i,
+					      f->old_name ? f->old_name : "");
+			return -EINVAL;
+		}
+		/*
+		 * Relocations against a module's symbols are written when it loads, from
+		 * the ELF data the loader keeps only for livepatch-marked modules.
+		 */
+		if (!kpatch_is_vmlinux(f->objname) && !desc->mod->klp) {
+			kpatch_set_error_name(name, "load", -EINVAL,
+					      "it replaces functions of module '%s' but is not marked MODULE_INFO(livepatch, \"Y\"); rebuild it with kpatch-build",
+					      f->objname);
 			return -EINVAL;
 		}
 	}
@@ -236,6 +294,13 @@ static struct kpatch_patch *kpatch_patch_alloc(struct kpatch_patch_desc *desc)
 		f->old_name = kstrdup(desc->funcs[i].old_name, GFP_KERNEL);
 		if (!f->old_name)
 			goto err;
+		if (desc->funcs[i].old_cold_name) {
+			f->old_cold_name = kstrdup(desc->funcs[i].old_cold_name, GFP_KERNEL);
+			if (!f->old_cold_name)
+				goto err;
+		}
+		f->old_cold_sympos = desc->funcs[i].old_cold_sympos;
+		f->new_cold_addr = (unsigned long)desc->funcs[i].new_cold;
 		f->sympos = desc->funcs[i].sympos;
 		f->flags = desc->funcs[i].flags;
 		f->new_addr = (unsigned long)desc->funcs[i].new_func;
@@ -245,6 +310,8 @@ static struct kpatch_patch *kpatch_patch_alloc(struct kpatch_patch_desc *desc)
 		f->verify_len = desc->funcs[i].verify_len;
 		INIT_LIST_HEAD(&f->stack_node);
 	}
+	if (kpatch_objects_init(patch))
+		goto err;
 	return patch;
 err:
 	kpatch_patch_free(patch);
@@ -252,20 +319,25 @@ err:
 }
 
 /*
- * Resolves every old function, refuses a patch that names one function twice, and
- * checks that the running code is what the patch was built against.
+ * Resolves the old functions of @obj (vmlinux, or the module in obj->mod), refuses a
+ * patch that names one function twice, and checks that the running code is what the
+ * patch was built against. Caller holds kpatch_mutex.
  */
-static int kpatch_resolve_patch(struct kpatch_patch *patch)
+int __kpatch_resolve_object(struct kpatch_object *obj)
 {
+	struct kpatch_patch *patch = obj->patch;
 	unsigned int i, j;
 	int ret;
 
 	for (i = 0; i < patch->nr_funcs; i++) {
+		if (patch->funcs[i].obj != obj)
+			continue;
 		ret = kpatch_resolve_func(&patch->funcs[i]);
 		if (ret)
 			return ret;
 		for (j = 0; j < i; j++) {
-			if (patch->funcs[j].old_addr == patch->funcs[i].old_addr) {
+			if (patch->funcs[j].obj == obj &&
+			    patch->funcs[j].old_addr == patch->funcs[i].old_addr) {
 				kpatch_set_error(patch, "load", -EINVAL,
 						 "function '%s' is replaced twice",
 						 patch->funcs[i].old_name);
@@ -273,7 +345,18 @@ static int kpatch_resolve_patch(struct kpatch_patch *patch)
 			}
 		}
 	}
-	return kpatch_verify_patch(patch);
+	return kpatch_verify_object(obj);
+}
+
+/* Resolves the vmlinux part now; a module's part is resolved each time it applies. */
+static int kpatch_resolve_patch(struct kpatch_patch *patch)
+{
+	unsigned int i;
+
+	for (i = 0; i < patch->nr_objs; i++)
+		if (!patch->objs[i].is_module)
+			return __kpatch_resolve_object(&patch->objs[i]);
+	return 0;
 }
 
 static struct kpatch_patch *kpatch_find_patch(const char *name)
@@ -291,18 +374,24 @@ int kpatch_register_patch(struct kpatch_patch_desc *desc)
 	struct kpatch_patch *patch;
 	int ret;
 
+	mutex_lock(&kpatch_mutex);
+	kpatch_clear_error(NULL);
 	ret = kpatch_check_desc(desc);
 	if (ret)
-		return ret;
+		goto err_unlock;
 	if (desc->core_private) {
-		pr_err("patch '%s' is already registered\n", desc->name);
-		return -EEXIST;
+		ret = -EEXIST;
+		kpatch_set_error_name(desc->name, "load", ret,
+				      "this description is already registered");
+		goto err_unlock;
 	}
 	patch = kpatch_patch_alloc(desc);
-	if (!patch)
-		return -ENOMEM;
-
-	mutex_lock(&kpatch_mutex);
+	if (!patch) {
+		ret = -ENOMEM;
+		kpatch_set_error_name(desc->name, "load", ret,
+				      "no memory for %u functions", desc->nr_funcs);
+		goto err_unlock;
+	}
 	if (kpatch_find_patch(patch->name)) {
 		kpatch_set_error(patch, "load", -EEXIST, "a patch of that name is registered");
 		ret = -EEXIST;
@@ -317,6 +406,9 @@ int kpatch_register_patch(struct kpatch_patch_desc *desc)
 		kpatch_set_error(patch, "load", ret, "cannot create its sysfs directory");
 		goto err_put;
 	}
+	ret = kpatch_sysfs_add(patch);
+	if (ret)
+		goto err_put;
 	patch->order = kpatch_next_order++;
 	patch->registered = true;
 	list_add_tail(&patch->node, &kpatch_patches);
@@ -335,18 +427,36 @@ err_unlist:
 err_put:
 	mutex_unlock(&kpatch_mutex);
 	/*
-	 * undoes kobject_init_and_add() (the release frees the patch); outside the mutex
-	 * because removing the sysfs files waits for running handlers, which take it
+	 * undoes kobject_init_and_add() and kpatch_sysfs_add() (the patch's release frees
+	 * it); outside the mutex because removing the sysfs files waits for running
+	 * handlers, which take it
 	 */
-	kobject_put(&patch->kobj);
+	kpatch_sysfs_put(patch);
 	return ret;
 err_free:
 	/* undoes kpatch_patch_alloc(); nothing else was set up */
-	mutex_unlock(&kpatch_mutex);
 	kpatch_patch_free(patch);
+err_unlock:
+	mutex_unlock(&kpatch_mutex);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(kpatch_register_patch);
+
+/*
+ * The module of an enabled patch is going away (rmmod -f: an enabled patch holds its
+ * module) and its functions could not be switched back. Its kpatch_funcs stay linked
+ * into the ops stacks, so nothing of the patch is freed: it stays listed, in sysfs
+ * (enabled 1, writes refused) and the core pins itself, since unloading it would free
+ * ftrace handlers that the kernel still calls. Caller holds kpatch_mutex.
+ */
+static void __kpatch_leak_patch(struct kpatch_patch *patch)
+{
+	patch->registered = false;
+	patch->desc = NULL;	/* in the module being freed; no hook may run */
+	__module_get(THIS_MODULE);
+	pr_emerg("patch '%s' was removed by force while enabled and its functions could not be switched back: its state is leaked, calls to them go into freed memory and the kernel will likely crash; reboot\n",
+		 patch->name);
+}
 
 void kpatch_unregister_patch(struct kpatch_patch_desc *desc)
 {
@@ -355,19 +465,26 @@ void kpatch_unregister_patch(struct kpatch_patch_desc *desc)
 	if (WARN_ON(!patch))
 		return;
 	mutex_lock(&kpatch_mutex);
+	desc->core_private = NULL;
 	/*
 	 * An enabled patch holds its module, so we get here enabled only through a
-	 * forced removal; the code is about to vanish, so switch back even if busy.
+	 * forced removal: switch back if no task is in its code.
 	 */
-	if (WARN_ON(patch->enabled) && __kpatch_disable_patch(patch))
-		pr_emerg("patch '%s' removed while enabled and busy; the kernel will likely crash\n",
-			 patch->name);
+	if (patch->enabled) {
+		pr_warn("patch '%s' removed by force while enabled; disabling it\n",
+			patch->name);
+		kpatch_clear_error(patch);
+		if (__kpatch_disable_patch(patch)) {
+			__kpatch_leak_patch(patch);
+			mutex_unlock(&kpatch_mutex);
+			return;
+		}
+	}
 	list_del(&patch->node);
 	patch->registered = false;
-	desc->core_private = NULL;
 	mutex_unlock(&kpatch_mutex);
 	/* Outside the mutex: see the error path of kpatch_register_patch(). */
-	kobject_put(&patch->kobj);
+	kpatch_sysfs_put(patch);
 	pr_info("patch '%s' unregistered\n", desc->name);
 }
 EXPORT_SYMBOL_GPL(kpatch_unregister_patch);
@@ -383,18 +500,27 @@ static int __init kpatch_init(void)
 	if (!kpatch_root_kobj)
 		return -ENOMEM;
 	ret = sysfs_create_group(kpatch_root_kobj, &kpatch_root_group);
-	if (ret) {
-		/* undoes kobject_create_and_add() */
-		kobject_put(kpatch_root_kobj);
-		return ret;
-	}
+	if (ret)
+		goto err_kobj;
+	ret = kpatch_module_init();
+	if (ret)
+		goto err_group;
 	return 0;
+
+err_group:
+	/* undoes sysfs_create_group() */
+	sysfs_remove_group(kpatch_root_kobj, &kpatch_root_group);
+err_kobj:
+	/* undoes kobject_create_and_add() */
+	kobject_put(kpatch_root_kobj);
+	return ret;
 }
 
 static void __exit kpatch_exit(void)
 {
-	/* Patch modules depend on us, so none is registered any more. */
+	/* Patch modules depend on us, and a leaked patch pins us: none is left. */
 	WARN_ON(!list_empty(&kpatch_patches));
+	kpatch_module_exit();
 	sysfs_remove_group(kpatch_root_kobj, &kpatch_root_group);
 	kobject_put(kpatch_root_kobj);
 	kpatch_shadow_exit();

@@ -3,6 +3,7 @@
 #ifndef _KPATCH_CORE_H
 #define _KPATCH_CORE_H
 
+#include <linux/elf.h>
 #include <linux/ftrace.h>
 #include <linux/kobject.h>
 #include <linux/list.h>
@@ -15,20 +16,62 @@
 struct kpatch_ops;
 struct kpatch_patch;
 
+/*
+ * What a patch changes in one object (vmlinux, or a module as in /proc/modules);
+ * /sys/kernel/kpatch/<patch>/<object>/. Owned by the patch (freed with it).
+ */
+enum kpatch_object_state {
+	KPATCH_OBJECT_DISABLED,		/* the patch is not enabled */
+	KPATCH_OBJECT_APPLIED,		/* its functions are switched */
+	KPATCH_OBJECT_PENDING,		/* enabled, but its module is not loaded (module.c) */
+};
+
+struct kpatch_object {
+	struct kpatch_patch *patch;
+	char *name;			/* "vmlinux" or a module name */
+	enum kpatch_object_state state;	/* kpatch_mutex */
+	unsigned int nr_funcs;		/* functions of the patch whose obj is this */
+	/*
+	 * A module's part is applied while the module is loaded and the patch enabled
+	 * (at enable, or by the module notifier when it loads: module.c) and reverted
+	 * when either goes away. @mod: the module its functions are resolved in and
+	 * attached to, while applied or being applied; NULL for vmlinux and while
+	 * pending. @reloc_mod: the module the patch's .klp.rela.<name>.* relocations
+	 * were written for, until it goes (6.1 cannot clear them: module.c zeroes them
+	 * on MODULE_STATE_GOING).
+	 */
+	bool is_module;
+	struct module *mod;
+	struct module *reloc_mod;
+	struct kobject kobj;
+	bool kobj_added;		/* kobj is in sysfs and must be put */
+};
+
 /* One replaced function of a registered patch; owned by the core. */
 struct kpatch_func {
 	struct kpatch_patch *patch;
+	struct kpatch_object *obj;	/* the object holding the old function */
 	char *old_name;			/* copied: the patch module may go away first */
 	unsigned long sympos;
 	unsigned long flags;		/* KPATCH_FUNC_* */
 	unsigned long old_addr, old_size;
 	unsigned long new_addr, new_size;
+	/*
+	 * The split-off parts ("<name>.cold"), 0 when none: tasks may sleep there too,
+	 * so the stack check covers them (kpatch.h).
+	 */
+	char *old_cold_name;		/* copied, NULL when none */
+	unsigned long old_cold_sympos;
+	unsigned long old_cold_addr, old_cold_size;
+	unsigned long new_cold_addr, new_cold_size;
 	unsigned long obj_size;		/* size in the object the patch was built from */
 	const u8 *verify_bytes;		/* in the patch module (kpatch.h); verify.c */
 	const u8 *verify_mask;
 	unsigned long verify_len;
 	struct kpatch_ops *ops;		/* set while attached (enabled or being enabled) */
 	struct list_head stack_node;	/* in ops->stack while attached */
+	struct kobject kobj;		/* <patch>/<object>/<old_name>,<sympos> */
+	bool kobj_added;
 };
 
 /* A registered patch; lives from kpatch_register_patch() to its kobject release. */
@@ -43,6 +86,8 @@ struct kpatch_patch {
 	bool enabled;
 	unsigned int nr_funcs;
 	struct kpatch_func *funcs;
+	unsigned int nr_objs;
+	struct kpatch_object *objs;	/* in the order of their first function */
 	char last_error[KPATCH_ERR_LEN];
 };
 
@@ -70,6 +115,8 @@ struct kpatch_ops {
  * callback runs while its caller holds it.
  */
 extern struct mutex kpatch_mutex;
+/* Registered patches, oldest first (kpatch_mutex). */
+extern struct list_head kpatch_patches;
 
 /* Global state shown in /sys/kernel/kpatch (kpatch_mutex). */
 struct kpatch_stats {
@@ -78,13 +125,31 @@ struct kpatch_stats {
 	unsigned int tasks_checked;	/* stacks walked by the last check */
 	unsigned int tasks_skipped;	/* stopper threads passed over by rule */
 	u64 verify_ns;			/* comparing the running code at the last load */
+	u64 module_apply_ns;		/* last module's parts applied on its COMING */
 	char last_error[KPATCH_ERR_LEN];
 };
 extern struct kpatch_stats kpatch_stats;
 
-/* core.c */
+/* core.c; callers hold kpatch_mutex */
 void kpatch_set_error(struct kpatch_patch *patch, const char *op, int err,
 		      const char *fmt, ...) __printf(4, 5);
+void kpatch_set_error_name(const char *name, const char *op, int err,
+			   const char *fmt, ...) __printf(4, 5);
+void kpatch_clear_error(struct kpatch_patch *patch);
+
+/*
+ * object.c: groups a patch's functions by object, and their sysfs directories.
+ * kpatch_objects_init() before registering (the patch is still private);
+ * kpatch_sysfs_add() once the patch's own kobject is in sysfs; kpatch_sysfs_put()
+ * puts every kobject of the patch, the patch's last (its release frees everything),
+ * and must not be called under kpatch_mutex: removing a sysfs file waits for
+ * running handlers, which take it.
+ */
+int kpatch_objects_init(struct kpatch_patch *patch);
+void kpatch_objects_free(struct kpatch_patch *patch);
+int kpatch_sysfs_add(struct kpatch_patch *patch);
+void kpatch_sysfs_put(struct kpatch_patch *patch);
+void __kpatch_objects_set_state(struct kpatch_patch *patch, enum kpatch_object_state state);
 
 /* kallsyms.c: kernel internals that are not exported, found once at init. */
 struct kpatch_syms {
@@ -97,13 +162,38 @@ struct kpatch_syms {
 					   unsigned long *offset);
 	int (*kallsyms_on_each_match_symbol)(int (*fn)(void *, unsigned long),
 					     const char *name, void *data);
+	/* For functions in modules (module.c). */
+	int (*klp_apply_section_relocs)(struct module *pmod, Elf_Shdr *sechdrs,
+					const char *shstrtab, const char *strtab,
+					unsigned int symndx, unsigned int secndx,
+					const char *objname);
+	struct module *(*find_module)(const char *name);
+	struct mutex *module_mutex;
+	void *(*text_poke)(void *addr, const void *opcode, size_t len);
+	struct mutex *text_mutex;
 };
 extern struct kpatch_syms kpatch_syms;
 int kpatch_syms_init(void);
 int kpatch_resolve_func(struct kpatch_func *func);
 
+/* core.c: resolves and verifies the functions of @obj (vmlinux, or obj->mod). */
+int __kpatch_resolve_object(struct kpatch_object *obj);
+
 /* verify.c: is the running code what the patch was built against? */
-int kpatch_verify_patch(struct kpatch_patch *patch);
+int kpatch_verify_object(struct kpatch_object *obj);
+
+/*
+ * module.c: functions in modules. A function takes part in a switch when its object
+ * is vmlinux or a module that is loaded (obj->mod set by the calls below).
+ */
+static inline bool kpatch_func_present(const struct kpatch_func *func)
+{
+	return !func->obj->is_module || func->obj->mod;
+}
+int kpatch_module_init(void);
+void kpatch_module_exit(void);
+int __kpatch_objects_prepare(struct kpatch_patch *patch);
+void __kpatch_objects_finish(struct kpatch_patch *patch, bool applied);
 
 /* A __ prefix means: the caller holds kpatch_mutex. */
 

@@ -12,6 +12,7 @@
 
 #include <linux/kallsyms.h>
 #include <linux/kprobes.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include "core.h"
@@ -52,6 +53,11 @@ int kpatch_syms_init(void)
 		{ "ftrace_location", &kpatch_syms.ftrace_location },
 		{ "kallsyms_lookup_size_offset", &kpatch_syms.kallsyms_lookup_size_offset },
 		{ "kallsyms_on_each_match_symbol", &kpatch_syms.kallsyms_on_each_match_symbol },
+		{ "klp_apply_section_relocs", &kpatch_syms.klp_apply_section_relocs },
+		{ "find_module", &kpatch_syms.find_module },
+		{ "module_mutex", &kpatch_syms.module_mutex },
+		{ "text_poke", &kpatch_syms.text_poke },
+		{ "text_mutex", &kpatch_syms.text_mutex },
 	};
 	unsigned int i;
 
@@ -93,80 +99,149 @@ static int kpatch_cmp_addr(const void *a, const void *b)
 }
 
 /*
- * Finds the vmlinux symbol @func->old_name at position @func->sympos (1-based, in
- * address order, as the kernel's livepatch and the module loader's .klp.sym count;
- * 0 only when the name is unique), checks it is an ftrace location and records the
- * sizes of the old and new function for the stack check. Errors go to the patch's
- * last_error with the name quoted. Sleeps (kallsyms walks call cond_resched()).
+ * Collects the addresses of @name among @mod's symbols in its symbol table's order,
+ * which is how the kernel's .klp.sym resolution counts positions in a module (from
+ * MODULE_STATE_COMING on: the full table while its init runs, the core symbols
+ * afterwards; same order). The caller keeps @mod from going away.
  */
-int kpatch_resolve_func(struct kpatch_func *func)
+static void kpatch_module_matches(struct module *mod, const char *name,
+				  struct kpatch_match *m)
 {
-	struct kpatch_patch *patch = func->patch;
+	struct mod_kallsyms *ks;
+	unsigned int i;
+
+	preempt_disable();
+	ks = rcu_dereference_sched(mod->kallsyms);
+	for (i = 0; i < ks->num_symtab; i++) {
+		const Elf_Sym *sym = &ks->symtab[i];
+
+		if (sym->st_shndx != SHN_UNDEF && !strcmp(ks->strtab + sym->st_name, name))
+			kpatch_match_cb(m, sym->st_value);
+	}
+	preempt_enable();
+}
+
+/*
+ * Finds the symbol @name at position @sympos in @mod, or vmlinux when NULL
+ * (1-based; vmlinux in address order, a module in its symbol table's order, as the
+ * kernel's livepatch and the module loader's .klp.sym count; 0 only when the name is
+ * unique) and its kallsyms size. @what says what @name is in messages ("function",
+ * "cold part"). Errors go to last_error with the name quoted. Sleeps.
+ */
+static int kpatch_lookup(struct kpatch_patch *patch, struct module *mod,
+			 const char *what, const char *name,
+			 unsigned long sympos, unsigned long *addr, unsigned long *size)
+{
 	struct kpatch_match *m;
-	unsigned long addr, size, off;
+	unsigned long off;
 	int ret = 0;
 
 	m = kzalloc(sizeof(*m), GFP_KERNEL);
-	if (!m)
+	if (!m) {
+		kpatch_set_error(patch, "load", -ENOMEM, "no memory to look up %s '%s'",
+				 what, name);
 		return -ENOMEM;
-	kpatch_syms.kallsyms_on_each_match_symbol(kpatch_match_cb, func->old_name, m);
+	}
+	if (mod)
+		kpatch_module_matches(mod, name, m);
+	else
+		kpatch_syms.kallsyms_on_each_match_symbol(kpatch_match_cb, name, m);
 	if (m->count == 0) {
-		kpatch_set_error(patch, "load", -ENOENT,
-				 "function '%s' not found in vmlinux", func->old_name);
+		kpatch_set_error(patch, "load", -ENOENT, "%s '%s' not found in %s",
+				 what, name, mod ? module_name(mod) : "vmlinux");
 		ret = -ENOENT;
 		goto out;
 	}
 	if (m->count > KPATCH_MAX_SAME_NAME) {
 		kpatch_set_error(patch, "load", -E2BIG,
-				 "function '%s' has %u same-named symbols, more than %d supported",
-				 func->old_name, m->count, KPATCH_MAX_SAME_NAME);
+				 "%s '%s' has %u same-named symbols, more than %d supported",
+				 what, name, m->count, KPATCH_MAX_SAME_NAME);
 		ret = -E2BIG;
 		goto out;
 	}
-	if (func->sympos == 0 && m->count > 1) {
+	if (sympos == 0 && m->count > 1) {
 		kpatch_set_error(patch, "load", -EINVAL,
-				 "function '%s' is ambiguous: %u symbols share the name; give its position (1..%u)",
-				 func->old_name, m->count, m->count);
+				 "%s '%s' is ambiguous: %u symbols share the name; give its position (1..%u)",
+				 what, name, m->count, m->count);
 		ret = -EINVAL;
 		goto out;
 	}
-	if (func->sympos > m->count) {
+	if (sympos > m->count) {
 		kpatch_set_error(patch, "load", -ENOENT,
-				 "function '%s' position %lu not found: only %u symbols share the name",
-				 func->old_name, func->sympos, m->count);
+				 "%s '%s' position %lu not found: only %u symbols share the name",
+				 what, name, sympos, m->count);
 		ret = -ENOENT;
 		goto out;
 	}
-	sort(m->addrs, m->count, sizeof(m->addrs[0]), kpatch_cmp_addr, NULL);
-	addr = m->addrs[func->sympos ? func->sympos - 1 : 0];
-
-	if (!kpatch_syms.kallsyms_lookup_size_offset(addr, &size, &off) || off != 0) {
-		kpatch_set_error(patch, "load", -EINVAL,
-				 "symbol '%s' at %px has no size in kallsyms", func->old_name,
-				 (void *)addr);
+	/* vmlinux positions count in address order, a module's in its symbol table's */
+	if (!mod)
+		sort(m->addrs, m->count, sizeof(m->addrs[0]), kpatch_cmp_addr, NULL);
+	*addr = m->addrs[sympos ? sympos - 1 : 0];
+	/* No address in the message: last_error is readable by every user (KASLR). */
+	if (!kpatch_syms.kallsyms_lookup_size_offset(*addr, size, &off) || off != 0) {
+		kpatch_set_error(patch, "load", -EINVAL, "%s '%s' has no size in kallsyms",
+				 what, name);
 		ret = -EINVAL;
-		goto out;
 	}
+out:
+	kfree(m);
+	return ret;
+}
+
+/* Size of the patch module's function at @addr, which must start there. */
+static int kpatch_new_size(struct kpatch_func *func, const char *what, unsigned long addr,
+			   unsigned long *size)
+{
+	unsigned long off;
+
+	if (!within_module(addr, func->patch->mod) ||
+	    !kpatch_syms.kallsyms_lookup_size_offset(addr, size, &off) || off != 0) {
+		kpatch_set_error(func->patch, "load", -EINVAL,
+				 "%s of '%s' is not the start of a function of module '%s'",
+				 what, func->old_name, module_name(func->patch->mod));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Resolves @func: the old function (which must be an ftrace location) and its cold
+ * part, and the sizes of the new function and its cold part, for the stack check.
+ * In vmlinux, or in obj->mod for a module's. Errors go to the patch's last_error. Sleeps.
+ */
+int kpatch_resolve_func(struct kpatch_func *func)
+{
+	struct kpatch_patch *patch = func->patch;
+	unsigned long addr, size;
+	int ret;
+
+	/* a module's functions are resolved while it is loaded (module.c) */
+	if (WARN_ON(func->obj->is_module && !func->obj->mod))
+		return -EINVAL;
+	ret = kpatch_lookup(patch, func->obj->mod, "function", func->old_name, func->sympos, &addr, &size);
+	if (ret)
+		return ret;
 	/* With fentry and no IBT the ftrace site is the first instruction. */
 	if (kpatch_syms.ftrace_location(addr) != addr) {
 		kpatch_set_error(patch, "load", -EINVAL,
 				 "function '%s' is not traceable (no ftrace location at its entry)",
 				 func->old_name);
-		ret = -EINVAL;
-		goto out;
+		return -EINVAL;
 	}
 	func->old_addr = addr;
 	func->old_size = size;
-
-	if (!kpatch_syms.kallsyms_lookup_size_offset(func->new_addr, &size, &off) || off != 0) {
-		kpatch_set_error(patch, "load", -EINVAL,
-				 "replacement of '%s' at %px is not the start of a known function",
-				 func->old_name, (void *)func->new_addr);
-		ret = -EINVAL;
-		goto out;
+	if (func->old_cold_name) {
+		ret = kpatch_lookup(patch, func->obj->mod, "cold part", func->old_cold_name,
+				    func->old_cold_sympos, &func->old_cold_addr,
+				    &func->old_cold_size);
+		if (ret)
+			return ret;
 	}
-	func->new_size = size;
-out:
-	kfree(m);
+	ret = kpatch_new_size(func, "replacement", func->new_addr, &func->new_size);
+	if (ret)
+		return ret;
+	if (func->new_cold_addr)
+		ret = kpatch_new_size(func, "cold part of the replacement", func->new_cold_addr,
+				      &func->new_cold_size);
 	return ret;
 }

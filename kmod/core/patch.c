@@ -54,8 +54,11 @@ static struct kpatch_ops *kpatch_create_ops(struct kpatch_func *func)
 	int ret;
 
 	ops = kzalloc(sizeof(*ops), GFP_KERNEL);
-	if (!ops)
+	if (!ops) {
+		kpatch_set_error(func->patch, "enable", -ENOMEM,
+				 "no memory for the ftrace handler of '%s'", func->old_name);
 		return ERR_PTR(-ENOMEM);
+	}
 	ops->old_addr = func->old_addr;
 	INIT_LIST_HEAD(&ops->stack);
 	ops->fops.func = kpatch_ftrace_handler;

@@ -13,6 +13,7 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/stop_machine.h>
 #include <linux/timekeeping.h>
 #include "core.h"
@@ -27,14 +28,19 @@ struct kpatch_switch {
 	struct kpatch_func *func;	/* the function of the patch being switched */
 	struct kpatch_ops *ops;
 	struct kpatch_func *to;		/* version to run afterwards; NULL: the original */
-	bool check;			/* look for it on stacks */
-	/*
-	 * Ranges no stack may hold: the original, and the version running now. The
-	 * original is checked even when a replacement is active, because a task can be
-	 * caught between the handler and the jump to the replacement, with only the
-	 * original's return address on its stack.
-	 */
-	unsigned long range[2][2];
+};
+
+/*
+ * Code no stack may hold during a switch, one range per part of a function: the
+ * original and its cold part, and the version running now and its cold part. The
+ * original is checked even when a replacement is active, because a task can be
+ * caught between the handler and the jump to the replacement, with only the
+ * original's return address on its stack. Sorted by start and disjoint, so each
+ * return address costs one binary search, not a pass over every function.
+ */
+struct kpatch_range {
+	unsigned long start, end;
+	const char *name;		/* the replaced function, for the message */
 };
 
 enum kpatch_blocker {
@@ -47,6 +53,8 @@ enum kpatch_blocker {
 struct kpatch_transition {
 	struct kpatch_switch *sw;
 	unsigned int nr;
+	struct kpatch_range *ranges;
+	unsigned int nr_ranges;
 	/* Results of the callback. */
 	unsigned int tasks_checked, tasks_skipped;
 	u64 check_ns;
@@ -76,10 +84,30 @@ static void kpatch_block(struct kpatch_transition *tr, struct task_struct *t,
 	tr->pid = task_pid_nr(t);
 }
 
+/* The range holding @addr, or NULL. */
+static const struct kpatch_range *kpatch_find_range(const struct kpatch_transition *tr,
+						    unsigned long addr)
+{
+	unsigned int lo = 0, hi = tr->nr_ranges;
+
+	/* Find the last range starting at or before @addr. */
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (tr->ranges[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo && addr < tr->ranges[lo - 1].end)
+		return &tr->ranges[lo - 1];
+	return NULL;
+}
+
 /* Returns -EBUSY when @t blocks the switch. Runs inside stop_machine. */
 static int kpatch_check_task(struct kpatch_transition *tr, struct task_struct *t)
 {
-	unsigned int i, j, k;
+	unsigned int i;
 	int nr;
 
 	/*
@@ -106,22 +134,14 @@ static int kpatch_check_task(struct kpatch_transition *tr, struct task_struct *t
 		return -EBUSY;
 	}
 	for (i = 0; i < nr; i++) {
-		for (j = 0; j < tr->nr; j++) {
-			const struct kpatch_switch *sw = &tr->sw[j];
+		const struct kpatch_range *r = kpatch_find_range(tr, kpatch_entries[i]);
 
-			if (!sw->check)
-				continue;
-			for (k = 0; k < 2; k++) {
-				if (kpatch_entries[i] >= sw->range[k][0] &&
-				    kpatch_entries[i] < sw->range[k][1]) {
-					kpatch_block(tr, t, KPATCH_BLOCK_FUNC);
-					tr->func_name = sw->func->old_name;
-					tr->nr_entries = nr;
-					memcpy(tr->entries, kpatch_entries,
-					       nr * sizeof(kpatch_entries[0]));
-					return -EBUSY;
-				}
-			}
+		if (r) {
+			kpatch_block(tr, t, KPATCH_BLOCK_FUNC);
+			tr->func_name = r->name;
+			tr->nr_entries = nr;
+			memcpy(tr->entries, kpatch_entries, nr * sizeof(kpatch_entries[0]));
+			return -EBUSY;
 		}
 	}
 	return 0;
@@ -176,18 +196,81 @@ static int kpatch_switch_cb(void *data)
 static void kpatch_plan(struct kpatch_switch *sw, struct kpatch_func *func,
 			struct kpatch_func *to)
 {
-	struct kpatch_ops *ops = func->ops;
-
 	sw->func = func;
-	sw->ops = ops;
+	sw->ops = func->ops;
 	sw->to = to;
-	sw->check = to != ops->active && !(func->flags & KPATCH_FUNC_NO_STACK_CHECK);
-	sw->range[0][0] = func->old_addr;
-	sw->range[0][1] = func->old_addr + func->old_size;
-	if (ops->active) {
-		sw->range[1][0] = ops->active->new_addr;
-		sw->range[1][1] = ops->active->new_addr + ops->active->new_size;
+}
+
+static void kpatch_add_range(struct kpatch_range *ranges, unsigned int *nr,
+			     unsigned long start, unsigned long size, const char *name)
+{
+	if (!size)
+		return;
+	ranges[*nr].start = start;
+	ranges[*nr].end = start + size;
+	ranges[*nr].name = name;
+	(*nr)++;
+}
+
+static int kpatch_cmp_range(const void *a, const void *b)
+{
+	const struct kpatch_range *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Most ranges one switch adds: the original and the active version, two parts each. */
+#define KPATCH_RANGES_PER_SWITCH	4
+
+/*
+ * Fills @ranges (room for KPATCH_RANGES_PER_SWITCH per switch) with the code no stack
+ * may hold for the planned switches, sorted, and returns how many. Functions whose
+ * running version does not change are not checked. KPATCH_FUNC_NO_STACK_CHECK (a
+ * function some task never leaves, like a kthread's loop) skips the original's body
+ * on enable only: on disable the version running now goes away with its module, so
+ * it is checked, and of the original only the return address that the ftrace call
+ * leaves (a task preempted in the trampoline, about to jump to that version).
+ */
+static unsigned int kpatch_build_ranges(const struct kpatch_switch *sw, unsigned int nr,
+					bool disabling, struct kpatch_range *ranges)
+{
+	unsigned int i, n = 0, out;
+
+	for (i = 0; i < nr; i++) {
+		const struct kpatch_func *f = sw[i].func;
+		const struct kpatch_func *active = sw[i].ops->active;
+
+		if (sw[i].to == active)
+			continue;
+		if (!(f->flags & KPATCH_FUNC_NO_STACK_CHECK)) {
+			kpatch_add_range(ranges, &n, f->old_addr, f->old_size, f->old_name);
+			kpatch_add_range(ranges, &n, f->old_cold_addr, f->old_cold_size,
+					 f->old_name);
+		} else if (disabling) {
+			kpatch_add_range(ranges, &n, f->old_addr + MCOUNT_INSN_SIZE, 1,
+					 f->old_name);
+		} else {
+			continue;
+		}
+		if (active) {
+			kpatch_add_range(ranges, &n, active->new_addr, active->new_size,
+					 f->old_name);
+			kpatch_add_range(ranges, &n, active->new_cold_addr,
+					 active->new_cold_size, f->old_name);
+		}
 	}
+	sort(ranges, n, sizeof(*ranges), kpatch_cmp_range, NULL);
+	/*
+	 * Different functions' code does not overlap, but kallsyms sizes are only as good
+	 * as the symbol table: merge any overlap so the binary search stays exact.
+	 */
+	for (i = 1, out = 0; i < n; i++) {
+		if (ranges[i].start < ranges[out].end)
+			ranges[out].end = max(ranges[out].end, ranges[i].end);
+		else
+			ranges[++out] = ranges[i];
+	}
+	return n ? out + 1 : 0;
 }
 
 static void kpatch_report_blocker(struct kpatch_patch *patch, const char *op,
@@ -218,19 +301,27 @@ static void kpatch_report_blocker(struct kpatch_patch *patch, const char *op,
 		pr_info("  %s/%d: %pS\n", tr->comm, tr->pid, (void *)tr->entries[i]);
 }
 
-/* Runs the planned switch, retrying while busy. Caller holds kpatch_mutex. */
+/*
+ * Runs the planned switch, retrying while busy. @sw has room for
+ * KPATCH_RANGES_PER_SWITCH ranges per switch after its @nr entries (kpatch_sw_alloc).
+ * Caller holds kpatch_mutex.
+ */
 static int kpatch_transition(struct kpatch_patch *patch, const char *op,
 			     struct kpatch_switch *sw, unsigned int nr)
 {
 	struct kpatch_transition *tr = &kpatch_tr;
-	unsigned int try;
+	struct kpatch_range *ranges = (struct kpatch_range *)(sw + nr);
+	unsigned int nr_ranges, try;
 	int ret;
 	u64 start;
 
+	nr_ranges = kpatch_build_ranges(sw, nr, !strcmp(op, "disable"), ranges);
 	for (try = 1; ; try++) {
 		memset(tr, 0, sizeof(*tr));
 		tr->sw = sw;
 		tr->nr = nr;
+		tr->ranges = ranges;
+		tr->nr_ranges = nr_ranges;
 		start = ktime_get_ns();
 		ret = stop_machine(kpatch_switch_cb, tr, NULL);
 		kpatch_stats.stop_machine_ns = ktime_get_ns() - start;
@@ -249,14 +340,32 @@ static int kpatch_transition(struct kpatch_patch *patch, const char *op,
 }
 
 /*
- * Enables @patch: its functions go on top of (or, for an older patch, under) the ops
+ * The plan of a switch of @patch's functions and, behind it, room for its ranges;
+ * kvfree() it. NULL (and last_error set) when there is no memory.
+ */
+static struct kpatch_switch *kpatch_sw_alloc(struct kpatch_patch *patch, const char *op)
+{
+	size_t size = patch->nr_funcs * (sizeof(struct kpatch_switch) +
+					 KPATCH_RANGES_PER_SWITCH * sizeof(struct kpatch_range));
+	struct kpatch_switch *sw = kvzalloc(size, GFP_KERNEL);
+
+	if (!sw)
+		kpatch_set_error(patch, op, -ENOMEM, "no memory to plan the switch of %u functions",
+				 patch->nr_funcs);
+	return sw;
+}
+
+/*
+ * Enables @patch: the functions of its objects that are present now (vmlinux, modules
+ * that are loaded: module.c) go on top of (or, for an older patch, under) the ops
  * stacks, then one stop_machine switches every function whose running version
- * changes. On failure the kernel is exactly as before. Caller holds kpatch_mutex.
+ * changes. A module that is not loaded gets its part when it loads. On failure the
+ * kernel is exactly as before. Caller holds kpatch_mutex.
  */
 int __kpatch_enable_patch(struct kpatch_patch *patch)
 {
 	struct kpatch_switch *sw;
-	unsigned int i;
+	unsigned int i, nr = 0;
 	int ret;
 
 	lockdep_assert_held(&kpatch_mutex);
@@ -265,7 +374,7 @@ int __kpatch_enable_patch(struct kpatch_patch *patch)
 	ret = __kpatch_hook_pre_patch(patch);
 	if (ret)
 		return ret;
-	sw = kcalloc(patch->nr_funcs, sizeof(*sw), GFP_KERNEL);
+	sw = kpatch_sw_alloc(patch, "enable");
 	if (!sw) {
 		ret = -ENOMEM;
 		goto err_hook;
@@ -276,7 +385,12 @@ int __kpatch_enable_patch(struct kpatch_patch *patch)
 		ret = -ENODEV;
 		goto err_free;
 	}
+	ret = __kpatch_objects_prepare(patch);
+	if (ret)
+		goto err_put;
 	for (i = 0; i < patch->nr_funcs; i++) {
+		if (!kpatch_func_present(&patch->funcs[i]))
+			continue;
 		ret = __kpatch_func_attach(&patch->funcs[i]);
 		if (ret)
 			goto err_detach;
@@ -284,27 +398,35 @@ int __kpatch_enable_patch(struct kpatch_patch *patch)
 	for (i = 0; i < patch->nr_funcs; i++) {
 		struct kpatch_func *func = &patch->funcs[i];
 
-		kpatch_plan(&sw[i], func, list_first_entry(&func->ops->stack,
-							    struct kpatch_func, stack_node));
+		if (!func->ops)
+			continue;
+		kpatch_plan(&sw[nr++], func, list_first_entry(&func->ops->stack,
+							       struct kpatch_func, stack_node));
 	}
-	ret = kpatch_transition(patch, "enable", sw, patch->nr_funcs);
+	/* nothing present (only modules that are not loaded): no stop_machine needed */
+	ret = nr ? kpatch_transition(patch, "enable", sw, nr) : 0;
 	if (ret) {
 		i = patch->nr_funcs;
 		goto err_detach;
 	}
 	patch->enabled = true;
-	kfree(sw);
+	__kpatch_objects_finish(patch, true);
+	kvfree(sw);
 	__kpatch_hook_post_patch(patch);
 	return 0;
 
 err_detach:
 	/* undoes __kpatch_func_attach(): no target moved, so handlers just go away */
 	while (i--)
-		__kpatch_func_detach(&patch->funcs[i]);
+		if (patch->funcs[i].ops)
+			__kpatch_func_detach(&patch->funcs[i]);
+	/* undoes __kpatch_objects_prepare() (drops the module references) */
+	__kpatch_objects_finish(patch, false);
+err_put:
 	/* undoes try_module_get() */
 	module_put(patch->mod);
 err_free:
-	kfree(sw);
+	kvfree(sw);
 err_hook:
 	/* undoes the pre-patch hook */
 	__kpatch_hook_post_unpatch(patch);
@@ -318,38 +440,46 @@ err_hook:
 int __kpatch_disable_patch(struct kpatch_patch *patch)
 {
 	struct kpatch_switch *sw;
-	unsigned int i;
+	unsigned int i, nr = 0;
 	int ret;
 
 	lockdep_assert_held(&kpatch_mutex);
 	if (!patch->enabled)
 		return 0;
 	__kpatch_hook_pre_unpatch(patch);
-	sw = kcalloc(patch->nr_funcs, sizeof(*sw), GFP_KERNEL);
+	sw = kpatch_sw_alloc(patch, "disable");
 	if (!sw) {
 		__kpatch_hook_post_patch(patch);	/* undoes the pre-unpatch hook */
 		return -ENOMEM;
 	}
 	for (i = 0; i < patch->nr_funcs; i++) {
 		struct kpatch_func *func = &patch->funcs[i];
-		struct kpatch_func *to = func->ops->active;
+		struct kpatch_func *to;
 
+		if (!func->ops)		/* its module is not loaded */
+			continue;
 		/* Only the running version moves; one below stays where it is. */
+		to = func->ops->active;
 		if (to == func)
 			to = list_is_last(&func->stack_node, &func->ops->stack) ? NULL :
 				list_next_entry(func, stack_node);
-		kpatch_plan(&sw[i], func, to);
+		kpatch_plan(&sw[nr++], func, to);
 	}
-	ret = kpatch_transition(patch, "disable", sw, patch->nr_funcs);
-	kfree(sw);
+	ret = nr ? kpatch_transition(patch, "disable", sw, nr) : 0;
+	kvfree(sw);
 	if (ret) {
 		/* no target moved; the patch still runs, so undo the pre-unpatch hook */
 		__kpatch_hook_post_patch(patch);
 		return ret;
 	}
 	for (i = 0; i < patch->nr_funcs; i++)
-		__kpatch_func_detach(&patch->funcs[i]);
+		if (patch->funcs[i].ops)
+			__kpatch_func_detach(&patch->funcs[i]);
+	/* a module may go now: its relocations are zeroed then (module.c) */
+	for (i = 0; i < patch->nr_objs; i++)
+		patch->objs[i].mod = NULL;
 	patch->enabled = false;
+	__kpatch_objects_set_state(patch, KPATCH_OBJECT_DISABLED);
 	__kpatch_hook_post_unpatch(patch);
 	module_put(patch->mod);
 	return 0;

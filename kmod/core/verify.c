@@ -113,15 +113,20 @@ static int kpatch_verify_func(struct kpatch_func *func)
 	return 0;
 }
 
-/* Verifies every function of @patch; the time it took goes to kpatch_stats.verify_ns. */
-int kpatch_verify_patch(struct kpatch_patch *patch)
+/*
+ * Verifies every function of @obj (resolved); the time it took goes to
+ * kpatch_stats.verify_ns.
+ */
+int kpatch_verify_object(struct kpatch_object *obj)
 {
+	struct kpatch_patch *patch = obj->patch;
 	u64 start = ktime_get_ns();
 	unsigned int i;
 	int ret = 0;
 
 	for (i = 0; i < patch->nr_funcs && !ret; i++)
-		ret = kpatch_verify_func(&patch->funcs[i]);
+		if (patch->funcs[i].obj == obj)
+			ret = kpatch_verify_func(&patch->funcs[i]);
 	kpatch_stats.verify_ns = ktime_get_ns() - start;
 	return ret;
 }

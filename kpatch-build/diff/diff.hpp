@@ -67,6 +67,10 @@ struct ChangedFunction {
     unsigned long sympos = 0;
     uint64_t old_size = 0;
     uint64_t new_size = 0;
+    // The split-off parts (GCC's "<name>.cold"); empty when that version has none.
+    std::string old_cold;    // in the kernel, at old_cold_sympos among same-named symbols
+    unsigned long old_cold_sympos = 0;
+    std::string new_cold;    // in the output
 };
 
 struct KlpReference {

@@ -40,6 +40,9 @@ private:
     Expected<void> copy_relocations(const Section &s);
     Expected<void> special_sections();
     Expected<void> funcs_table();
+    Expected<unsigned long> kernel_position(const Symbol &old, const char *what);
+    Expected<void> cold_parts(const Symbol &f, const Symbol &old, Section &tab, uint64_t at,
+                              ChangedFunction &entry);
     Expected<void> verify_entry(const Symbol &old, Section &tab, uint64_t at);
     void refuse_late_special(const std::string &name, const std::string &object);
     void owner_section();
@@ -273,22 +276,15 @@ Expected<void> Builder::funcs_table()
     for (auto *f : ctx.cmp.changed_functions) {
         const Symbol *old = ctx.corr.twin(f);
         const std::string &object = ctx.options.klp_object;
-        unsigned long pos = 0;
-        if (const SymbolResolver *res = ctx.options.symbols) {
-            auto p = object == "vmlinux"
-                         ? res->position(old->name, old->is_local(), ctx.orig_defined)
-                         : res->module_position(old->name, old->is_local(), ctx.orig_defined);
-            if (!p)
-                return Error{"cannot tell which function `" + old->name + "` of " + object +
-                             " is patched: " + p.error().message};
-            pos = *p;
-        }
+        auto pos = kernel_position(*old, "function");
+        if (!pos)
+            return pos.error();
         uint64_t at = tab.data.size();
         tab.data.resize(at + funcs_entry_size, 0);
         uint64_t name_at = str.data.size();
         str.data.insert(str.data.end(), old->name.begin(), old->name.end());
         str.data.push_back(0);
-        put_u64(tab, at + Sympos, pos);
+        put_u64(tab, at + Sympos, *pos);
         put_u64(tab, at + OldSize, old->size);
         rs.entries.push_back(Relocation{at + NewFunc, abs64, symbols.at(f), 0});
         rs.entries.push_back(Relocation{at + OldName, abs64, &out->section_symbol_of(str),
@@ -302,7 +298,58 @@ Expected<void> Builder::funcs_table()
         }
         if (auto ok = verify_entry(*old, tab, at); !ok)
             return ok.error();
-        result.changed.push_back(ChangedFunction{f->name, old->name, object, pos, old->size, f->size});
+        ChangedFunction entry{f->name, old->name, object, *pos, old->size, f->size, {}, 0, {}};
+        if (auto ok = cold_parts(*f, *old, tab, at, entry); !ok)
+            return ok.error();
+        result.changed.push_back(std::move(entry));
+    }
+    return {};
+}
+
+// OLD's sympos in its object, from the same symbol source for every name: kallsyms order
+// for vmlinux, the module's own symbol table for a module.
+Expected<unsigned long> Builder::kernel_position(const Symbol &old, const char *what)
+{
+    const SymbolResolver *res = ctx.options.symbols;
+    if (!res)
+        return 0ul;
+    const std::string &object = ctx.options.klp_object;
+    auto p = object == "vmlinux" ? res->position(old.name, old.is_local(), ctx.orig_defined)
+                                 : res->module_position(old.name, old.is_local(), ctx.orig_defined);
+    if (!p)
+        return Error{std::string("cannot tell which ") + what + " `" + old.name + "` of " +
+                     object + " is patched: " + p.error().message};
+    return *p;
+}
+
+// The entry's cold-part fields: tasks can sleep in "<name>.cold" (reached by a jump, not a
+// call), so the core's stack check must know both versions' parts.
+Expected<void> Builder::cold_parts(const Symbol &f, const Symbol &old, Section &tab, uint64_t at,
+                                   ChangedFunction &entry)
+{
+    uint32_t abs64 = ctx.code_p.arch().absolute64();
+    auto &rs = out->relocations_for(tab);
+    if (const Symbol *oc = ctx.orig.find_symbol(old.name + ".cold"); oc && oc->is_function()) {
+        auto pos = kernel_position(*oc, "cold part");
+        if (!pos)
+            return pos.error();
+        Section &str = *out->find_section(".kpatch.strings");
+        uint64_t name_at = str.data.size();
+        str.data.insert(str.data.end(), oc->name.begin(), oc->name.end());
+        str.data.push_back(0);
+        put_u64(tab, at + OldColdSympos, *pos);
+        rs.entries.push_back(Relocation{at + OldColdName, abs64, &out->section_symbol_of(str),
+                                        static_cast<int64_t>(name_at)});
+        entry.old_cold = oc->name;
+        entry.old_cold_sympos = *pos;
+    }
+    if (const Symbol *nc = ctx.patched.find_symbol(f.name + ".cold"); nc && nc->is_function()) {
+        auto it = symbols.find(nc);
+        if (it == symbols.end())
+            return Error{"internal: the cold part `" + nc->name + "` of `" + f.name +
+                         "` is not in the output"};
+        rs.entries.push_back(Relocation{at + NewCold, abs64, it->second, 0});
+        entry.new_cold = nc->name;
     }
     return {};
 }

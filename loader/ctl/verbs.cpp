@@ -32,8 +32,9 @@ std::string release_for(const Options &o, const Context &ctx)
 void print_functions(std::ostream &out, const std::vector<FunctionState> &fns)
 {
     for (const auto &f : fns)
-        out << fmt::format("    {}{} {} -> {}{}\n", f.name, f.sympos ? fmt::format(",{}", f.sympos) : "", f.old_addr,
-                           f.new_addr, f.active ? "" : " (superseded by a newer patch)");
+        out << fmt::format("    {}:{}{}{}{}\n", f.object, f.name, f.sympos ? fmt::format(",{}", f.sympos) : "",
+                           f.old_addr.empty() ? "" : fmt::format(" {} -> {}", f.old_addr, f.new_addr),
+                           f.active ? "" : " (superseded by a newer patch)");
 }
 
 // "vmlinux applied, ext4 pending": what each patched object is doing now.

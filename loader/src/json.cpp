@@ -7,7 +7,8 @@ using nlohmann::json;
 
 void to_json(json &j, const FunctionState &f)
 {
-    j = {{"name", f.name}, {"sympos", f.sympos}, {"old_addr", f.old_addr}, {"new_addr", f.new_addr}, {"active", f.active}};
+    j = {{"object", f.object},     {"name", f.name},         {"sympos", f.sympos},
+         {"old_addr", f.old_addr}, {"new_addr", f.new_addr}, {"active", f.active}};
 }
 
 void to_json(json &j, const ObjectState &o)

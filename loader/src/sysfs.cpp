@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <sstream>
 
 namespace kpatch::loader {
@@ -40,27 +41,61 @@ std::optional<LastError> parse_last_error(std::string_view line)
     return e;
 }
 
-Expected<std::vector<FunctionState>> parse_functions(std::string_view text)
+std::optional<FunctionDirName> parse_function_dir(std::string_view dirname)
 {
-    std::vector<FunctionState> out;
-    std::istringstream in{std::string(text)};
-    std::string line;
-    for (int lineno = 1; std::getline(in, line); ++lineno) {
-        if (detail::trim(line).empty())
-            continue;
-        std::istringstream fields(line);
-        FunctionState f;
-        int active = -1;
-        if (!(fields >> f.name >> f.sympos >> f.old_addr >> f.new_addr >> active) || active < 0 || active > 1)
-            return Error{fmt::format("functions line {}: expected '<name> <sympos> <old> <new> <0|1>', got '{}'",
-                                     lineno, line)};
-        f.active = active == 1;
-        out.push_back(std::move(f));
-    }
+    size_t comma = dirname.rfind(',');
+    if (comma == 0 || comma == std::string_view::npos || comma + 1 == dirname.size())
+        return std::nullopt;
+    FunctionDirName out;
+    out.name = std::string(dirname.substr(0, comma));
+    std::string_view pos = dirname.substr(comma + 1);
+    auto [end, ec] = std::from_chars(pos.data(), pos.data() + pos.size(), out.sympos);
+    if (ec != std::errc() || end != pos.data() + pos.size())
+        return std::nullopt;
     return out;
 }
 
 namespace {
+
+// The subdirectories of DIR, by name; an error names DIR.
+Expected<std::vector<fs::path>> subdirectories(const fs::path &dir)
+{
+    std::vector<fs::path> out;
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        std::error_code type_ec;
+        if (it->is_directory(type_ec))
+            out.push_back(it->path());
+    }
+    if (ec)
+        return Error{fmt::format("cannot list {}: {}", dir.string(), ec.message())};
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+// <patch>/<object>/<function>,<sympos>/ (doc/interfaces.md).
+Expected<void> read_object_dir(const fs::path &dir, PatchState &p)
+{
+    ObjectState obj{dir.filename().string(), read_line(dir / "state")};
+    if (obj.state.empty())
+        return Error{fmt::format("{}: 'state' is missing or empty", dir.string())};
+    auto funcs = subdirectories(dir);
+    if (!funcs)
+        return funcs.error();
+    for (const auto &fdir : *funcs) {
+        auto id = parse_function_dir(fdir.filename().string());
+        if (!id)
+            return Error{fmt::format("{}: not a '<function>,<position>' directory", fdir.string())};
+        std::string active = read_line(fdir / "active");
+        if (active != "0" && active != "1")
+            return Error{fmt::format("{}: 'active' reads '{}', expected 0 or 1", fdir.string(), active)};
+        p.functions.push_back(FunctionState{obj.name, id->name, id->sympos, read_line(fdir / "old_addr"),
+                                            read_line(fdir / "new_addr"), active == "1"});
+    }
+    p.objects.push_back(std::move(obj));
+    return {};
+}
+
 Expected<PatchState> read_patch_dir(const fs::path &dir)
 {
     PatchState p;
@@ -71,20 +106,12 @@ Expected<PatchState> read_patch_dir(const fs::path &dir)
     p.enabled = enabled == "1";
     p.order = std::strtol(read_line(dir / "order").c_str(), nullptr, 10);
     p.last_error = read_line(dir / "last_error");
-    if (auto text = detail::read_file(dir / "functions"); text) {
-        auto funcs = parse_functions(*text);
-        if (!funcs)
-            return funcs.error().in(dir.string());
-        p.functions = std::move(*funcs);
-    }
-    // Object directories are those holding a `state` file (function directories below
-    // them, and the patch's own files, hold none).
-    std::error_code ec;
-    for (const auto &entry : fs::directory_iterator(dir, ec))
-        if (entry.is_directory(ec) && fs::exists(entry.path() / "state", ec))
-            p.objects.push_back({entry.path().filename().string(), read_line(entry.path() / "state")});
-    std::sort(p.objects.begin(), p.objects.end(),
-              [](const auto &a, const auto &b) { return a.name < b.name; });
+    auto objects = subdirectories(dir);
+    if (!objects)
+        return objects.error();
+    for (const auto &odir : *objects)
+        if (auto ok = read_object_dir(odir, p); !ok)
+            return ok.error();
     return p;
 }
 } // namespace
@@ -94,17 +121,15 @@ Expected<std::vector<PatchState>> read_patches(const Config &config)
     std::vector<PatchState> out;
     if (!core_loaded(config))
         return out;
-    std::error_code ec;
-    for (const auto &entry : fs::directory_iterator(config.sysfs_root, ec)) {
-        if (!entry.is_directory())
-            continue;
-        auto p = read_patch_dir(entry.path());
+    auto dirs = subdirectories(config.sysfs_root);
+    if (!dirs)
+        return dirs.error();
+    for (const auto &dir : *dirs) {
+        auto p = read_patch_dir(dir);
         if (!p)
             return p.error();
         out.push_back(std::move(*p));
     }
-    if (ec)
-        return Error{fmt::format("cannot list {}: {}", config.sysfs_root.string(), ec.message())};
     std::sort(out.begin(), out.end(), [](const auto &a, const auto &b) { return a.order < b.order; });
     return out;
 }

@@ -56,8 +56,11 @@ expect_cmdline() {
   [ "$_got" = "$1" ] || fail "$2: /proc/cmdline reads '$_got', expected '$1'"
 }
 
-# active PATCH FUNC: prints the active column of PATCH's functions line for FUNC.
-active() { awk -v f="$2" '$1 == f { print $5 }' $KP/"$1"/functions; }
+# active PATCH FUNC[,SYMPOS]: prints PATCH's `active` for the vmlinux function FUNC.
+active() {
+  case "$2" in *,*) _f=$2 ;; *) _f=$2,0 ;; esac
+  cat $KP/"$1"/vmlinux/"$_f"/active 2>/dev/null
+}
 
 expect_active() {
   _a=$(active "$1" "$2")

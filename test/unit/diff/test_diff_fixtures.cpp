@@ -100,7 +100,7 @@ TEST_CASE("a changed function is the only function in the output, with its new s
             has_string |= text.find("hello, patched") != std::string::npos;
         }
     CHECK(has_string);
-    // .kpatch.funcs: one 64-byte entry, new_func -> fixture_show, old_name -> .kpatch.strings,
+    // .kpatch.funcs: one 96-byte entry, new_func -> fixture_show, old_name -> .kpatch.strings,
     // the verification bytes and mask -> .kpatch.verify (test_diff_verify.cpp).
     auto *funcs = section(out, ".kpatch.funcs");
     REQUIRE(funcs);
@@ -174,7 +174,7 @@ TEST_CASE("a new function is copied; an unchanged static callee is reached throu
     CHECK(r.result.klp[0].symbol == "fixture_helper");
     CHECK(r.result.klp[0].section == ".text.fixture_entry");
     // New functions get no .kpatch.funcs entry: only the one changed function does.
-    CHECK(section(out, ".kpatch.funcs")->data.size() == 96);
+    CHECK(section(out, ".kpatch.funcs")->data.size() == 64);
     CHECK(r.result.special_entries.at("__mcount_loc") == 2);
 }
 
@@ -322,6 +322,28 @@ TEST_CASE("the .cold part of a changed function travels with it", "[diff][fixtur
     REQUIRE(cold);
     CHECK(cold->is_defined());
     CHECK(section(out, ".kpatch.funcs")->data.size() == 96);   // not an entry point of its own
+    // The entry names both versions' cold parts, so the core's stack check covers them:
+    // old_cold_name (+72) -> .kpatch.strings "fixture_cold.cold", new_cold (+88) -> the copy.
+    CHECK(r.result.changed[0].old_cold == "fixture_cold.cold");
+    CHECK(r.result.changed[0].new_cold == "fixture_cold.cold");
+    auto *funcs = section(out, ".kpatch.funcs");
+    REQUIRE(funcs->relocations);
+    const elf::Relocation *old_cold = nullptr, *new_cold = nullptr;
+    for (auto &rel : funcs->relocations->entries) {
+        if (rel.offset == 72)
+            old_cold = &rel;
+        if (rel.offset == 88)
+            new_cold = &rel;
+    }
+    REQUIRE(old_cold);
+    REQUIRE(new_cold);
+    CHECK(new_cold->symbol == cold);
+    REQUIRE(old_cold->symbol->section);
+    CHECK(old_cold->symbol->section->name == ".kpatch.strings");
+    const auto &str = old_cold->symbol->section->data;
+    REQUIRE(static_cast<size_t>(old_cold->addend) < str.size());
+    CHECK(std::string(reinterpret_cast<const char *>(str.data()) + old_cold->addend) ==
+          "fixture_cold.cold");
 }
 
 TEST_CASE("a renamed-suffix callee (.constprop) is referred to by its kernel name", "[diff][fixture]")

@@ -96,6 +96,38 @@ TEST_CASE("a malformed placeholder name is an error", "[klp][errors]")
     CHECK_THAT(stats.error().message, Catch::Contains("nopos"));
 }
 
+TEST_CASE("placeholders of a module get .klp.rela.<module> sections of their own", "[klp]")
+{
+    REQUIRE_FIXTURES();
+    auto obj = patch_object("newfunc");
+    // Alternate the placeholders between vmlinux and a module (as a patch of both has).
+    size_t n = 0, module_syms = 0;
+    for (auto &s : obj->symbols) {
+        if (s->name.rfind(".klp.sym.vmlinux.", 0) != 0 || n++ % 2)
+            continue;
+        s->name = ".klp.sym.modtarget." + s->name.substr(std::strlen(".klp.sym.vmlinux."));
+        module_syms++;
+    }
+    REQUIRE(module_syms > 0);
+    auto stats = klp::convert(*obj);
+    REQUIRE(stats);
+    size_t module_relocs = 0;
+    for (auto &sec : obj->sections) {
+        if (sec->type != SHT_RELA || sec->name.rfind(".klp.rela.", 0) != 0)
+            continue;
+        auto &rs = static_cast<elf::RelocationSection &>(*sec);
+        bool module_sec = sec->name == ".klp.rela.modtarget." + rs.target->name;
+        CHECK((module_sec || sec->name == ".klp.rela.vmlinux." + rs.target->name));
+        // The kernel refuses a vmlinux symbol in a module's section and the reverse
+        // would resolve in the wrong object: each section holds its own object's.
+        for (auto &r : rs.entries) {
+            CHECK(r.symbol->name.rfind(module_sec ? ".klp.sym.modtarget." : ".klp.sym.vmlinux.", 0) == 0);
+            module_relocs += module_sec;
+        }
+    }
+    CHECK(module_relocs >= module_syms);
+}
+
 TEST_CASE("a module's code reaching another module's export is relocated when its own module loads",
           "[klp][module]")
 {

@@ -21,19 +21,83 @@ TEST_CASE("last_error lines split into patch, op, errno and message", "[sysfs]")
     CHECK_FALSE(parse_last_error("garbage without colon"));
 }
 
-TEST_CASE("functions lines parse, and a malformed one is an error naming the line", "[sysfs]")
+TEST_CASE("function directory names split into name and position", "[sysfs]")
 {
-    auto f = parse_functions("cmdline_proc_show 0 ffffffff81000000 ffffffffc0001000 1\ns_show 2 ffffffff81 ffffffffc2 0\n");
+    auto f = parse_function_dir("cmdline_proc_show,0");
     REQUIRE(f);
-    REQUIRE(f->size() == 2);
-    CHECK((*f)[0].name == "cmdline_proc_show");
-    CHECK((*f)[0].active);
-    CHECK((*f)[1].sympos == 2);
-    CHECK_FALSE((*f)[1].active);
+    CHECK(f->name == "cmdline_proc_show");
+    CHECK(f->sympos == 0);
+    auto g = parse_function_dir("s_show.cold,12");
+    REQUIRE(g);
+    CHECK(g->name == "s_show.cold");
+    CHECK(g->sympos == 12);
+    for (auto bad : {"", "s_show", "s_show,", ",1", "s_show,x", "s_show,1x", "s_show,-1"})
+        CHECK_FALSE(parse_function_dir(bad));
+}
 
-    auto bad = parse_functions("cmdline_proc_show zero\n");
-    REQUIRE_FALSE(bad);
-    CHECK_THAT(bad.error().message, Catch::Contains("line 1"));
+TEST_CASE("functions are read from one directory per function, grouped by object", "[sysfs]")
+{
+    TempTree t;
+    Config c = t.config();
+    std::vector<std::string> funcs;
+    // More than one page's worth of the old single-file format (about 60 lines).
+    for (int i = 0; i < 500; ++i)
+        funcs.push_back("vmlinux/func_" + std::to_string(1000 + i) + ",0");
+    funcs.push_back("ext4/ext4_fill_super,0");
+    funcs.push_back("vmlinux/s_show,2");
+    test::add_sysfs_patch(c, "kpatch_big", true, 4, funcs);
+    t.write("sys/kernel/kpatch/kpatch_big/vmlinux/s_show,2/active", "0\n");
+    t.write("sys/kernel/kpatch/kpatch_big/ext4/state", "pending\n");
+    // A non-root reader cannot open the 0400 address files: they read as empty.
+    fs::remove(c.sysfs_root / "kpatch_big/vmlinux/s_show,2/old_addr");
+    fs::remove(c.sysfs_root / "kpatch_big/vmlinux/s_show,2/new_addr");
+
+    auto p = read_patch(c, "kpatch_big");
+    REQUIRE(p);
+    REQUIRE(p->functions.size() == 502);
+    REQUIRE(p->objects.size() == 2);
+    CHECK(p->objects[0].name == "ext4");
+    CHECK(p->objects[0].state == "pending");
+    CHECK(p->objects[1].name == "vmlinux");
+    CHECK(p->objects[1].state == "applied");
+    CHECK(p->functions[0].object == "ext4");
+    CHECK(p->functions[0].name == "ext4_fill_super");
+    CHECK(p->functions[1].name == "func_1000");
+    CHECK(p->functions[1].old_addr == "0xffffffff81000000");
+    CHECK(p->functions[1].active);
+    const auto &s = p->functions.back();
+    CHECK(s.name == "s_show");
+    CHECK(s.sympos == 2);
+    CHECK_FALSE(s.active);
+    CHECK(s.old_addr.empty());
+}
+
+TEST_CASE("a malformed function directory is an error naming it", "[sysfs]")
+{
+    TempTree t;
+    Config c = t.config();
+    test::add_sysfs_patch(c, "kpatch_x", true, 1);
+    SECTION("active neither 0 nor 1")
+    {
+        t.write("sys/kernel/kpatch/kpatch_x/vmlinux/cmdline_proc_show,0/active", "2\n");
+        auto p = read_patch(c, "kpatch_x");
+        REQUIRE_FALSE(p);
+        CHECK_THAT(p.error().message, Catch::Contains("cmdline_proc_show,0") && Catch::Contains("active"));
+    }
+    SECTION("a directory without a position")
+    {
+        fs::create_directories(c.sysfs_root / "kpatch_x/vmlinux/nopos");
+        auto p = read_patch(c, "kpatch_x");
+        REQUIRE_FALSE(p);
+        CHECK_THAT(p.error().message, Catch::Contains("nopos"));
+    }
+    SECTION("an object without state")
+    {
+        fs::create_directories(c.sysfs_root / "kpatch_x/ext4");
+        auto p = read_patch(c, "kpatch_x");
+        REQUIRE_FALSE(p);
+        CHECK_THAT(p.error().message, Catch::Contains("ext4") && Catch::Contains("state"));
+    }
 }
 
 TEST_CASE("patches are read oldest first and found by either spelling of the name", "[sysfs]")

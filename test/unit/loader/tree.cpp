@@ -82,13 +82,21 @@ loader::Config TempTree::config() const
     return c;
 }
 
-void add_sysfs_patch(const loader::Config &c, const std::string &name, bool enabled, long order, const std::string &functions)
+void add_sysfs_patch(const loader::Config &c, const std::string &name, bool enabled, long order,
+                     const std::vector<std::string> &functions)
 {
     fs::path d = c.sysfs_root / name;
     fs::create_directories(d);
     std::ofstream(d / "enabled") << (enabled ? "1\n" : "0\n");
     std::ofstream(d / "order") << order << "\n";
-    std::ofstream(d / "functions") << functions;
+    for (const auto &f : functions) {
+        fs::path fd = d / f;
+        fs::create_directories(fd);
+        std::ofstream(fd.parent_path() / "state") << (enabled ? "applied\n" : "disabled\n");
+        std::ofstream(fd / "active") << "1\n";
+        std::ofstream(fd / "old_addr") << "0xffffffff81000000\n";
+        std::ofstream(fd / "new_addr") << "0xffffffffc0000000\n";
+    }
     std::ofstream(d / "last_error") << "";
     fs::create_directories(c.sys_module_root / name);
 }

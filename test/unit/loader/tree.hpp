@@ -35,9 +35,10 @@ private:
 
 fs::path fixture_dir();
 
-// Adds a patch directory to a fake /sys/kernel/kpatch.
+// Adds a patch directory to a fake /sys/kernel/kpatch, with the layout of doc/interfaces.md:
+// each of FUNCTIONS ("<object>/<function>,<sympos>") a directory whose `active` is 1.
 void add_sysfs_patch(const loader::Config &c, const std::string &name, bool enabled, long order,
-                     const std::string &functions = "cmdline_proc_show 0 ffffffff81000000 ffffffffc0000000 1\n");
+                     const std::vector<std::string> &functions = {"vmlinux/cmdline_proc_show,0"});
 
 // A kernel that acts on the fake sysfs tree of a Config.
 class FakeKernel : public loader::Kernel {

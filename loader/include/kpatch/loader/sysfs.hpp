@@ -12,15 +12,15 @@
 namespace kpatch::loader {
 
 struct FunctionState {
+    std::string object;    // "vmlinux" or a module name
     std::string name;
     unsigned long sympos = 0;
-    std::string old_addr;
+    std::string old_addr;  // empty when unreadable (the files are root-only)
     std::string new_addr;
     bool active = false;
 };
 
-// One object a patch changes (`<patch>/<object>/state`): "vmlinux" or a module name, and
-// "applied", "pending" (the module is not loaded) or "disabled".
+// <patch>/<object>/: "applied", "pending" or "disabled".
 struct ObjectState {
     std::string name;
     std::string state;
@@ -38,8 +38,8 @@ struct PatchState {
     std::string name;
     bool enabled = false;
     long order = 0;
-    std::vector<FunctionState> functions;
-    std::vector<ObjectState> objects;  // by name; empty from a core without object directories
+    std::vector<ObjectState> objects;      // by name
+    std::vector<FunctionState> functions;  // by object, then name and position
     std::string last_error;  // raw line, empty when none
 };
 
@@ -51,7 +51,12 @@ Expected<PatchState> read_patch(const Config &config, std::string_view name);
 std::string read_last_error(const Config &config);
 
 std::optional<LastError> parse_last_error(std::string_view line);
-Expected<std::vector<FunctionState>> parse_functions(std::string_view text);
+// A function directory's name, "<function>,<sympos>"; nullopt when it is not one.
+struct FunctionDirName {
+    std::string name;
+    unsigned long sympos = 0;
+};
+std::optional<FunctionDirName> parse_function_dir(std::string_view dirname);
 // The kernel's module name for NAME (dashes become underscores, as kbuild does).
 std::string module_name(std::string_view name);
 
