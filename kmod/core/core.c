@@ -183,7 +183,7 @@ KPATCH_STAT_ATTR(verify_ns, "%llu");
 static struct attribute *kpatch_root_attrs[] = {
 	&stop_machine_ns_attr.attr, &check_ns_attr.attr, &tasks_checked_attr.attr,
 	&tasks_skipped_attr.attr, &last_error_attr.attr, &kpatch_shadow_count_attr.attr,
-	&verify_ns_attr.attr, NULL,
+	&verify_ns_attr.attr, &kpatch_nudged_attr.attr, NULL,
 };
 static const struct attribute_group kpatch_root_group = { .attrs = kpatch_root_attrs };
 
@@ -397,6 +397,7 @@ static void __exit kpatch_exit(void)
 	WARN_ON(!list_empty(&kpatch_patches));
 	sysfs_remove_group(kpatch_root_kobj, &kpatch_root_group);
 	kobject_put(kpatch_root_kobj);
+	kpatch_nudge_exit();
 	kpatch_shadow_exit();
 }
 

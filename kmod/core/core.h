@@ -97,6 +97,7 @@ struct kpatch_syms {
 					   unsigned long *offset);
 	int (*kallsyms_on_each_match_symbol)(int (*fn)(void *, unsigned long),
 					     const char *name, void *data);
+	int (*wake_up_state)(struct task_struct *p, unsigned int state);
 };
 extern struct kpatch_syms kpatch_syms;
 int kpatch_syms_init(void);
@@ -114,6 +115,16 @@ void __kpatch_func_detach(struct kpatch_func *func);
 /* transition.c */
 int __kpatch_enable_patch(struct kpatch_patch *patch);
 int __kpatch_disable_patch(struct kpatch_patch *patch);
+
+/*
+ * nudge.c: moves tasks that block a transition out of an interruptible sleep (a fake
+ * signal parks them at their return to user space until the transition is over).
+ */
+extern struct kobj_attribute kpatch_nudged_attr;
+void __kpatch_nudge_begin(struct kpatch_patch *patch, const char *op);
+bool __kpatch_nudge(pid_t pid);
+void __kpatch_nudge_end(void);
+void kpatch_nudge_exit(void);
 
 /* hooks.c: a patch's hooks (kpatch.h), called by transition.c. */
 int __kpatch_hook_pre_patch(struct kpatch_patch *patch);

@@ -52,6 +52,7 @@ int kpatch_syms_init(void)
 		{ "ftrace_location", &kpatch_syms.ftrace_location },
 		{ "kallsyms_lookup_size_offset", &kpatch_syms.kallsyms_lookup_size_offset },
 		{ "kallsyms_on_each_match_symbol", &kpatch_syms.kallsyms_on_each_match_symbol },
+		{ "wake_up_state", &kpatch_syms.wake_up_state },
 	};
 	unsigned int i;
 
