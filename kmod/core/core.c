@@ -379,16 +379,26 @@ static int __init kpatch_init(void)
 	ret = kpatch_syms_init();
 	if (ret)
 		return ret;
-	kpatch_root_kobj = kobject_create_and_add("kpatch", kernel_kobj);
-	if (!kpatch_root_kobj)
-		return -ENOMEM;
-	ret = sysfs_create_group(kpatch_root_kobj, &kpatch_root_group);
-	if (ret) {
-		/* undoes kobject_create_and_add() */
-		kobject_put(kpatch_root_kobj);
+	ret = kpatch_shadow_init();
+	if (ret)
 		return ret;
+	kpatch_root_kobj = kobject_create_and_add("kpatch", kernel_kobj);
+	if (!kpatch_root_kobj) {
+		ret = -ENOMEM;
+		goto err_shadow;
 	}
+	ret = sysfs_create_group(kpatch_root_kobj, &kpatch_root_group);
+	if (ret)
+		goto err_kobj;
 	return 0;
+
+err_kobj:
+	/* undoes kobject_create_and_add() */
+	kobject_put(kpatch_root_kobj);
+err_shadow:
+	/* undoes kpatch_shadow_init() (its notifier; nothing is allocated yet) */
+	kpatch_shadow_exit();
+	return ret;
 }
 
 static void __exit kpatch_exit(void)

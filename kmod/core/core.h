@@ -98,6 +98,7 @@ struct kpatch_syms {
 	int (*kallsyms_on_each_match_symbol)(int (*fn)(void *, unsigned long),
 					     const char *name, void *data);
 	int (*wake_up_state)(struct task_struct *p, unsigned int state);
+	struct module *(*__module_address)(unsigned long addr);
 };
 extern struct kpatch_syms kpatch_syms;
 int kpatch_syms_init(void);
@@ -126,7 +127,12 @@ bool __kpatch_nudge(pid_t pid);
 void __kpatch_nudge_end(void);
 void kpatch_nudge_exit(void);
 
-/* hooks.c: a patch's hooks (kpatch.h), called by transition.c. */
+/*
+ * hooks.c: a patch's hooks (kpatch.h), called by transition.c. While one runs,
+ * kpatch_hook_task/kpatch_hook_mod name its task and patch module (for shadow claims).
+ */
+extern struct task_struct *kpatch_hook_task;
+extern struct module *kpatch_hook_mod;
 int __kpatch_hook_pre_patch(struct kpatch_patch *patch);
 void __kpatch_hook_post_patch(struct kpatch_patch *patch);
 void __kpatch_hook_pre_unpatch(struct kpatch_patch *patch);
@@ -134,6 +140,7 @@ void __kpatch_hook_post_unpatch(struct kpatch_patch *patch);
 
 /* shadow.c: /sys/kernel/kpatch/shadow_count, and freeing what patches leaked. */
 extern struct kobj_attribute kpatch_shadow_count_attr;
+int kpatch_shadow_init(void);
 void kpatch_shadow_exit(void);
 
 #endif /* _KPATCH_CORE_H */

@@ -53,6 +53,7 @@ int kpatch_syms_init(void)
 		{ "kallsyms_lookup_size_offset", &kpatch_syms.kallsyms_lookup_size_offset },
 		{ "kallsyms_on_each_match_symbol", &kpatch_syms.kallsyms_on_each_match_symbol },
 		{ "wake_up_state", &kpatch_syms.wake_up_state },
+		{ "__module_address", &kpatch_syms.__module_address },
 	};
 	unsigned int i;
 
