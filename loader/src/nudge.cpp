@@ -4,6 +4,8 @@
 // load or unload and puts the previous value back, so raw insmod keeps the default.
 #include "util.hpp"
 
+#include <kpatch/loader/sysfs.hpp>
+
 #include <fmt/format.h>
 
 #include <fcntl.h>
