@@ -36,9 +36,10 @@
  *
  * Context: every function may be called from any context in which an allocation with
  * the given GFP flags is allowed (GFP_ATOMIC: interrupts, spinlocks held); get,
- * free and free_all never sleep (kpatch_shadow_claim() may sleep). The constructor and destructor run under the
- * core's shadow spinlock with interrupts off: they must not sleep or call this API
- * (kpatch_shadow_get() excepted: lookups take no lock).
+ * free and free_all never sleep (kpatch_shadow_claim() may). The constructor and
+ * destructor run under the core's shadow spinlock with interrupts off: they must not
+ * sleep or call this API, except kpatch_shadow_get() of an id their module already
+ * claimed (such a lookup takes no lock; a first use of an id takes it to claim).
  */
 #ifndef _KPATCH_SHADOW_H_
 #define _KPATCH_SHADOW_H_
