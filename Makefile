@@ -4,7 +4,7 @@ DESTDIR ?=
 PREFIX ?= /usr/local
 KVER ?= $(shell scripts/target-kernel-release)
 
-.PHONY: all deps userspace modules check unit integration demo bench install clean
+.PHONY: all deps userspace modules check unit integration soak demo bench install clean
 
 all: userspace modules
 
@@ -29,6 +29,10 @@ unit: all
 
 integration: all
 	test/integration/run-all
+
+# The long soak (kpatch(7)): 500 load/stack/unload cycles under readers on every vCPU.
+soak: all
+	SOAK_CYCLES=$${SOAK_CYCLES:-500} RUN_ALL_TIMEOUT=$${RUN_ALL_TIMEOUT:-7200} test/integration/run-all soak
 
 demo: deps
 	$(MAKE) all

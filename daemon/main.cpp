@@ -76,6 +76,7 @@ int main(int argc, char **argv)
     }
     StoppingGuard stopping;
     auto config = kpatch::loader::config_from_env({});
+    config.nudge = opts->nudge;
     if (geteuid() != 0 && !std::getenv("KPATCH_INSTALL_ROOT")) {
         std::cerr << "kpatchd: must run as root (it loads kernel modules)\n";
         sd_notify(0, "STATUS=must run as root");

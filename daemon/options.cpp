@@ -13,6 +13,7 @@ const char *const kUsage =
     "      --version               Show the version\n"
     "  -v, --verbose               Log debug messages too\n"
     "      --once                  Do the boot pass and exit\n"
+    "      --no-nudge              Do not wake tasks asleep in a function being patched\n"
     "      --log-target=TARGET     journal, console or auto (journal under systemd)\n\n"
     "Exit status: 0 stopped cleanly (failed patches are reported, not fatal), 1 could not\n"
     "start, 2 usage error. See kpatchd(8).\n";
@@ -29,6 +30,8 @@ Expected<Options> parse_options(std::span<const std::string> args)
             o.verbose = true;
         else if (a == "--once")
             o.once = true;
+        else if (a == "--no-nudge")
+            o.nudge = false;
         else if (a == "--log-target=journal")
             o.log_target = LogTarget::journal;
         else if (a == "--log-target=console")

@@ -15,6 +15,7 @@ struct Options {
     bool version = false;
     bool verbose = false;
     bool once = false;  // the boot pass, then exit (no READY wait for signals)
+    bool nudge = true;  // let the core nudge tasks asleep in a function being switched
     LogTarget log_target = LogTarget::automatic;
 };
 

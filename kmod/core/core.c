@@ -201,7 +201,7 @@ KPATCH_STAT_ATTR(module_apply_ns, "%llu");
 static struct attribute *kpatch_root_attrs[] = {
 	&stop_machine_ns_attr.attr, &check_ns_attr.attr, &tasks_checked_attr.attr,
 	&tasks_skipped_attr.attr, &last_error_attr.attr, &kpatch_shadow_count_attr.attr,
-	&verify_ns_attr.attr, &module_apply_ns_attr.attr, NULL,
+	&verify_ns_attr.attr, &module_apply_ns_attr.attr, &kpatch_nudged_attr.attr, NULL,
 };
 static const struct attribute_group kpatch_root_group = { .attrs = kpatch_root_attrs };
 
@@ -496,9 +496,14 @@ static int __init kpatch_init(void)
 	ret = kpatch_syms_init();
 	if (ret)
 		return ret;
+	ret = kpatch_shadow_init();
+	if (ret)
+		return ret;
 	kpatch_root_kobj = kobject_create_and_add("kpatch", kernel_kobj);
-	if (!kpatch_root_kobj)
-		return -ENOMEM;
+	if (!kpatch_root_kobj) {
+		ret = -ENOMEM;
+		goto err_shadow;
+	}
 	ret = sysfs_create_group(kpatch_root_kobj, &kpatch_root_group);
 	if (ret)
 		goto err_kobj;
@@ -513,6 +518,9 @@ err_group:
 err_kobj:
 	/* undoes kobject_create_and_add() */
 	kobject_put(kpatch_root_kobj);
+err_shadow:
+	/* undoes kpatch_shadow_init() (its notifier; nothing is allocated yet) */
+	kpatch_shadow_exit();
 	return ret;
 }
 
@@ -523,6 +531,7 @@ static void __exit kpatch_exit(void)
 	kpatch_module_exit();
 	sysfs_remove_group(kpatch_root_kobj, &kpatch_root_group);
 	kobject_put(kpatch_root_kobj);
+	kpatch_nudge_exit();
 	kpatch_shadow_exit();
 }
 

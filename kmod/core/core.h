@@ -171,6 +171,8 @@ struct kpatch_syms {
 	struct mutex *module_mutex;
 	void *(*text_poke)(void *addr, const void *opcode, size_t len);
 	struct mutex *text_mutex;
+	int (*wake_up_state)(struct task_struct *p, unsigned int state);
+	struct module *(*__module_address)(unsigned long addr);
 };
 extern struct kpatch_syms kpatch_syms;
 int kpatch_syms_init(void);
@@ -205,7 +207,22 @@ void __kpatch_func_detach(struct kpatch_func *func);
 int __kpatch_enable_patch(struct kpatch_patch *patch);
 int __kpatch_disable_patch(struct kpatch_patch *patch);
 
-/* hooks.c: a patch's hooks (kpatch.h), called by transition.c. */
+/*
+ * nudge.c: moves tasks that block a transition out of an interruptible sleep (a fake
+ * signal parks them at their return to user space until the transition is over).
+ */
+extern struct kobj_attribute kpatch_nudged_attr;
+void __kpatch_nudge_begin(struct kpatch_patch *patch, const char *op);
+bool __kpatch_nudge(pid_t pid);
+void __kpatch_nudge_end(void);
+void kpatch_nudge_exit(void);
+
+/*
+ * hooks.c: a patch's hooks (kpatch.h), called by transition.c. While one runs,
+ * kpatch_hook_task/kpatch_hook_mod name its task and patch module (for shadow claims).
+ */
+extern struct task_struct *kpatch_hook_task;
+extern struct module *kpatch_hook_mod;
 int __kpatch_hook_pre_patch(struct kpatch_patch *patch);
 void __kpatch_hook_post_patch(struct kpatch_patch *patch);
 void __kpatch_hook_pre_unpatch(struct kpatch_patch *patch);
@@ -213,6 +230,7 @@ void __kpatch_hook_post_unpatch(struct kpatch_patch *patch);
 
 /* shadow.c: /sys/kernel/kpatch/shadow_count, and freeing what patches leaked. */
 extern struct kobj_attribute kpatch_shadow_count_attr;
+int kpatch_shadow_init(void);
 void kpatch_shadow_exit(void);
 
 #endif /* _KPATCH_CORE_H */

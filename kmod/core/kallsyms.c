@@ -58,6 +58,8 @@ int kpatch_syms_init(void)
 		{ "module_mutex", &kpatch_syms.module_mutex },
 		{ "text_poke", &kpatch_syms.text_poke },
 		{ "text_mutex", &kpatch_syms.text_mutex },
+		{ "wake_up_state", &kpatch_syms.wake_up_state },
+		{ "__module_address", &kpatch_syms.__module_address },
 	};
 	unsigned int i;
 

@@ -316,6 +316,7 @@ static int kpatch_transition(struct kpatch_patch *patch, const char *op,
 	u64 start;
 
 	nr_ranges = kpatch_build_ranges(sw, nr, !strcmp(op, "disable"), ranges);
+	__kpatch_nudge_begin(patch, op);
 	for (try = 1; ; try++) {
 		memset(tr, 0, sizeof(*tr));
 		tr->sw = sw;
@@ -328,10 +329,18 @@ static int kpatch_transition(struct kpatch_patch *patch, const char *op,
 		kpatch_stats.check_ns = tr->check_ns;
 		kpatch_stats.tasks_checked = tr->tasks_checked;
 		kpatch_stats.tasks_skipped = tr->tasks_skipped;
-		if (ret != -EBUSY || try == KPATCH_TRIES)
+		if (ret != -EBUSY)
+			break;
+		/* A sleeper moved out of the way (nudge.c): retry now, not counted. */
+		if (tr->blocker == KPATCH_BLOCK_FUNC && __kpatch_nudge(tr->pid)) {
+			try--;
+			continue;
+		}
+		if (try == KPATCH_TRIES)
 			break;
 		msleep(KPATCH_RETRY_MS);
 	}
+	__kpatch_nudge_end();
 	if (ret == -EBUSY)
 		kpatch_report_blocker(patch, op, tr);
 	else if (ret)

@@ -12,18 +12,34 @@
  * so they survive the patch module being replaced by a newer patch that uses the same
  * ID.
  *
- * Rule for unloading: every shadow variable a patch allocates must be freed by the
- * time its module is removed, because a destructor or the code that reads the data
- * goes away with it. Free them in the patch's post-unpatch hook (see kpatch.h: after
- * the switch back no new code runs any more, so nothing allocates again) with
- * kpatch_shadow_free_all(ID, dtor); /sys/kernel/kpatch/shadow_count shows how many
- * shadow variables are alive, across all patches.
+ * Rule for unloading: free your variables in the patch's post-unpatch hook (see
+ * kpatch.h: after the switch back none of your new code runs any more, so nothing
+ * allocates again) with kpatch_shadow_free_all(ID, dtor); /sys/kernel/kpatch/
+ * shadow_count shows how many shadow variables are alive, across all patches.
+ *
+ * Ownership and handover: an ID belongs to every patch module that uses it. A module
+ * claims an ID at its first call with it (or up front with kpatch_shadow_claim()), and
+ * kpatch_shadow_free_all() only drops the caller's claim while another module still
+ * holds one: the variables are handed over, not freed. The upgrade flow: the newer
+ * patch calls kpatch_shadow_claim(ID) in its pre-patch hook (so the handover does not
+ * depend on its code having run yet), is loaded, then the older patch is unloaded; the
+ * older one's post-unpatch free_all keeps the data, and the newer one's frees it at its
+ * own unload. The destructor given by the last claimant runs on each variable.
+ *
+ * Lifetime of a pointer from get/alloc/get_or_alloc: valid until that object's
+ * variable is freed by kpatch_shadow_free() (call it only where @obj dies, so nobody
+ * else can be using it) or until the caller's own module calls
+ * kpatch_shadow_free_all(ID). Other modules' free_all cannot free it meanwhile.
+ * A claim is recorded for the module whose code called: a call the compiler made a
+ * tail jump from a function called by vmlinux cannot be attributed and pins the ID
+ * until the core unloads (the data leaks rather than being freed under a user).
  *
  * Context: every function may be called from any context in which an allocation with
  * the given GFP flags is allowed (GFP_ATOMIC: interrupts, spinlocks held); get,
- * free and free_all never sleep. The constructor and destructor run under the
- * core's shadow spinlock with interrupts off: they must not sleep or call this API
- * (kpatch_shadow_get() excepted: lookups take no lock).
+ * free and free_all never sleep (kpatch_shadow_claim() may). The constructor and
+ * destructor run under the core's shadow spinlock with interrupts off: they must not
+ * sleep or call this API, except kpatch_shadow_get() of an id their module already
+ * claimed (such a lookup takes no lock; a first use of an id takes it to claim).
  */
 #ifndef _KPATCH_SHADOW_H_
 #define _KPATCH_SHADOW_H_
@@ -40,8 +56,18 @@ typedef int (*kpatch_shadow_ctor_t)(void *obj, void *shadow_data, void *ctor_dat
 /* Releases what @shadow_data points to (not @shadow_data itself) before it is freed. */
 typedef void (*kpatch_shadow_dtor_t)(void *obj, void *shadow_data);
 
-/* The data of @obj's shadow variable @id, or NULL. */
+/*
+ * The data of @obj's shadow variable @id, or NULL (also when the first call of a
+ * module with @id finds no memory to record its claim).
+ */
 void *kpatch_shadow_get(void *obj, unsigned long id);
+
+/*
+ * Claims @id for the calling patch module before it uses it (see Ownership above):
+ * call it from the pre-patch hook of a patch that takes over another patch's data.
+ * 0 or -ENOMEM. Process context.
+ */
+int kpatch_shadow_claim(unsigned long id);
 
 /*
  * Allocates @size zeroed bytes as @obj's shadow variable @id, runs @ctor (optional)
@@ -63,7 +89,10 @@ void *kpatch_shadow_get_or_alloc(void *obj, unsigned long id, size_t size,
 /* Frees @obj's shadow variable @id (calling @dtor first, when given), if it has one. */
 void kpatch_shadow_free(void *obj, unsigned long id, kpatch_shadow_dtor_t dtor);
 
-/* Frees shadow variable @id of every object (calling @dtor on each, when given). */
+/*
+ * Drops the calling module's claim on @id and, when no other module holds one, frees
+ * shadow variable @id of every object (calling @dtor on each, when given).
+ */
 void kpatch_shadow_free_all(unsigned long id, kpatch_shadow_dtor_t dtor);
 
 /*

@@ -21,6 +21,8 @@ constexpr std::array kVerbs = {
     Verb{"load", 1, 1, true, verb_load, "load FILE|NAME", "Apply a patch module to the running kernel",
          "FILE is a module file (a path, or a name ending in .ko); NAME is a patch installed for the\n"
          "running kernel. A replaced function in use is retried (--retries N, default 5, 2 s apart).\n"
+         "Tasks asleep interruptibly in a replaced function are nudged out of it (their system call\n"
+         "restarts in the new code; --no-nudge turns this off) and named in the output.\n"
          "The core module kpatch is loaded first when needed.\n"},
     Verb{"unload", 0, 1, true, verb_unload, "unload NAME|--all", "Disable a patch and remove its module",
          "--all unloads every patch, newest first, and keeps going past a failure.\n"
@@ -82,6 +84,8 @@ Expected<void> parse_option(std::span<const std::string> args, size_t &i, Option
         o.quiet = true;
     } else if (a == "-v" || a == "--verbose") {
         ++o.verbose;
+    } else if (a == "--no-nudge") {
+        o.no_nudge = true;
     } else if (a == "--all") {
         o.all = true;
     } else if (a == "--json") {
@@ -125,6 +129,7 @@ void print_usage(std::ostream &out)
            "  -q, --quiet                Print only errors\n"
            "  -v, --verbose              Print more detail\n"
            "      --retries N            load/unload: attempts after a busy refusal (default 5)\n"
+           "      --no-nudge             load/unload: do not wake tasks asleep in a replaced function\n"
            "  -k, --kernel-release KVER  install/uninstall: the kernel the patch is for\n"
            "\nExit status: 0 success, 1 failure, 2 usage error, 3 not found, 4 refused (does not fit\n"
            "this kernel, untrusted file, or verify says it would not load), 5 busy.\n"
@@ -146,6 +151,8 @@ Expected<void> check_args(const Verb &verb, const Options &o)
         return usage("'unload' takes either NAME or --all");
     if (o.all && verb.name != "unload")
         return usage(fmt::format("--all is an option of 'unload', not '{}'", verb.name));
+    if (o.no_nudge && verb.name != "load" && verb.name != "unload")
+        return usage(fmt::format("--no-nudge is an option of 'load' and 'unload', not '{}'", verb.name));
     if (!o.kernel_release.empty() && verb.name != "install" && verb.name != "uninstall")
         return usage(fmt::format("-k is an option of 'install' and 'uninstall', not '{}'", verb.name));
     return {};
@@ -161,6 +168,8 @@ int dispatch(const Verb &verb, const Options &o, RunEnv &env, Io &io)
     loader::Context ctx{env.config, env.kernel, {}};
     if (o.retries)
         ctx.config.retries = *o.retries;
+    if (o.no_nudge)
+        ctx.config.nudge = false;
     ctx.notify = [&](std::string_view msg) {
         if (!o.quiet)
             io.err << msg << "\n";

@@ -26,6 +26,7 @@ struct Options {
     bool version = false;
     bool all = false;                // unload --all
     std::optional<int> retries;      // --retries N
+    bool no_nudge = false;           // --no-nudge (load, unload)
     std::string kernel_release;      // -k KVER (install, uninstall)
     std::string verb;
     std::vector<std::string> args;   // after the verb

@@ -16,7 +16,7 @@ _kpatchctl() {
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
     local verbs="load unload list install uninstall info verify status"
-    local opts="-h --help --version --json --json=pretty --json=short --json=off -q --quiet -v --verbose --retries"
+    local opts="-h --help --version --json --json=pretty --json=short --json=off -q --quiet -v --verbose --retries --no-nudge"
 
     for ((i = 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in

@@ -4,6 +4,7 @@
 #include <kpatch/loader/json.hpp>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <ostream>
 
@@ -58,6 +59,9 @@ int verb_load(const Verb &, const Options &o, Context &ctx, Io &io)
             out << "Loaded the kpatch core module\n";
         out << fmt::format("Loaded patch '{}' from {}{}\n", r->name, r->path,
                            r->attempts > 1 ? fmt::format(" (attempt {})", r->attempts) : "");
+        if (!r->nudged.empty())
+            out << fmt::format("Nudged {} task{} asleep in a replaced function (woken to restart its system call): {}\n",
+                               r->nudged.size(), r->nudged.size() == 1 ? "" : "s", fmt::join(r->nudged, ", "));
     });
 }
 

@@ -18,7 +18,7 @@ void to_json(json &j, const ObjectState &o)
 
 void to_json(json &j, const LoadResult &r)
 {
-    j = {{"name", r.name}, {"path", r.path}, {"attempts", r.attempts}, {"core_loaded", r.core_loaded}};
+    j = {{"name", r.name}, {"path", r.path}, {"attempts", r.attempts}, {"core_loaded", r.core_loaded}, {"nudged", r.nudged}};
 }
 
 void to_json(json &j, const UnloadResult &r)

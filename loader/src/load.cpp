@@ -160,14 +160,18 @@ Expected<LoadResult> load_locked(Context &ctx, const std::string &target)
         return info.error();
     if (auto r = check_fits(ctx, *info, kver); !r)
         return r.error();
-    LoadResult result{info->name, path->string(), 0, false};
+    LoadResult result{info->name, path->string(), 0, false, {}};
     auto core = ensure_core(ctx, kver);
     if (!core)
         return core.error();
     result.core_loaded = *core;
+    auto nudge = detail::NudgeScope::apply(ctx.config);
+    if (!nudge)
+        return nudge.error();
     int err = retry_busy(ctx, info->name, result.attempts, [&] { return ctx.kernel.finit_module(fd->get(), ""); });
     if (err != 0)
         return load_error(ctx.config, *info, err, result.attempts);
+    result.nudged = detail::read_nudged(ctx.config, info->name);
     return result;
 }
 
@@ -204,9 +208,13 @@ Expected<void> disable(Context &ctx, const PatchState &p)
 
 Expected<void> unload_one(Context &ctx, const PatchState &p)
 {
-    if (p.enabled)
+    if (p.enabled) {
+        auto nudge = detail::NudgeScope::apply(ctx.config);
+        if (!nudge)
+            return nudge.error();
         if (auto r = disable(ctx, p); !r)
             return r;
+    }
     int err = ctx.kernel.delete_module(module_name(p.name));
     if (err != 0)
         return failure("unload", p.name, fmt::format("the patch is disabled but the module stays: {}", detail::errno_text(err)), kFailed);

@@ -7,6 +7,7 @@
 #include "util.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cctype>
@@ -128,6 +129,8 @@ BootRecord apply_installed(Context &ctx, bool disabled)
             continue;
         }
         auto loaded = load_locked(ctx, p.path.string());
+        if (loaded && !loaded->nudged.empty())
+            ctx.notify(fmt::format("{}: nudged {} asleep in a replaced function", p.name, fmt::join(loaded->nudged, ", ")));
         r.items.push_back({p.name, loaded ? "loaded" : "failed", loaded ? "" : loaded.error().message});
     }
     r.status = summarize(r);

@@ -2,10 +2,12 @@
 #pragma once
 
 #include <kpatch/expected.hpp>
+#include <kpatch/loader/config.hpp>
 
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace kpatch::loader::detail {
 
@@ -17,5 +19,22 @@ std::string errno_text(int err);
 // "Failed to <what> '<name>': <reason>" with CODE.
 Error failure(std::string_view what, std::string_view name, std::string_view reason, int code);
 std::string now_iso8601();
+
+// nudge.cpp: the core's `nudge` parameter set to Config::nudge while the scope lives,
+// then put back (nothing is written when it already has that value, or the core lacks it).
+class NudgeScope {
+public:
+    static Expected<NudgeScope> apply(const Config &config);
+    NudgeScope(NudgeScope &&other) noexcept;
+    NudgeScope &operator=(NudgeScope &&) = delete;
+    ~NudgeScope();
+
+private:
+    NudgeScope() = default;
+    std::filesystem::path file_;
+    char previous_ = 'Y';
+};
+// The tasks ("comm/pid") the core nudged in its last transition, when it was PATCH's.
+std::vector<std::string> read_nudged(const Config &config, const std::string &patch);
 
 } // namespace kpatch::loader::detail

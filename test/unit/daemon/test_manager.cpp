@@ -76,6 +76,11 @@ TEST_CASE("kpatchd options", "[daemon]")
     CHECK(o->verbose);
     CHECK(o->once);
     CHECK(o->log_target == daemon::LogTarget::console);
+    CHECK(o->nudge);  // on unless --no-nudge
+    std::vector<std::string> off = {"--no-nudge"};
+    auto n = daemon::parse_options(off);
+    REQUIRE(n);
+    CHECK_FALSE(n->nudge);
     std::vector<std::string> bad = {"--bogus"};
     auto b = daemon::parse_options(bad);
     REQUIRE_FALSE(b);

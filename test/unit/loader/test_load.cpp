@@ -240,3 +240,27 @@ TEST_CASE("unload --all goes on past a failure and reports the first", "[unload]
     CHECK(r->items[1].ok);
     CHECK(k.calls == std::vector<std::string>{"delete:kpatch_new", "delete:kpatch_old"});
 }
+
+TEST_CASE("load reports the tasks the core nudged; --no-nudge turns the core's switch off for the load only", "[load][nudge]")
+{
+    TempTree t;
+    Config c = t.config();
+    FakeKernel k(c);
+    Context ctx{c, k};
+    t.write("sys/module/kpatch/parameters/nudge", "Y\n");
+    k.nudged = "kpatch_good enable init/1\nkpatch_good enable sh/42\nother_patch enable cat/7\n";
+    SECTION("on by default: the switch is left as it is, the nudged tasks of this patch are reported")
+    {
+        auto r = load(ctx, t.fixture("kpatch-good.ko").string());
+        REQUIRE(r);
+        CHECK(r->nudged == std::vector<std::string>{"init/1", "sh/42"});
+        CHECK(k.nudge_param_seen == std::vector<std::string>{"Y"});
+    }
+    SECTION("--no-nudge: N during the load, Y again after")
+    {
+        ctx.config.nudge = false;
+        REQUIRE(load(ctx, t.fixture("kpatch-good.ko").string()));
+        CHECK(k.nudge_param_seen == std::vector<std::string>{"N"});
+        CHECK(t.read("sys/module/kpatch/parameters/nudge").starts_with("Y"));
+    }
+}

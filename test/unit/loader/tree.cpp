@@ -121,6 +121,11 @@ int FakeKernel::finit_module(int fd, const std::string &)
         fs::create_directories(config_.sys_module_root / "kpatch");
     } else {
         add_sysfs_patch(config_, info->name, true, next_order_++);
+        std::ifstream param(config_.sys_module_root / "kpatch" / "parameters" / "nudge");
+        std::string value;
+        std::getline(param, value);
+        nudge_param_seen.push_back(value);
+        std::ofstream(config_.sysfs_root / "nudged") << nudged;
     }
     return 0;
 }

@@ -55,6 +55,8 @@ public:
     std::vector<std::string> delete_fails;  // delete_module of these returns EIO
     int sleeps = 0;
     std::vector<std::string> calls;
+    std::string nudged;                // written to sysfs nudged when a patch loads
+    std::vector<std::string> nudge_param_seen;  // the core's nudge parameter at each patch load
 
 private:
     const loader::Config &config_;

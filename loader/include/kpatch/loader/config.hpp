@@ -38,6 +38,7 @@ struct Config {
     uid_t trusted_uid = 0;       // owner a module file must have to be loaded
     int retries = 5;             // extra attempts when a replaced function is busy
     std::chrono::milliseconds retry_delay{2000};
+    bool nudge = true;           // let the core nudge tasks asleep in a function being switched
 
     std::filesystem::path lock_path() const { return run_dir / "lock"; }
     std::filesystem::path boot_record_path() const { return run_dir / "kpatchd.json"; }

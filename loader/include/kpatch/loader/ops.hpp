@@ -27,6 +27,7 @@ struct LoadResult {
     std::string path;
     int attempts = 0;
     bool core_loaded = false;  // this call loaded the core module first
+    std::vector<std::string> nudged;  // tasks the core nudged to get the patch in ("comm/pid")
 };
 
 // TARGET is a module file (contains '/' or ends in .ko) or the name of a patch installed for
