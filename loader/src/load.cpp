@@ -150,6 +150,12 @@ Expected<void> check_fits(const Context &ctx, const ModuleInfo &m, const std::st
     }
     if (module_present(ctx.config, m.name))
         return failure("load", m.name, "it is already loaded", kFailed);
+    // Said before the core module is loaded: the kernel would refuse the module with a bare
+    // EKEYREJECTED, and only after we changed something.
+    if (!m.is_signed && detail::read_line(ctx.config.sig_enforce) == "Y")
+        return failure("load", m.path, "it is not signed and this kernel enforces module signatures "
+                                       "(module.sig_enforce=1 or lockdown); sign it with a key the kernel trusts "
+                                       "(kpatch-build --sign-key/--sign-cert, key enrolled with mokutil)", kRefused);
     return {};
 }
 

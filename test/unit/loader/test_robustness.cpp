@@ -288,3 +288,17 @@ TEST_CASE("reconcile never loads an older installed patch on top of a newer one 
     CHECK(r.status == "3 of 3 patches loaded");
     CHECK(read_patch(c, "kpatch_good")->order < read_patch(c, "kpatch_same")->order);
 }
+
+TEST_CASE("an unsigned module under enforced signatures is refused before the core is loaded", "[load]")
+{
+    TempTree t;
+    Config c = t.config();
+    t.write("sys/module/module/parameters/sig_enforce", "Y\n");
+    FakeKernel k(c);
+    Context ctx{c, k};
+    auto r = load(ctx, t.fixture("kpatch-good.ko").string());
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == kRefused);
+    CHECK_THAT(r.error().message, Catch::Contains("not signed and this kernel enforces module signatures"));
+    CHECK(k.calls.empty());
+}
