@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <exception>
 
 namespace kpatch::daemon {
 
@@ -23,6 +24,19 @@ std::shared_ptr<spdlog::logger> Manager::logger_for(const std::string &patch) co
 }
 
 std::string Manager::run(const char *why)
+{
+    // Every reader returns errors as values; this is the last guard that keeps READY=1 coming
+    // if something still throws (out of memory), so systemd does not wait out its timeout.
+    try {
+        return run_pass(why);
+    } catch (const std::exception &e) {
+        std::string status = fmt::format("{} stopped early: {}", why, e.what());
+        log_->error("{}", status);
+        return status;
+    }
+}
+
+std::string Manager::run_pass(const char *why)
 {
     std::string kver = loader::kernel_release(ctx_.config);
     if (disabled_)

@@ -26,6 +26,7 @@ public:
 
 private:
     std::string run(const char *why);
+    std::string run_pass(const char *why);
     std::shared_ptr<spdlog::logger> logger_for(const std::string &patch) const;
 
     loader::Context &ctx_;

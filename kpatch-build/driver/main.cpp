@@ -1,6 +1,7 @@
 // kpatch-build: turns the command line into Options, calls the driver library, prints
 // progress and errors, and maps errors to the documented exit codes (licence:
 // GPL-2.0-only).
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <getopt.h>
@@ -126,6 +127,7 @@ int main(int argc, char **argv)
     Options opt;
     if (int code = parse(argc, argv, opt); code >= 0)
         return code;
+    install_stop_handlers();
 
     // Progress goes to stderr so that stdout carries only the result (a path or JSON).
     Reporter reporter;
@@ -149,6 +151,15 @@ int main(int argc, char **argv)
     }
 
     auto result = build(opt, reporter);
+    if (int sig = stop_signal()) {
+        // The work directory and temporaries are gone (or going); die of the signal as
+        // the caller expects.
+        std::cerr << "kpatch-build: " << (result ? std::string("interrupted") : result.error().message)
+                  << "; temporary files removed\n";
+        std::signal(sig, SIG_DFL);
+        std::raise(sig);
+        return 128 + sig;
+    }
     if (!result) {
         const kpatch::Error &err = result.error();
         int code = err.code ? err.code : kExitError;

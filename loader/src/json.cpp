@@ -1,5 +1,6 @@
 // JSON shapes of the loader's results; keys are part of kpatchctl's contract (licence: GPL-2.0-only).
 #include <kpatch/loader/json.hpp>
+#include <kpatch/json_field.hpp>
 
 namespace kpatch::loader {
 
@@ -109,15 +110,29 @@ void to_json(json &j, const BootRecord &b)
          {"reason", b.reason}, {"patches", b.items}, {"status", b.status}};
 }
 
-void from_json(const json &j, BootRecord &b)
+Expected<BootRecord> parse_boot_record(std::string_view text)
 {
-    b.time = j.value("time", "");
-    b.kernel_release = j.value("kernel_release", "");
-    b.enabled = j.value("enabled", true);
-    b.reason = j.value("reason", "");
-    b.status = j.value("status", "");
-    for (const auto &i : j.value("patches", json::array()))
-        b.items.push_back({i.value("name", ""), i.value("result", ""), i.value("error", "")});
+    auto j = parse_json_object(text);
+    if (!j)
+        return j.error();
+    BootRecord b;
+    JsonFields in(*j);
+    in.take("time", b.time).take("kernel_release", b.kernel_release).take("enabled", b.enabled);
+    in.take("reason", b.reason).take("status", b.status);
+    if (!in.ok())
+        return in.error();
+    auto items = json_items(*j, "patches");
+    if (!items)
+        return items.error();
+    for (const auto &i : *items) {
+        BootItem item;
+        JsonFields f(i);
+        f.take("name", item.name).take("result", item.result).take("error", item.error);
+        if (!f.ok())
+            return f.error().in("\"patches\"");
+        b.items.push_back(std::move(item));
+    }
+    return b;
 }
 
 void to_json(json &j, const StatusResult &s)

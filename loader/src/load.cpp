@@ -101,16 +101,25 @@ Expected<bool> ensure_core(Context &ctx, const std::string &kver)
     } else {
         if (ctx.kernel.modprobe("kpatch") == 0 && core_loaded(c))
             return true;
-        candidates = {c.modules_root / kver / "extra" / "kpatch.ko", c.modules_root / kver / "updates" / "kpatch.ko"};
+        // /lib is a symlink to usr/lib on merged-/usr systems: resolve the modules root (a
+        // system directory), then trust nothing below it that is a symlink.
+        std::error_code ec;
+        fs::path root = fs::canonical(c.modules_root, ec);
+        if (ec)
+            root = c.modules_root;
+        candidates = {root / kver / "extra" / "kpatch.ko", root / kver / "updates" / "kpatch.ko"};
     }
     std::string tried;
     for (const auto &path : candidates) {
-        UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        // The core runs with every patch's trust: the same owner, mode and symlink checks.
+        auto fd = open_trusted(path, c.trusted_uid);
         if (!fd) {
-            tried += fmt::format("; {}: {}", path.string(), detail::errno_text(errno));
+            tried += fmt::format("; {}: {}", path.string(), fd.error().message);
+            if (fd.error().code == kRefused)
+                return failure("load core module", path.string(), fd.error().message, kRefused);
             continue;
         }
-        int err = ctx.kernel.finit_module(fd.get(), "");
+        int err = ctx.kernel.finit_module(fd->get(), "");
         if ((err == 0 || err == EEXIST) && core_loaded(c))
             return true;
         tried += fmt::format("; {}: {}", path.string(), err ? detail::errno_text(err) : "loaded but no " + c.sysfs_root.string());
@@ -141,6 +150,12 @@ Expected<void> check_fits(const Context &ctx, const ModuleInfo &m, const std::st
     }
     if (module_present(ctx.config, m.name))
         return failure("load", m.name, "it is already loaded", kFailed);
+    // Said before the core module is loaded: the kernel would refuse the module with a bare
+    // EKEYREJECTED, and only after we changed something.
+    if (!m.is_signed && detail::read_line(ctx.config.sig_enforce) == "Y")
+        return failure("load", m.path, "it is not signed and this kernel enforces module signatures "
+                                       "(module.sig_enforce=1 or lockdown); sign it with a key the kernel trusts "
+                                       "(kpatch-build --sign-key/--sign-cert, key enrolled with mokutil)", kRefused);
     return {};
 }
 

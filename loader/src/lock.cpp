@@ -29,11 +29,16 @@ std::string holder_of(int fd)
 
 Expected<ChangeLock> ChangeLock::acquire(const std::filesystem::path &path, const Notify &notify)
 {
-    std::error_code ec;
-    std::filesystem::create_directories(path.parent_path(), ec);
+    if (auto r = detail::make_dir_mode(path.parent_path(), 0755); !r)
+        return detail::failure("open lock", path.string(), r.error().message, kFailed);
     UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
     if (!fd)
         return detail::failure("open lock", path.string(), detail::errno_text(errno), kFailed);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
+        return detail::failure("open lock", path.string(), "not a regular file; remove it", kFailed);
+    if (st.st_uid == ::geteuid() && (st.st_mode & 0777) != 0644)
+        (void)::fchmod(fd.get(), 0644);  // umask-independent: readers show who holds it
     if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
         if (errno != EWOULDBLOCK)
             return detail::failure("lock", path.string(), detail::errno_text(errno), kFailed);

@@ -1,7 +1,9 @@
 // Reads a patch module's ELF: .modinfo, .kpatch.manifest, appended signature (licence: GPL-2.0-only).
 #include <kpatch/loader/config.hpp>
 #include <kpatch/loader/module_file.hpp>
+#include <kpatch/loader/store.hpp>
 #include <kpatch/loader/sysfs.hpp>
+#include <kpatch/json_field.hpp>
 
 #include "util.hpp"
 
@@ -95,40 +97,117 @@ std::string module_name_from_path(const fs::path &file)
     return module_name(stem);
 }
 
+namespace {
+
+// The manifest's limit: kpatch-build writes a few KiB; a section of megabytes is not one of ours.
+constexpr size_t kMaxManifest = 4 << 20;
+
+// "replaced": [{"name", "sympos", "object"}] or ["name"].
+Expected<ReplacedFunction> replaced_entry(const nlohmann::json &f)
+{
+    if (f.is_string())
+        return ReplacedFunction{f.get<std::string>(), 0, "vmlinux"};
+    ReplacedFunction r;
+    JsonFields in(f);
+    in.take("name", r.name).take("sympos", r.sympos).take("object", r.object);
+    if (!in.ok())
+        return in.error();
+    if (r.name.empty())
+        return Error{"a replaced function has no name"};
+    return r;
+}
+
+// "new": [{"name"}] or ["name"].
+Expected<std::string> added_entry(const nlohmann::json &f)
+{
+    if (f.is_string())
+        return f.get<std::string>();
+    return json_field<std::string>(f, "name", "");
+}
+
+Expected<ReviewedFunction> reviewed_entry(const nlohmann::json &r)
+{
+    ReviewedFunction f;
+    JsonFields in(r);
+    in.take("function", f.function).take("reason", f.reason).take("source_object", f.source_object);
+    if (!in.ok())
+        return in.error();
+    auto waived = json_items(r, "waived");
+    if (!waived)
+        return waived.error();
+    for (const auto &w : *waived) {
+        if (!w.is_string())
+            return Error{"key \"waived\" holds " + json_detail::type_name(w) + ", expected strings"};
+        f.waived.push_back(w.get<std::string>());
+    }
+    return f;
+}
+
+// Every element of ARRAY through ENTRY into OUT; the error says which key and element.
+template <typename T, typename Entry>
+Expected<void> take_items(const nlohmann::json &j, std::string_view key, std::vector<T> &out, Entry entry)
+{
+    auto items = json_items(j, key);
+    if (!items)
+        return items.error();
+    size_t i = 0;
+    for (const auto &item : *items) {
+        auto e = entry(item);
+        if (!e)
+            return e.error().in(fmt::format("\"{}\"[{}]", key, i));
+        out.push_back(std::move(*e));
+        ++i;
+    }
+    return {};
+}
+
+// "hooks": {"pre_patch": "fn", ...}; kpatchctl prints them, so only strings pass.
+Expected<void> check_hooks(const nlohmann::json &j)
+{
+    auto hooks = json_field<nlohmann::json>(j, "hooks", nlohmann::json::object());
+    if (!hooks)
+        return hooks.error();
+    if (!hooks->is_object())
+        return json_detail::wrong_type("hooks", "an object", *hooks);
+    for (const auto &[kind, fn] : hooks->items())
+        if (!fn.is_string())
+            return json_detail::wrong_type("hooks." + kind, "a string", fn);
+    return {};
+}
+
+Expected<void> read_manifest(ModuleInfo &info, const nlohmann::json &j)
+{
+    JsonFields in(j);
+    in.take("kernel_release", info.kernel_release).take("build_id", info.build_id).take("patch_sha256", info.patch_hash);
+    if (!in.ok())
+        return in.error();
+    if (auto r = take_items(j, "replaced", info.replaced, replaced_entry); !r)
+        return r;
+    if (auto r = take_items(j, "new", info.added, added_entry); !r)
+        return r;
+    if (auto r = take_items(j, "reviewed", info.reviewed, reviewed_entry); !r)
+        return r;
+    return check_hooks(j);
+}
+
+} // namespace
+
 Expected<void> apply_manifest(ModuleInfo &info, std::string_view text)
 {
     // The section may be NUL-padded.
     text = text.substr(0, text.find('\0'));
-    nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-    if (j.is_discarded() || !j.is_object())
-        return Error{"section .kpatch.manifest is not a JSON object"};
+    if (text.size() > kMaxManifest)
+        return Error{fmt::format("section .kpatch.manifest is {} bytes, more than the {} a manifest may have",
+                                 text.size(), kMaxManifest)};
+    auto j = parse_json_object(text);
+    if (!j)
+        return j.error().in("section .kpatch.manifest");
+    ModuleInfo parsed = info;
+    if (auto r = read_manifest(parsed, *j); !r)
+        return r.error().in("section .kpatch.manifest");
+    info = std::move(parsed);
     info.has_manifest = true;
-    info.manifest = j;
-    info.kernel_release = j.value("kernel_release", "");
-    info.build_id = j.value("build_id", "");
-    info.patch_hash = j.value("patch_sha256", "");
-    for (const auto &f : j.value("replaced", nlohmann::json::array())) {
-        if (f.is_string()) {
-            info.replaced.push_back({f.get<std::string>(), 0, "vmlinux"});
-        } else if (f.is_object()) {
-            info.replaced.push_back({f.value("name", ""), f.value("sympos", 0ul), f.value("object", "vmlinux")});
-        }
-    }
-    for (const auto &f : j.value("new", nlohmann::json::array())) {
-        if (f.is_string())
-            info.added.push_back(f.get<std::string>());
-        else if (f.is_object())
-            info.added.push_back(f.value("name", ""));
-    }
-    for (const auto &r : j.value("reviewed", nlohmann::json::array())) {
-        if (!r.is_object())
-            continue;
-        ReviewedFunction f{r.value("function", ""), r.value("reason", ""), {}, r.value("source_object", "")};
-        for (const auto &w : r.value("waived", nlohmann::json::array()))
-            if (w.is_string())
-                f.waived.push_back(w.get<std::string>());
-        info.reviewed.push_back(std::move(f));
-    }
+    info.manifest = std::move(*j);
     return {};
 }
 
@@ -252,6 +331,11 @@ Expected<ModuleInfo> read_module_info(int fd, const std::string &path)
         apply_modinfo_fallback(info);
     if (info.name.empty())
         info.name = module_name_from_path(path);
+    // The name becomes a path under /sys/module and the store, and a line in kpatchd's
+    // record: only what kbuild produces (and the kernel's 55 characters).
+    if (!valid_patch_name(info.name))
+        return detail::failure("read", path, fmt::format("not a kernel module: its name '{}' is not letters, digits and '_' "
+                                                         "(at most 55)", info.name.substr(0, 64)), kRefused);
     info.release = info.vermagic.substr(0, info.vermagic.find(' '));
     return info;
 }

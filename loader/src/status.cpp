@@ -4,7 +4,10 @@
 #include <kpatch/json_dump.hpp>
 #include <kpatch/loader/ops.hpp>
 
+#include "install_order.hpp"
 #include "util.hpp"
+
+#include <kpatch/list_dir.hpp>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -28,9 +31,15 @@ int compare_versions(const std::string &a, const std::string &b)
                 ++ei;
             while (ej < b.size() && std::isdigit(static_cast<unsigned char>(b[ej])))
                 ++ej;
-            unsigned long long x = std::stoull(a.substr(i, ei - i)), y = std::stoull(b.substr(j, ej - j));
-            if (x != y)
-                return x < y ? -1 : 1;
+            // As numbers of any length (stoull throws past 20 digits): leading zeros off,
+            // then the longer is larger, then the digits decide.
+            std::string_view x = std::string_view(a).substr(i, ei - i), y = std::string_view(b).substr(j, ej - j);
+            x.remove_prefix(std::min(x.find_first_not_of('0'), x.size()));
+            y.remove_prefix(std::min(y.find_first_not_of('0'), y.size()));
+            if (x.size() != y.size())
+                return x.size() < y.size() ? -1 : 1;
+            if (int c = x.compare(y); c != 0)
+                return c < 0 ? -1 : 1;
             i = ei, j = ej;
         } else {
             if (a[i] != b[j])
@@ -54,24 +63,21 @@ bool disabled_on_cmdline(const Config &config)
 
 Expected<void> write_boot_record(const Config &config, const BootRecord &record)
 {
-    std::error_code ec;
-    fs::create_directories(config.run_dir, ec);
+    if (auto r = detail::make_dir_mode(config.run_dir, 0755); !r)
+        return r;
     return write_file_atomic(config.boot_record_path(), kpatch::json_dump(nlohmann::json(record), 2) + "\n");
 }
 
 std::optional<BootRecord> read_boot_record(const Config &config)
 {
+    // A record that cannot be read or parsed is as good as none: the next pass rewrites it.
     auto text = detail::read_file(config.boot_record_path());
     if (!text)
         return std::nullopt;
-    auto j = nlohmann::json::parse(*text, nullptr, false);
-    if (j.is_discarded() || !j.is_object())
+    auto record = parse_boot_record(*text);
+    if (!record)
         return std::nullopt;
-    try {
-        return j.get<BootRecord>();
-    } catch (const nlohmann::json::exception &) {
-        return std::nullopt;
-    }
+    return std::move(*record);
 }
 
 namespace {
@@ -97,6 +103,15 @@ std::string summarize(const BootRecord &r)
     return s;
 }
 
+// A name the order file lists without its module file (deleted by hand, a disk error).
+std::string missing_file_error(const Config &c, const std::string &kver, const std::string &name)
+{
+    return detail::failure("load", name, fmt::format("{} lists it but {} is missing or not a regular file; reinstall it "
+                                                     "or run 'kpatchctl uninstall {}'",
+                                                     (c.install_root / kver / "order").string(),
+                                                     (c.install_root / kver / (name + ".ko")).string(), name), kNotFound).message;
+}
+
 bool is_loaded(const Config &c, const std::string &name)
 {
     std::error_code ec;
@@ -117,15 +132,24 @@ BootRecord apply_installed(Context &ctx, bool disabled)
         return r;
     }
     auto lock = ChangeLock::acquire(ctx.config.lock_path(), ctx.notify);
-    auto installed = Store(ctx.config.install_root).list(r.kernel_release);
+    std::vector<std::string> missing;
+    auto installed = Store(ctx.config.install_root).list(r.kernel_release, &missing);
     if (!lock || !installed) {
         r.items.push_back({"(store)", "failed", !lock ? lock.error().message : installed.error().message});
         r.status = summarize(r);
         return r;
     }
-    for (const auto &p : *installed) {
-        if (is_loaded(ctx.config, p.name)) {
+    std::vector<bool> loaded_before;
+    for (const auto &p : *installed)
+        loaded_before.push_back(is_loaded(ctx.config, p.name));
+    for (size_t i = 0; i < installed->size(); ++i) {
+        const InstalledPatch &p = (*installed)[i];
+        if (loaded_before[i]) {
             r.items.push_back({p.name, "already-loaded", {}});
+            continue;
+        }
+        if (auto conflict = detail::order_conflict(*installed, i, loaded_before)) {
+            r.items.push_back({p.name, "failed", *conflict});
             continue;
         }
         auto loaded = load_locked(ctx, p.path.string());
@@ -133,6 +157,8 @@ BootRecord apply_installed(Context &ctx, bool disabled)
             ctx.notify(fmt::format("{}: nudged {} asleep in a replaced function", p.name, fmt::join(loaded->nudged, ", ")));
         r.items.push_back({p.name, loaded ? "loaded" : "failed", loaded ? "" : loaded.error().message});
     }
+    for (const auto &name : missing)
+        r.items.push_back({name, "failed", missing_file_error(ctx.config, r.kernel_release, name)});
     r.status = summarize(r);
     return r;
 }
@@ -181,7 +207,8 @@ Expected<ListResult> list(const Context &ctx)
         return detail::failure("read", ctx.config.install_root.string(), releases.error().message, kFailed);
     auto boot = read_boot_record(ctx.config);
     for (const auto &kver : *releases) {
-        auto installed = store.list(kver);
+        std::vector<std::string> missing;
+        auto installed = store.list(kver, &missing);
         if (!installed)
             return detail::failure("read", (ctx.config.install_root / kver).string(), installed.error().message, kFailed);
         for (const auto &p : *installed) {
@@ -198,6 +225,8 @@ Expected<ListResult> list(const Context &ctx)
             }
             r.patches.push_back(std::move(e));
         }
+        for (const auto &name : missing)
+            r.patches.push_back({name, "failed", kver, false, true, 0, 0, {}, missing_file_error(ctx.config, kver, name)});
     }
     return r;
 }
@@ -208,7 +237,10 @@ std::vector<std::string> newer_kernels(const Config &c, const std::string &kver)
 {
     std::vector<std::string> out;
     std::error_code ec;
-    for (const auto &e : fs::directory_iterator(c.modules_root, ec)) {
+    auto entries = list_dir(c.modules_root);
+    if (!entries)
+        return out;  // no /lib/modules: no other kernel to warn about
+    for (const auto &e : *entries) {
         std::string name = e.path().filename().string();
         // Only kernels that could boot: a leftover directory of a removed package has no modules.dep.
         if (fs::exists(e.path() / "modules.dep", ec) && compare_versions(name, kver) > 0)

@@ -5,6 +5,8 @@
 
 #include "util.hpp"
 
+#include <kpatch/list_dir.hpp>
+
 #include <fmt/format.h>
 
 #include <fcntl.h>
@@ -107,14 +109,19 @@ Expected<void> make_dir(const fs::path &dir)
             return r;
     if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
         return io_error("create directory", dir, errno);
+    if (::chmod(dir.c_str(), 0755) != 0)  // whatever the umask: kpatchctl list reads it as any user
+        return io_error("chmod", dir, errno);
     return fsync_dir(dir.parent_path());
 }
 
 // Temporary files left by a killed change; callers hold the change lock, so none is live.
 void remove_stale_temps(const fs::path &dir)
 {
+    auto entries = list_dir(dir);
+    if (!entries)
+        return;  // best effort: a temporary left behind is only garbage
     std::error_code ec;
-    for (const auto &e : fs::directory_iterator(dir, ec)) {
+    for (const auto &e : *entries) {
         std::string n = e.path().filename().string();
         if (n.starts_with(".") && n.find(".tmp-") != std::string::npos)
             fs::remove(e.path(), ec);
@@ -177,7 +184,7 @@ Expected<void> Store::write_order(const fs::path &dir, const std::vector<std::st
     return write_file_atomic(dir / kOrderFile, text, hook_);
 }
 
-Expected<std::vector<InstalledPatch>> Store::list(const std::string &kernel_release) const
+Expected<std::vector<InstalledPatch>> Store::list(const std::string &kernel_release, std::vector<std::string> *missing) const
 {
     fs::path dir = root_ / kernel_release;
     auto names = read_order(dir);
@@ -189,8 +196,10 @@ Expected<std::vector<InstalledPatch>> Store::list(const std::string &kernel_rele
         ++pos;
         std::error_code ec;
         fs::path file = dir / (n + ".ko");
-        if (fs::is_regular_file(file, ec))
+        if (fs::is_regular_file(fs::symlink_status(file, ec)))
             out.push_back({n, kernel_release, file, pos});
+        else if (missing)
+            missing->push_back(n);
     }
     return out;
 }
@@ -201,11 +210,12 @@ Expected<std::vector<std::string>> Store::releases() const
     std::error_code ec;
     if (!fs::is_directory(root_, ec))
         return out;
-    for (const auto &e : fs::directory_iterator(root_, ec))
-        if (e.is_directory() && !e.path().filename().string().starts_with("."))
+    auto entries = list_dir(root_);
+    if (!entries)
+        return Error{entries.error().message, kFailed};
+    for (const auto &e : *entries)
+        if (is_real_dir(e) && !e.path().filename().string().starts_with("."))
             out.push_back(e.path().filename().string());
-    if (ec)
-        return Error{fmt::format("cannot list {}: {}", root_.string(), ec.message()), kFailed};
     std::sort(out.begin(), out.end());
     return out;
 }

@@ -6,28 +6,55 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <fstream>
-#include <sstream>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace kpatch::loader::detail {
 
-Expected<std::string> read_file(const std::filesystem::path &path)
+Expected<std::string> read_file(const std::filesystem::path &path, size_t max_size)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
+    // O_NONBLOCK: a FIFO planted where a file should be must not hang the reader.
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
         return Error{fmt::format("cannot read {}: {}", path.string(), errno_text(errno))};
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    return buf.str();
+    struct stat st {};
+    int rc = ::fstat(fd, &st), err = errno;
+    if (rc != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        return Error{fmt::format("cannot read {}: {}", path.string(), rc != 0 ? errno_text(err) : "not a regular file")};
+    }
+    // sysfs and procfs files report a size of 4096 or 0: the limit is checked while reading.
+    std::string out;
+    char buf[1 << 16];
+    for (;;) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int err = errno;
+            ::close(fd);
+            return Error{fmt::format("cannot read {}: {}", path.string(), errno_text(err))};
+        }
+        if (n == 0)
+            break;
+        if (out.size() + static_cast<size_t>(n) > max_size) {
+            ::close(fd);
+            return Error{fmt::format("cannot read {}: larger than {} bytes, which no file of kpatch's is", path.string(), max_size)};
+        }
+        out.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return out;
 }
 
 std::string read_line(const std::filesystem::path &path)
 {
-    std::ifstream in(path);
-    std::string line;
-    if (in)
-        std::getline(in, line);
-    return std::string(trim(line));
+    auto text = read_file(path, kMaxLineFile);
+    if (!text)
+        return {};
+    return std::string(trim(std::string_view(*text).substr(0, text->find('\n'))));
 }
 
 std::string_view trim(std::string_view s)
@@ -48,6 +75,24 @@ std::string errno_text(int err)
 Error failure(std::string_view what, std::string_view name, std::string_view reason, int code)
 {
     return Error{fmt::format("Failed to {} '{}': {}", what, name, reason), code};
+}
+
+Expected<void> make_dir_mode(const std::filesystem::path &dir, mode_t mode)
+{
+    std::error_code ec;
+    if (auto parent = dir.parent_path(); !parent.empty() && parent != dir)
+        std::filesystem::create_directories(parent, ec);
+    if (::mkdir(dir.c_str(), mode) == 0) {
+        if (::chmod(dir.c_str(), mode) != 0)
+            return Error{fmt::format("cannot chmod {}: {}", dir.string(), errno_text(errno))};
+        return {};
+    }
+    if (errno != EEXIST)
+        return Error{fmt::format("cannot create directory {}: {}", dir.string(), errno_text(errno))};
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        return Error{fmt::format("{} is not a directory (a symlink or a file is in its place); remove it", dir.string())};
+    return {};
 }
 
 std::string now_iso8601()

@@ -4,6 +4,8 @@
 #include <kpatch/expected.hpp>
 #include <kpatch/loader/config.hpp>
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -11,14 +13,24 @@
 
 namespace kpatch::loader::detail {
 
-Expected<std::string> read_file(const std::filesystem::path &path);
-// The first line of PATH without its newline; empty when unreadable.
+// Limits on what the loader reads from files others may have written or corrupted: a
+// store's order file, kpatchd's record, a sysfs attribute. Larger is an error, not memory.
+inline constexpr size_t kMaxFile = 16 << 20;
+inline constexpr size_t kMaxLineFile = 64 << 10;
+
+// The whole regular file PATH, at most MAX_SIZE bytes.
+Expected<std::string> read_file(const std::filesystem::path &path, size_t max_size = kMaxFile);
+// The first line of PATH (at most kMaxLineFile bytes) without its newline; empty when unreadable.
 std::string read_line(const std::filesystem::path &path);
 std::string_view trim(std::string_view s);
 std::string errno_text(int err);
 // "Failed to <what> '<name>': <reason>" with CODE.
 Error failure(std::string_view what, std::string_view name, std::string_view reason, int code);
 std::string now_iso8601();
+// Creates DIR with exactly MODE (whatever the umask; parents as needed) or checks that it is
+// a directory and not a symlink; kpatchctl run by a user with umask 077 must not leave
+// /run/kpatch unreadable to `kpatchctl status`, nor one with umask 0 leave it writable.
+Expected<void> make_dir_mode(const std::filesystem::path &dir, mode_t mode);
 
 // nudge.cpp: the core's `nudge` parameter set to Config::nudge while the scope lives,
 // then put back (nothing is written when it already has that value, or the core lacks it).

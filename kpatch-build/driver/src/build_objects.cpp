@@ -57,12 +57,14 @@ void store(const std::string &from, const std::string &to)
 {
     std::error_code ec;
     fs::create_directories(fs::path(to).parent_path(), ec);
-    std::string tmp = to + ".tmp." + std::to_string(getpid());
-    fs::copy_file(from, tmp, fs::copy_options::overwrite_existing, ec);
+    auto tmp = make_temp_file(to);
+    if (!tmp)
+        return;  // not cached; the next run builds it again
+    fs::copy_file(from, *tmp, fs::copy_options::overwrite_existing, ec);
     if (!ec)
-        fs::rename(tmp, to, ec);
+        fs::rename(*tmp, to, ec);
     if (ec)
-        fs::remove(tmp, ec);
+        fs::remove(*tmp, ec);
 }
 
 } // namespace

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include <sstream>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace kpatch::driver {
@@ -32,10 +34,98 @@ std::string default_cache_dir(const Options &options)
     else if (const char *home = std::getenv("HOME"); home && *home)
         dir = std::string(home) + "/.cache/kpatch";
     else
-        dir = "/var/tmp/kpatch";
+        dir = fallback_cache_dir();
     std::error_code ec;
     fs::path abs = fs::absolute(dir, ec);
     return ec ? dir : abs.lexically_normal().string();
+}
+
+std::string fallback_cache_dir()
+{
+    // Per user: /var/tmp is shared, and a name another user can predict is one they can plant.
+    return "/var/tmp/kpatch-" + std::to_string(geteuid());
+}
+
+Expected<void> check_private_dir(const std::string &dir)
+{
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0)
+        return make_error(std::string("cannot inspect the cache directory: ") + std::strerror(errno)).in(dir);
+    // A symlink of ours (~/.cache pointing to a bigger disk) is fine; one of another user's is
+    // how a cache gets planted.
+    if (S_ISLNK(st.st_mode) && st.st_uid != geteuid() && st.st_uid != 0)
+        return make_error("the cache directory is a symlink owned by uid " + std::to_string(st.st_uid) +
+                          ", not by you; remove it or choose another with --cache-dir").in(dir);
+    if (::stat(dir.c_str(), &st) != 0)
+        return make_error(std::string("cannot inspect the cache directory: ") + std::strerror(errno)).in(dir);
+    if (!S_ISDIR(st.st_mode))
+        return make_error("the cache is not a directory; remove it or choose another with --cache-dir").in(dir);
+    // What is in the cache (prepared trees, packages, objects) goes into modules that root
+    // loads: nobody else may have been able to put anything there.
+    if (st.st_uid != geteuid())
+        return make_error("the cache directory is owned by uid " + std::to_string(st.st_uid) + ", not by you (uid " +
+                          std::to_string(geteuid()) + "): its prepared trees could have been planted; remove it "
+                          "or choose another with --cache-dir").in(dir);
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+        return make_error(std::string("the cache directory is writable by ") + ((st.st_mode & S_IWOTH) ? "others" : "its group") +
+                          " (mode " + mode + "): its prepared trees could have been planted; 'chmod go-w' it after "
+                          "checking its contents, or remove it").in(dir);
+    }
+    return {};
+}
+
+Expected<void> make_cache_dir(const std::string &dir)
+{
+    std::error_code ec;
+    fs::path parent = fs::path(dir).parent_path();
+    if (!parent.empty())
+        fs::create_directories(parent, ec);
+    // Private from the start, whatever the umask: 0700.
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+        return make_error(std::string("cannot create the cache directory: ") + std::strerror(errno)).in(dir);
+    return check_private_dir(dir);
+}
+
+namespace {
+mode_t current_umask()
+{
+    mode_t m = ::umask(022);
+    ::umask(m);
+    return m;
+}
+} // namespace
+
+Expected<std::string> make_temp_file(const std::string &path)
+{
+    fs::path p(path);
+    std::string tmpl = (p.parent_path() / ("." + p.filename().string() + ".tmp.XXXXXX")).string();
+    int fd = ::mkstemp(tmpl.data());
+    if (fd < 0)
+        return make_error(std::string("cannot create a temporary file: ") + std::strerror(errno)).in(path);
+    // mkstemp makes it 0600; the file it becomes gets the usual mode.
+    int rc = ::fchmod(fd, 0666 & ~current_umask());
+    ::close(fd);
+    if (rc != 0) {
+        ::unlink(tmpl.c_str());
+        return make_error(std::string("cannot chmod a temporary file: ") + std::strerror(errno)).in(tmpl);
+    }
+    return tmpl;
+}
+
+Expected<std::string> make_temp_dir(const std::string &path)
+{
+    fs::path p(path);
+    std::string tmpl = (p.parent_path() / ("." + p.filename().string() + ".tmp.XXXXXX")).string();
+    if (!::mkdtemp(tmpl.data()))
+        return make_error(std::string("cannot create a temporary directory: ") + std::strerror(errno)).in(path);
+    return tmpl;
+}
+
+bool is_temp_name(const std::string &name)
+{
+    return name.starts_with(".") && name.find(".tmp.") != std::string::npos;
 }
 
 StepTimer::StepTimer(const Context &ctx, std::string step)
@@ -65,18 +155,23 @@ Expected<std::string> read_text(const std::string &path)
 
 Expected<void> write_text_atomic(const std::string &path, const std::string &text)
 {
-    std::string tmp = path + ".tmp." + std::to_string(getpid());
+    auto tmp = make_temp_file(path);
+    if (!tmp)
+        return tmp.error();
     {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        std::ofstream out(*tmp, std::ios::binary | std::ios::trunc);
         out << text;
         out.flush();
-        if (!out)
-            return make_error(std::string("cannot write: ") + std::strerror(errno)).in(tmp);
+        if (!out) {
+            int err = errno;
+            ::unlink(tmp->c_str());
+            return make_error(std::string("cannot write: ") + std::strerror(err)).in(*tmp);
+        }
     }
     std::error_code ec;
-    fs::rename(tmp, path, ec);
+    fs::rename(*tmp, path, ec);
     if (ec) {
-        fs::remove(tmp, ec);
+        fs::remove(*tmp, ec);
         return make_error("cannot rename into place: " + ec.message()).in(path);
     }
     return {};
@@ -139,18 +234,25 @@ bool process_alive(long pid)
 
 Expected<CacheLock> CacheLock::acquire(const Context &ctx)
 {
-    if (auto ok = make_dirs(ctx.cache_dir); !ok)
+    if (auto ok = make_cache_dir(ctx.cache_dir); !ok)
         return ok.error();
     std::string path = ctx.cache_dir + "/lock";
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    // No O_TRUNC and no following a symlink: the lock must never write through to a file
+    // somebody else chose.
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
-        return make_error(std::string("cannot open the cache lock: ") + std::strerror(errno)).in(path);
+        return make_error(std::string("cannot open the cache lock: ") + std::strerror(errno) +
+                          (errno == ELOOP ? " (it is a symlink; remove it)" : "")).in(path);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+        ::close(fd);
+        return make_error("the cache lock is not a regular file of yours; remove it").in(path);
+    }
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
         char holder[32] = {};
         ssize_t n = ::pread(fd, holder, sizeof(holder) - 1, 0);
         std::string who = n > 0 ? std::string(holder, static_cast<size_t>(n)) : "unknown";
-        while (!who.empty() && (who.back() == '\n' || who.back() == ' '))
-            who.pop_back();
+        who = trim(who.substr(0, who.find('\n')));
         ctx.note("waiting for another kpatch-build (pid " + who + ") using the cache " + ctx.cache_dir);
         if (::flock(fd, LOCK_EX) != 0) {
             int err = errno;
@@ -158,8 +260,9 @@ Expected<CacheLock> CacheLock::acquire(const Context &ctx)
             return make_error(std::string("cannot lock the cache: ") + std::strerror(err)).in(path);
         }
     }
+    // Our pid on the first line; a longer one left by an earlier holder only follows it.
     std::string pid = std::to_string(getpid()) + "\n";
-    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    if (::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
         // Only the waiting message of a later run would lack our pid; the lock holds.
     }
     return CacheLock(fd);

@@ -20,8 +20,22 @@ struct Context {
 };
 
 // Where the cache lives: --cache-dir, $KPATCH_CACHE_DIR, $XDG_CACHE_HOME/kpatch,
-// ~/.cache/kpatch.
+// ~/.cache/kpatch, else fallback_cache_dir().
 std::string default_cache_dir(const Options &options);
+// /var/tmp/kpatch-<euid>: the cache when no home is known.
+std::string fallback_cache_dir();
+// Refuses a cache directory that someone else could have filled: not ours, writable by
+// group or others, not a directory, or a symlink of another user's.
+Expected<void> check_private_dir(const std::string &dir);
+// Creates DIR (mode 0700) when missing, then check_private_dir.
+Expected<void> make_cache_dir(const std::string &dir);
+
+// A new file / directory next to PATH with an unpredictable name (".NAME.tmp.XXXXXX",
+// mkstemp/mkdtemp, so nobody can plant it first), to be renamed over PATH when complete.
+Expected<std::string> make_temp_file(const std::string &path);
+Expected<std::string> make_temp_dir(const std::string &path);
+// A name made by make_temp_*: what a killed run leaves behind.
+bool is_temp_name(const std::string &name);
 
 // Times one step and reports it when it ends (also on failure, so the log says which
 // step failed after how long).

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <kpatch/json_field.hpp>
+
 #include "process.hpp"
 
 namespace kpatch::driver {
@@ -90,9 +92,8 @@ std::string bzimage_build_id(const std::string &image, const std::string &scratc
     Command cmd({"sh", "-c", "tail -c +$(($2 + 1)) \"$1\" | " + std::string(codec->cmd) +
                                  " > \"$3\" 2>/dev/null; true",
                  "sh", image, std::to_string(best), scratch});
-    if (auto out = run(cmd); !out)
-        return {};
-    std::string id = elf_build_id(scratch);
+    auto out = run(cmd);
+    std::string id = out ? elf_build_id(scratch) : std::string();
     unlink(scratch.c_str());
     return id;
 }
@@ -118,16 +119,21 @@ KernelId kernel_identity(const Context &ctx, const Target &target, const std::st
     std::string cache = ctx.cache_dir + "/kernel-ids/" + target.release + "-" +
                         std::to_string(st.st_size) + "-" + std::to_string(st.st_mtime) + ".json";
     if (auto text = read_text(cache)) {
-        auto j = nlohmann::json::parse(*text, nullptr, false);
-        if (j.is_object()) {
-            id.build_id = j.value("build_id", "");
-            id.source = target.vmlinuz;
-            return id;
+        // A record that does not parse is read again from vmlinuz below.
+        if (auto j = parse_json_object(*text)) {
+            if (auto b = json_field<std::string>(*j, "build_id", ""); b) {
+                id.build_id = *b;
+                id.source = target.vmlinuz;
+                return id;
+            }
         }
     }
     if (!make_dirs(ctx.cache_dir + "/kernel-ids"))
         return id;
-    id.build_id = bzimage_build_id(target.vmlinuz, cache + ".vmlinux." + std::to_string(getpid()));
+    auto scratch = make_temp_file(cache + ".vmlinux");
+    if (!scratch)
+        return id;
+    id.build_id = bzimage_build_id(target.vmlinuz, *scratch);
     id.source = target.vmlinuz;
     (void)write_text_atomic(cache, nlohmann::json{{"build_id", id.build_id},
                                                   {"version", id.version}}.dump() + "\n");

@@ -8,6 +8,8 @@
 #include <thread>
 #include <unistd.h>
 
+#include <kpatch/list_dir.hpp>
+
 #include "build_objects.hpp"
 #include "context.hpp"
 #include "diff_objects.hpp"
@@ -108,8 +110,10 @@ Expected<std::string> make_work_dir(const Context &ctx, const std::string &name)
     std::string base = ctx.cache_dir + "/work";
     if (auto ok = make_dirs(base); !ok)
         return ok.error();
-    std::error_code ec;
-    for (const auto &e : std::filesystem::directory_iterator(base, ec)) {
+    auto entries = list_dir(base);
+    if (!entries)
+        return entries.error();
+    for (const auto &e : *entries) {
         if (e.path().string().ends_with(".stale")) {
             remove_tree_in_background(e.path().string()); // an earlier removal was cut short
             continue;
@@ -283,12 +287,19 @@ Expected<std::string> write_output(const Context &ctx, const Run &run)
         return ok.error();
     std::error_code ec;
     std::string dest = fs::absolute(out_dir + "/" + run.name + ".ko", ec).lexically_normal().string();
-    std::string tmp = dest + ".tmp." + std::to_string(getpid());
-    fs::copy_file(run.ko, tmp, fs::copy_options::overwrite_existing, ec);
+    // -o may be a shared directory: a temporary name others can predict is one they can
+    // plant a symlink at, and copy_file would write through it.
+    auto tmp = make_temp_file(dest);
+    if (!tmp)
+        return tmp.error();
+    fs::copy_file(run.ko, *tmp, fs::copy_options::overwrite_existing, ec);
     if (!ec)
-        fs::rename(tmp, dest, ec);
-    if (ec)
+        fs::rename(*tmp, dest, ec);
+    if (ec) {
+        std::error_code rm_ec;
+        fs::remove(*tmp, rm_ec);
         return make_error("cannot write the module: " + ec.message()).in(dest);
+    }
     return dest;
 }
 

@@ -1,7 +1,10 @@
 // Running other programs and capturing their output (licence: GPL-2.0-only).
 #include "process.hpp"
 
+#include <kpatch/driver/driver.hpp>
+
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
@@ -11,6 +14,47 @@
 extern char **environ;
 
 namespace kpatch::driver {
+
+namespace {
+
+// Set by the handler of SIGINT/SIGTERM/SIGHUP: the run stops at the next command so that
+// every step's cleanup (work directory, temporary trees) runs on the way out.
+volatile sig_atomic_t g_stop_signal = 0;
+// The command running now, which the handler passes the signal on to (a terminal's ^C
+// reaches it anyway; a SIGTERM from a service manager or kill only reaches us).
+volatile sig_atomic_t g_child = 0;
+
+extern "C" void on_stop_signal(int sig)
+{
+    int saved = errno;
+    g_stop_signal = sig;
+    if (pid_t child = static_cast<pid_t>(g_child); child > 0)
+        kill(child, sig);
+    errno = saved;
+}
+
+Error interrupted()
+{
+    const char *name = sigabbrev_np(g_stop_signal);
+    return make_error(name ? std::string("interrupted by SIG") + name : std::string("interrupted by a signal"));
+}
+
+} // namespace
+
+void install_stop_handlers()
+{
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;  // no SA_RESTART: a blocking wait returns EINTR and sees the flag
+    for (int s : {SIGINT, SIGTERM, SIGHUP})
+        sigaction(s, &sa, nullptr);
+}
+
+int stop_signal()
+{
+    return g_stop_signal;
+}
 
 std::string render(const std::vector<std::string> &argv)
 {
@@ -62,6 +106,8 @@ Expected<Outcome> run(const Command &cmd)
     envp.push_back(nullptr);
     const char *in_path = cmd.stdin_file.empty() ? "/dev/null" : cmd.stdin_file.c_str();
 
+    if (g_stop_signal)
+        return interrupted();
     pid_t pid = fork();
     if (pid < 0)
         return make_error(std::string("fork: ") + std::strerror(errno));
@@ -74,6 +120,7 @@ Expected<Outcome> run(const Command &cmd)
         execvpe(argv[0], argv.data(), envp.data());
         _exit(127);
     }
+    g_child = pid;
     close(pipefd[1]);
     Outcome out;
     std::ofstream log;
@@ -96,6 +143,9 @@ Expected<Outcome> run(const Command &cmd)
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
+    g_child = 0;
+    if (g_stop_signal)
+        return interrupted();
     out.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     if (out.status == 127 && out.output.empty())
         return make_error("cannot run '" + cmd.argv[0] + "': not found or not executable");

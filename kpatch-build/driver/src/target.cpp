@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <sys/utsname.h>
 
+#include <kpatch/list_dir.hpp>
+
 #include "process.hpp"
 
 namespace kpatch::driver {
@@ -65,6 +67,20 @@ std::string source_series(const std::string &release)
     return dot2 == std::string::npos ? release : release.substr(0, dot2);
 }
 
+// The .deb of PACKAGE at UPSTREAM version in DIR; empty when there is none.
+Expected<std::string> find_deb(const std::string &dir, const std::string &package, const std::string &upstream)
+{
+    auto entries = list_dir(dir);
+    if (!entries)
+        return entries.error();
+    for (const auto &e : *entries) {
+        std::string f = e.path().filename().string();
+        if (f.starts_with(package + "_" + upstream + "_") && f.ends_with(".deb"))
+            return e.path().string();
+    }
+    return std::string();
+}
+
 } // namespace
 
 // Downloads PACKAGE=VERSION into cache/debs (once) and returns the .deb's path.
@@ -75,11 +91,8 @@ Expected<std::string> download_deb(const Context &ctx, const std::string &packag
     if (auto ok = make_dirs(dir); !ok)
         return ok.error();
     std::string upstream = version.substr(version.find(':') + 1); // file names drop epochs
-    for (const auto &e : fs::directory_iterator(dir)) {
-        std::string f = e.path().filename().string();
-        if (f.starts_with(package + "_" + upstream + "_") && f.ends_with(".deb"))
-            return e.path().string();
-    }
+    if (auto found = find_deb(dir, package, upstream); !found || !found->empty())
+        return found;
     ctx.note("downloading " + package + "=" + version + " into " + dir);
     Command get{{"apt-get", "download", package + "=" + version}};
     get.cwd = dir;
@@ -87,11 +100,8 @@ Expected<std::string> download_deb(const Context &ctx, const std::string &packag
                                     " (is the version still in an apt source?)");
     if (!out)
         return out.error();
-    for (const auto &e : fs::directory_iterator(dir)) {
-        std::string f = e.path().filename().string();
-        if (f.starts_with(package + "_" + upstream + "_") && f.ends_with(".deb"))
-            return e.path().string();
-    }
+    if (auto found = find_deb(dir, package, upstream); !found || !found->empty())
+        return found;
     return make_error("apt-get download " + package + "=" + version + " left no .deb in " + dir);
 }
 
@@ -124,18 +134,23 @@ Expected<std::string> fetch_headers(const Context &ctx, const std::string &relea
     auto deb = download_deb(ctx, package, candidate);
     if (!deb)
         return deb.error();
-    std::string tmp = dir + ".tmp." + std::to_string(getpid());
-    remove_tree(tmp);
-    if (auto ok = make_dirs(tmp); !ok)
+    if (auto ok = make_dirs(fs::path(dir).parent_path().string()); !ok)
         return ok.error();
-    if (auto out = run_checked({{"dpkg-deb", "-x", *deb, tmp}}, "unpack " + *deb); !out)
+    auto tmp = make_temp_dir(dir);
+    if (!tmp)
+        return tmp.error();
+    if (auto out = run_checked({{"dpkg-deb", "-x", *deb, *tmp}}, "unpack " + *deb); !out) {
+        remove_tree(*tmp);
         return out.error();
-    if (auto ok = write_text_atomic(tmp + "/VERSION", candidate + "\n"); !ok)
+    }
+    if (auto ok = write_text_atomic(*tmp + "/VERSION", candidate + "\n"); !ok) {
+        remove_tree(*tmp);
         return ok.error();
+    }
     std::error_code ec;
-    fs::rename(tmp, dir, ec);
+    fs::rename(*tmp, dir, ec);
     if (ec)
-        remove_tree(tmp);
+        remove_tree(*tmp);
     version = candidate;
     return inner;
 }
@@ -161,16 +176,18 @@ Expected<std::string> find_source_tarball(const Context &ctx, const std::string 
         return deb.error();
     if (auto ok = make_dirs(ctx.cache_dir + "/src"); !ok)
         return ok.error();
-    std::string tmp = cached + ".tmp." + std::to_string(getpid());
+    auto tmp = make_temp_file(cached);
+    if (!tmp)
+        return tmp.error();
     Command extract{{"sh", "-c",
                      "dpkg-deb --fsys-tarfile \"$1\" | tar -xO \"./usr/src/$2.tar.xz\" > \"$3\"",
-                     "sh", *deb, package, tmp}};
+                     "sh", *deb, package, *tmp}};
+    std::error_code ec;
     if (auto out = run_checked(extract, "extract the source tarball from " + *deb); !out) {
-        fs::remove(tmp);
+        fs::remove(*tmp, ec);
         return out.error();
     }
-    std::error_code ec;
-    fs::rename(tmp, cached, ec);
+    fs::rename(*tmp, cached, ec);
     if (ec)
         return make_error("cannot rename into place: " + ec.message()).in(cached);
     return cached;

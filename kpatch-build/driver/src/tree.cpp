@@ -5,7 +5,10 @@
 #include <map>
 #include <sstream>
 #include <nlohmann/json.hpp>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <kpatch/list_dir.hpp>
 
 #include "process.hpp"
 
@@ -90,19 +93,16 @@ std::string tree_release(const std::string &tree)
     return q2 == std::string::npos ? std::string() : text->substr(q1 + 1, q2 - q1 - 1);
 }
 
-// Temporary trees of runs that were killed: their owner pid is gone.
+// Temporary trees of runs that were killed. The caller holds the cache lock, so no live
+// run owns one.
 void remove_stale_temporaries(const std::string &trees_dir)
 {
-    std::error_code ec;
-    for (const auto &e : fs::directory_iterator(trees_dir, ec)) {
-        std::string f = e.path().filename().string();
-        size_t at = f.rfind(".tmp.");
-        if (!f.starts_with(".") || at == std::string::npos)
-            continue;
-        long pid = std::strtol(f.c_str() + at + 5, nullptr, 10);
-        if (!process_alive(pid))
+    auto entries = list_dir(trees_dir);
+    if (!entries)
+        return;  // best effort: a leftover only costs disk space
+    for (const auto &e : *entries)
+        if (is_temp_name(e.path().filename().string()))
             remove_tree(e.path().string());
-    }
 }
 
 Expected<void> fill_tree(const Context &ctx, const Target &target, const std::string &tmp)
@@ -211,10 +211,12 @@ Expected<PreparedTree> prepare_tree(const Context &ctx, const Target &target)
     remove_tree(tree.objects);
     remove_tree(tree.path + ".includes");
 
-    std::string tmp = trees + "/." + tree.key + ".tmp." + std::to_string(getpid());
-    remove_tree(tmp);
-    if (auto ok = make_dirs(tmp); !ok)
-        return ok.error();
+    auto tmp_dir = make_temp_dir(trees + "/" + tree.key);
+    if (!tmp_dir)
+        return tmp_dir.error();
+    // mkdtemp's 0700 would make the tree unreadable to the other users of a shared tree.
+    ::chmod(tmp_dir->c_str(), 0755);
+    const std::string &tmp = *tmp_dir;
     if (auto ok = fill_tree(ctx, target, tmp); !ok) {
         if (!ctx.options.debug)
             remove_tree(tmp);

@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <kpatch/list_dir.hpp>
+
 #include "patchset.hpp"
 
 namespace kpatch::driver {
@@ -81,7 +83,10 @@ Expected<void> copy_level(const fs::path &pristine, const fs::path &dest, const 
 {
     std::error_code ec;
     fs::create_directories(dest / rel, ec);
-    for (const auto &e : fs::directory_iterator(pristine / rel, ec)) {
+    auto entries = list_dir(pristine / rel);
+    if (!entries)
+        return entries.error();
+    for (const auto &e : *entries) {
         fs::path r = rel / e.path().filename();
         std::string key = r.string();
         fs::path target = dest / r;

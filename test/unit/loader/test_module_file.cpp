@@ -86,7 +86,9 @@ TEST_CASE("a broken manifest is an error, not a silent skip", "[module]")
     CHECK(apply_manifest(m, std::string("{\"replaced\":[\"f\"]}\0\0\0", 22)));
     CHECK(m.replaced.at(0).name == "f");
     ModuleInfo r;
-    REQUIRE(apply_manifest(r, R"({"reviewed":[{"function":"g","reason":"safe","waived":["a","b"]},7]})"));
+    // An entry of the wrong type is an error too (it used to be skipped).
+    CHECK_FALSE(apply_manifest(r, R"({"reviewed":[{"function":"g","reason":"safe","waived":["a","b"]},7]})"));
+    REQUIRE(apply_manifest(r, R"({"reviewed":[{"function":"g","reason":"safe","waived":["a","b"]}]})"));
     REQUIRE(r.reviewed.size() == 1);
     CHECK(r.reviewed[0].function == "g");
     CHECK(r.reviewed[0].waived == std::vector<std::string>{"a", "b"});

@@ -20,7 +20,8 @@ void to_json(nlohmann::json &j, const Check &c);
 void to_json(nlohmann::json &j, const VerifyResult &r);
 void to_json(nlohmann::json &j, const BootItem &b);
 void to_json(nlohmann::json &j, const BootRecord &b);
-void from_json(const nlohmann::json &j, BootRecord &b);
+// kpatchd's record as written by to_json; an error (never an exception) for anything else.
+Expected<BootRecord> parse_boot_record(std::string_view text);
 void to_json(nlohmann::json &j, const StatusResult &s);
 
 } // namespace kpatch::loader

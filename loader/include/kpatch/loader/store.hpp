@@ -32,7 +32,10 @@ public:
     explicit Store(std::filesystem::path root, StepHook hook = {});
 
     const std::filesystem::path &root() const { return root_; }
-    Expected<std::vector<InstalledPatch>> list(const std::string &kernel_release) const;
+    // The installed patches in order. A name the order file lists whose NAME.ko is missing
+    // (or not a regular file) is left out and, when MISSING is given, named there.
+    Expected<std::vector<InstalledPatch>> list(const std::string &kernel_release,
+                                               std::vector<std::string> *missing = nullptr) const;
     Expected<std::vector<std::string>> releases() const;
     Expected<InstalledPatch> find(const std::string &name, const std::string &kernel_release) const;
     // Copies FILE (already opened and checked) in as NAME; reinstalling keeps its position.

@@ -47,6 +47,13 @@ struct BuildResult {
 // Error::code.
 Expected<BuildResult> build(const Options &options, const Reporter &reporter);
 
+// For programs: SIGINT, SIGTERM and SIGHUP stop a run at its current command (the signal
+// is passed on to it), which then fails with "interrupted by SIG...", so every step's
+// cleanup (work directory, temporary trees) runs as for any error. The program should
+// then die of stop_signal() (0 when none came) for its parent to see.
+void install_stop_handlers();
+int stop_signal();
+
 // Finds or prepares the kernel tree for the target (as `build` would) and returns its
 // path: `kpatch-build --prepare-only`, and tests that need real kernel objects.
 Expected<std::string> prepare_only(const Options &options, const Reporter &reporter);
