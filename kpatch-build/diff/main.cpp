@@ -22,6 +22,7 @@ constexpr int exit_error = 1;
 
 struct Config {
     std::string orig, patched, output, json, object_path, symbols_file, symvers, klp_object = "vmlinux";
+    std::string patch_symbols;   // file: names other objects of the patch define, one a line
     std::vector<std::string> module_symvers;   // --symvers again: modules' exports (the core's)
     bool json_pretty = true;
 };
@@ -38,6 +39,8 @@ const char usage[] =
     "                          a module's (e.g. kpatch.ko's: kpatch_shadow_* stay undefined)\n"
     "  --json FILE             write a manifest of what was found ('-' for stdout)\n"
     "  --klp-object NAME       livepatch object name (default vmlinux)\n"
+    "  --patch-symbols FILE    names (one a line) that other objects of the same patch\n"
+    "                          define: references to them are linked inside the module\n"
     "  -h, --help, --version\n"
     "Exit: 0 changed, 1 error, 2 cannot be live-patched, 3 nothing changed.\n";
 
@@ -73,7 +76,8 @@ std::variant<Config, int> parse(int argc, char **argv)
         for (auto [name, dst] : {std::pair{"-o", &c.output}, {"--output", &c.output},
                                  {"--object-path", &c.object_path}, {"--kallsyms", &c.symbols_file},
                                  {"--vmlinux", &c.symbols_file},
-                                 {"--json", &c.json}, {"--klp-object", &c.klp_object}}) {
+                                 {"--json", &c.json}, {"--klp-object", &c.klp_object},
+                                 {"--patch-symbols", &c.patch_symbols}}) {
             if (r < 0 || (r = take(name, *dst)) != 0)
                 break;
         }
@@ -155,6 +159,16 @@ int run(const Config &c)
     opt.object_path = c.object_path;
     opt.klp_object = c.klp_object;
     opt.entry_sizes = sizes_from_environment();
+    if (!c.patch_symbols.empty()) {
+        std::ifstream f(c.patch_symbols);
+        if (!f) {
+            std::fprintf(stderr, "create-diff-object: cannot read %s\n", c.patch_symbols.c_str());
+            return exit_error;
+        }
+        for (std::string line; std::getline(f, line);)
+            if (!line.empty())
+                opt.patch_symbols.insert(line);
+    }
     auto resolver = diff::KernelResolver::load(c.symbols_file, c.symvers, c.object_path,
                                                c.module_symvers);
     if (!resolver) {
