@@ -121,7 +121,7 @@ Expected<std::vector<ObjectPair>> build_objects(const Context &ctx, const Prepar
             return ok.error();
     if (auto ok = judge(patched_out, "patched", patched_log); !ok) {
         if (patched_out && patch_header_dir().empty() &&
-            patched_out->output.find("kpatch-", 0) != std::string::npos &&
+            patched_out->output.find("kpatch-") != std::string::npos &&
             patched_out->output.find(".h: No such file") != std::string::npos)
             return make_error(ok.error().message + "\nkpatch-patch.h, kpatch-macros.h and "
                               "kpatch-syscall.h are neither in this build "
