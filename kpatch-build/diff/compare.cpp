@@ -317,6 +317,18 @@ Refusal data_refusal(const Symbol &o, const Symbol &p)
     return Refusal{std::move(text), {source_name(p.name)}};
 }
 
+// A new global variable another object of the patch may refer to: in an ordinary data
+// section (not __init data, per-CPU data or a table of some special section).
+bool is_shareable(const Symbol &p)
+{
+    if (p.bind != STB_GLOBAL || !p.section)
+        return false;
+    const std::string &n = p.section->name;
+    if (n.starts_with(".data..percpu"))
+        return false;
+    return n.starts_with(".data") || n.starts_with(".bss") || n.starts_with(".rodata");
+}
+
 // A changed __init or __exit function: the running kernel freed its __init code after
 // boot, and built-in code's __exit code was never kept. Waived by review, it is left out.
 Refusal init_refusal(const Symbol &p)
@@ -338,7 +350,7 @@ Refusal init_refusal(const Symbol &p)
 
 Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p,
                    const SpecialLayout &special_o, const SpecialLayout &special_p,
-                   LineTables &lines)
+                   LineTables &lines, const Markers &markers)
 {
     Comparison result;
     Comparer cmp(corr, code_o, code_p, lines, result);
@@ -351,10 +363,17 @@ Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p
         const Symbol *o = corr.twin(&p);
         if (!o) {
             result.status[&p] = Status::New;
+            if (is_shareable(p))
+                result.new_globals.push_back(&p);
             continue;
         }
         if (in_init_or_exit(*p.section) || cmp.same_data(*o, p)) {
             result.status[&p] = Status::Same;
+            continue;
+        }
+        if (markers.covers(p)) {
+            result.status[&p] = Status::Same;
+            result.ignored.push_back(p.name);
             continue;
         }
         result.status[&p] = Status::Changed;
@@ -395,6 +414,10 @@ Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p
         bool line_only = false;
         bool same = cmp.same_code(*o, p, line_only) &&
                     cmp.same_entries(*o, p, special_o, special_p, line_only);
+        if (!same && markers.covers(p)) {
+            result.ignored.push_back(p.name);
+            same = true;
+        }
         result.status[&p] = same ? Status::Same : Status::Changed;
         if (same && line_only)
             result.line_shift_only.push_back(p.name);
@@ -406,7 +429,7 @@ Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p
         if (result.of(&p) != Status::Changed || !p.name.ends_with(".cold"))
             continue;
         std::string parent = p.name.substr(0, p.name.size() - 5);
-        if (auto *ps = patched.find_symbol(parent); ps && result.of(ps) == Status::Same)
+        if (auto *ps = patched.find_symbol(parent); ps && result.of(ps) == Status::Same && !markers.covers(*ps))
             result.status[ps] = Status::Changed;
     }
     for (auto &sp : patched.symbols) {

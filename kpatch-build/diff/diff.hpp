@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,6 +57,11 @@ struct Options {
     EntrySizes entry_sizes;           // overrides, e.g. from BUG_STRUCT_SIZE
     const SymbolResolver *symbols = nullptr; // null: positions 0, nothing known as exported
     std::function<void(const std::string &)> warn;  // may be empty
+    // Names that other objects of the same patch define (their new global functions and
+    // data; kpatch-build collects them before it runs the differ on any object). A
+    // reference to one stays a plain undefined symbol, which the module link resolves
+    // inside the patch module: the kernel does not have it.
+    std::set<std::string, std::less<>> patch_symbols;
 };
 
 enum class Outcome { Changed = 0, Refused = 2, Unchanged = 3 };
@@ -100,6 +106,9 @@ struct DiffResult {
     std::vector<std::string> line_shift_only;  // differed only in line numbers: not changed
     std::vector<KlpReference> klp;
     std::vector<std::string> undefined;        // exported kernel symbols left undefined
+    std::vector<std::string> from_patch;       // left undefined: another object of the patch defines them
+    std::vector<std::string> ignored;          // changed, but kept as the kernel has them (KPATCH_IGNORE_*)
+    std::vector<std::string> unsafe;           // replaced without the stack check (KPATCH_FORCE_UNSAFE)
     std::map<std::string, size_t> special_entries;  // kept entries per special section
     std::vector<std::string> refusals;
     std::vector<std::string> warnings;

@@ -1,7 +1,7 @@
 // Pass 3, include: what the patch object must carry, starting from the changed and new functions (licence: GPL-2.0-only).
 //
 // A section is copied when the kernel does not already have what it holds: the changed
-// and new functions, the .cold parts of copied functions, new data, read-only data whose
+// and new functions, new global variables (another object of the patch may use them), the .cold parts of copied functions, new data, read-only data whose
 // content changed, strings, anonymous constants, and .altinstr_replacement when an
 // alternative of a copied function is kept. Everything else that copied code refers to
 // exists in the kernel and is referred to, not copied (output.cpp decides how). Special
@@ -140,6 +140,8 @@ Inclusion include(const Correlation &corr, const Comparison &cmp, CodeIndex &cod
         in.emit(f);
     for (auto *f : cmp.new_functions)
         in.emit(f);
+    for (auto *d : cmp.new_globals)
+        in.emit(d);
     // Special entries of copied code may pull in more, which may own more entries.
     for (size_t before = SIZE_MAX; before != inc.copied.size();) {
         before = inc.copied.size();

@@ -23,6 +23,7 @@ constexpr int exit_error = 1;
 struct Config {
     std::string orig, patched, output, json, object_path, symbols_file, symvers, klp_object = "vmlinux";
     std::string module_symbols;                // --module-symbols: the target module's .ko
+    std::string patch_symbols;   // file: names other objects of the patch define, one a line
     std::vector<std::string> module_symvers;   // --symvers again: modules' exports (the core's)
     bool json_pretty = true;
 };
@@ -42,6 +43,8 @@ const char usage[] =
     "                          object belongs to, e.g. ext4\n"
     "  --module-symbols FILE   that module's .ko as the target kernel ships it (its own\n"
     "                          symbols and their positions)\n"
+    "  --patch-symbols FILE    names (one a line) that other objects of the same patch\n"
+    "                          define: references to them are linked inside the module\n"
     "  -h, --help, --version\n"
     "Exit: 0 changed, 1 error, 2 cannot be live-patched, 3 nothing changed.\n";
 
@@ -78,7 +81,8 @@ std::variant<Config, int> parse(int argc, char **argv)
                                  {"--object-path", &c.object_path}, {"--kallsyms", &c.symbols_file},
                                  {"--vmlinux", &c.symbols_file},
                                  {"--json", &c.json}, {"--klp-object", &c.klp_object},
-                                 {"--module-symbols", &c.module_symbols}}) {
+                                 {"--module-symbols", &c.module_symbols},
+                                 {"--patch-symbols", &c.patch_symbols}}) {
             if (r < 0 || (r = take(name, *dst)) != 0)
                 break;
         }
@@ -160,6 +164,16 @@ int run(const Config &c)
     opt.object_path = c.object_path;
     opt.klp_object = c.klp_object;
     opt.entry_sizes = sizes_from_environment();
+    if (!c.patch_symbols.empty()) {
+        std::ifstream f(c.patch_symbols);
+        if (!f) {
+            std::fprintf(stderr, "create-diff-object: cannot read %s\n", c.patch_symbols.c_str());
+            return exit_error;
+        }
+        for (std::string line; std::getline(f, line);)
+            if (!line.empty())
+                opt.patch_symbols.insert(line);
+    }
     auto resolver = diff::KernelResolver::load(c.symbols_file, c.symvers, c.object_path,
                                                c.module_symvers);
     if (resolver && !c.module_symbols.empty())

@@ -38,6 +38,10 @@ std::string manifest_json(const DiffResult &r, const Options &options, bool pret
                        {"object", k.object}});
     j["klp_relocations"] = klp;
     j["undefined_exported"] = r.undefined;
+    // Defined by another object of the same patch; linked inside the patch module.
+    j["from_patch"] = r.from_patch;
+    j["ignored"] = r.ignored;
+    j["no_stack_check"] = r.unsafe;
     j["special_entries"] = r.special_entries;
     j["refusals"] = r.refusals;
     j["warnings"] = r.warnings;

@@ -1,7 +1,10 @@
 // Pass 4, output: builds the patch object from the copied sections, the kept special entries and the .kpatch.funcs table (licence: GPL-2.0-only).
 //
-// Every relocation of copied code is rewritten to one of three targets:
+// Every relocation of copied code is rewritten to one of four targets:
 //   - something the output carries: its symbol there (or its section's symbol);
+//   - something another object of the same patch carries (Options::patch_symbols, new
+//     global functions and data): an undefined symbol of that name, which the module
+//     link resolves inside the patch module;
 //   - a kernel symbol that Module.symvers says is exported: an undefined symbol;
 //   - any other kernel symbol (static, or not exported): a klp placeholder (klp.cpp),
 //     named with the symbol's position among same-named kernel symbols.
@@ -24,6 +27,7 @@ enum FuncsField {
     VerifyBytes = 40, VerifyMask = 48, VerifyLen = 56,
     ObjName = 64, OldColdName = 72, OldColdSympos = 80, NewCold = 88,
 };
+constexpr uint64_t flag_no_stack_check = 0x1;   // KPATCH_FUNC_NO_STACK_CHECK
 constexpr uint64_t flag_verify_padding = 0x2;   // KPATCH_FUNC_VERIFY_PADDING
 
 class Builder {
@@ -37,6 +41,7 @@ private:
     Expected<Relocation> convert(const Section &where, const Relocation &r, uint64_t new_offset);
     Expected<Symbol *> kernel_reference(const Symbol &patched, const std::string &name, bool local,
                                         uint8_t type);
+    Symbol *patch_reference(const Symbol &undefined);
     Expected<void> copy_relocations(const Section &s);
     Expected<void> special_sections();
     Expected<void> funcs_table();
@@ -159,6 +164,21 @@ void Builder::refuse_late_special(const std::string &name, const std::string &ob
                               "ordinary branch or call in the patched code");
 }
 
+Symbol *Builder::patch_reference(const Symbol &undefined)
+{
+    Symbol *&sym = externals[undefined.name];
+    if (!sym) {
+        auto s = std::make_unique<Symbol>();
+        s->name = undefined.name;
+        s->bind = STB_GLOBAL;
+        s->type = undefined.type;
+        s->placement = elf::Placement::Undefined;
+        sym = &out->add_symbol(std::move(s));
+        result.from_patch.push_back(undefined.name);
+    }
+    return sym;
+}
+
 Expected<Relocation> Builder::convert(const Section &where, const Relocation &r, uint64_t new_offset)
 {
     Relocation nr{new_offset, r.type, nullptr, r.addend};
@@ -193,6 +213,10 @@ Expected<Relocation> Builder::convert(const Section &where, const Relocation &r,
     const Symbol &x = *ref.symbol;
     if (auto it = symbols.find(&x); it != symbols.end())
         return finish(it->second, ref.offset);
+    // Checked first: a new function of the patch may share its name with a kernel symbol
+    // (a static elsewhere), and the patch means its own.
+    if (!x.is_defined() && ctx.options.patch_symbols.count(x.name))
+        return finish(patch_reference(x), ref.offset);
     if (!x.is_defined())
         return finish(kernel_reference(x, x.name, false, x.type), ref.offset);
     if (const Symbol *twin = ctx.corr.twin(&x))
@@ -298,6 +322,11 @@ Expected<void> Builder::funcs_table()
         }
         if (auto ok = verify_entry(*old, tab, at); !ok)
             return ok.error();
+        if (ctx.markers && ctx.markers->is_unsafe(*f)) {
+            uint64_t flags;
+            std::memcpy(&flags, tab.data.data() + at + Flags, 8);
+            put_u64(tab, at + Flags, flags | flag_no_stack_check);
+        }
         ChangedFunction entry{f->name, old->name, object, *pos, old->size, f->size, {}, 0, {}};
         if (auto ok = cold_parts(*f, *old, tab, at, entry); !ok)
             return ok.error();

@@ -141,20 +141,41 @@ struct Refusal {
     const Symbol *dropped = nullptr;
 };
 
+// ---- markers.cpp: what a patch written for kpatch marks (kpatch-macros.h).
+struct Markers {
+    std::set<std::string, std::less<>> functions;   // KPATCH_IGNORE_FUNCTION: C names
+    std::set<std::string, std::less<>> sections;    // KPATCH_IGNORE_SECTION: section names
+    std::set<std::string, std::less<>> unsafe;      // KPATCH_FORCE_UNSAFE: C names
+    // Whether `s` (a patched symbol) is ignored: its section is, or it is a function (or
+    // a part of one: foo.cold, foo.constprop.0) that an entry names.
+    bool covers(const Symbol &s) const;
+    // Whether replaced function `s` skips the core's stack check (KPATCH_FUNC_NO_STACK_CHECK).
+    bool is_unsafe(const Symbol &s) const;
+};
+Expected<Markers> read_markers(const Object &patched);
+
 // ---- compare.cpp: what changed.
 enum class Status { Same, Changed, New };
 struct Comparison {
     std::unordered_map<const Symbol *, Status> status;        // patched functions and data
     std::vector<const Symbol *> changed_functions;            // in patched-object order
     std::vector<const Symbol *> new_functions;
+    // New global variables in ordinary data sections: another object of the patch may use
+    // them, so the output carries them even when nothing here refers to them.
+    std::vector<const Symbol *> new_globals;
     std::vector<std::string> line_shift_only;
+    std::vector<std::string> ignored;   // changed, but covered by Markers: counted as the same
     std::vector<Refusal> refusals;
 
     Status of(const Symbol *patched) const;
 };
 Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p,
                    const SpecialLayout &special_o, const SpecialLayout &special_p,
-                   LineTables &lines);
+                   LineTables &lines, const Markers &markers = {});
+// Warnings for what compare() ignored, for unsafe functions, and for entries that name
+// nothing; fills result.ignored and result.unsafe.
+void report_markers(const Markers &markers, const Object &patched, const Comparison &cmp,
+                    DiffResult &result);
 
 // ---- layout.cpp: types whose layout changed under code that is replaced (DWARF).
 // Only called when some function changed. Warnings (no DWARF) go to `warnings`.
@@ -199,6 +220,7 @@ struct OutputContext {
     const Options &options;
     std::vector<std::string> orig_defined;   // names the original defines (for positions)
     const SpecialLayout *special_o = nullptr; // set: .kpatch.funcs entries carry verification data
+    const Markers *markers = nullptr;         // set: KPATCH_FORCE_UNSAFE sets entry flags
 };
 Expected<void> build_output(OutputContext &ctx, DiffResult &result);
 

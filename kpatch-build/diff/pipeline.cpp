@@ -4,7 +4,8 @@
 //   1. index both objects (symbols by section; instruction boundaries on demand);
 //   2. correlate (correlate.cpp): twins are what every later pass compares through;
 //   3. split special sections (special.cpp): comparison needs each function's entries;
-//   4. compare (compare.cpp): data first, then functions; when a function changed, the
+//   4. compare (compare.cpp): data first, then functions, leaving out what the patch says
+//      to ignore (markers.cpp, kpatch-macros.h); when a function changed, the
 //      layout of the types the changed functions use (layout.cpp, DWARF); the patch's
 //      KPATCH_REVIEWED entries (reviewed.cpp) turn the refusals they cover into warnings;
 //      refusals left stop here (exit 2), and no change at all stops here (exit 3);
@@ -60,9 +61,13 @@ Expected<DiffResult> run_diff(const Object &orig, const Object &patched, const O
 
     DebugInfo debug_o(orig.path), debug_p(patched.path);
     LineTables lines(debug_o, debug_p);
-    Comparison cmp = compare(corr, code_o, code_p, *special_o, *special_p, lines);
+    auto markers = read_markers(patched);
+    if (!markers)
+        return markers.error();
+    Comparison cmp = compare(corr, code_o, code_p, *special_o, *special_p, lines, *markers);
 
     DiffResult result;
+    report_markers(*markers, patched, cmp, result);
     auto reviewed = read_reviewed(patched);
     if (!reviewed)
         return reviewed.error();
@@ -82,7 +87,7 @@ Expected<DiffResult> run_diff(const Object &orig, const Object &patched, const O
         result.outcome = Outcome::Refused;
         return result;
     }
-    if (cmp.changed_functions.empty() && cmp.new_functions.empty()) {
+    if (cmp.changed_functions.empty() && cmp.new_functions.empty() && cmp.new_globals.empty()) {
         result.outcome = Outcome::Unchanged;
         return result;
     }
@@ -97,6 +102,7 @@ Expected<DiffResult> run_diff(const Object &orig, const Object &patched, const O
 
     OutputContext ctx{orig, patched, corr, cmp, inc, *special_p, code_p, options, {}};
     ctx.special_o = &*special_o;
+    ctx.markers = &*markers;
     for (auto &s : orig.symbols)
         if (s->is_defined() && !s->is_section_symbol() && s->type != STT_FILE)
             ctx.orig_defined.push_back(s->name);

@@ -37,7 +37,8 @@ Expected<void> judge(const Expected<Outcome> &out, const std::string &what, cons
     return {};
 }
 
-// The patched build may `#include "kpatch-patch.h"`. Its directory goes on the include
+// The patched build may `#include "kpatch-patch.h"` (or kpatch's "kpatch-macros.h",
+// "kpatch-syscall.h", which sit beside it). Their directory goes on the include
 // path through CPATH, which gcc searches like a trailing -I: kbuild records command
 // lines (KCFLAGS included) and rebuilds the prepare stage's files when they differ,
 // which in a hard-linked work tree would write into the prepared tree. An include
@@ -123,8 +124,10 @@ Expected<std::vector<ObjectPair>> build_objects(const Context &ctx, const Prepar
             return ok.error();
     if (auto ok = judge(patched_out, "patched", patched_log); !ok) {
         if (patched_out && patch_header_dir().empty() &&
-            patched_out->output.find("kpatch-patch.h: No such file") != std::string::npos)
-            return make_error(ok.error().message + "\nkpatch-patch.h is neither in this build "
+            patched_out->output.find("kpatch-") != std::string::npos &&
+            patched_out->output.find(".h: No such file") != std::string::npos)
+            return make_error(ok.error().message + "\nkpatch-patch.h, kpatch-macros.h and "
+                              "kpatch-syscall.h are neither in this build "
                               "tree's source nor in " + kInstalledKmodDir +
                               " ('make -C kmod install' puts it there)");
         return ok.error();

@@ -2,6 +2,7 @@
 #include "diff_objects.hpp"
 
 #include "module_parts.hpp"
+#include "patch_symbols.hpp"
 #include "process.hpp"
 #include "tools.hpp"
 
@@ -30,6 +31,19 @@ Expected<std::vector<DiffOutput>> diff_objects(const Context &ctx, const Target 
     if (!tool)
         return tool.error();
     std::string core = core_symvers(target.release);
+    // First what each object brings that another may use, so that every differ run knows
+    // which undefined names the patch module itself will define.
+    auto shared = patch_symbols(pairs);
+    if (!shared)
+        return shared.error();
+    std::string shared_file = out_dir + "/patch-symbols";
+    if (!shared->empty()) {
+        std::string text;
+        for (const auto &n : *shared)
+            text += n + "\n";
+        if (auto ok = write_text_atomic(shared_file, text); !ok)
+            return ok.error();
+    }
     std::vector<DiffOutput> changed;
     std::vector<std::string> refusals;
     TargetModules modules(ctx, target);
@@ -41,6 +55,8 @@ Expected<std::vector<DiffOutput>> diff_objects(const Context &ctx, const Target 
         // plain undefined symbols, resolved by the module loader against kpatch.ko.
         if (!core.empty())
             cmd.argv.insert(cmd.argv.end(), {"--symvers", core});
+        if (!shared->empty())
+            cmd.argv.insert(cmd.argv.end(), {"--patch-symbols", shared_file});
         if (!symbols.option.empty()) {
             cmd.argv.push_back(symbols.option);
             cmd.argv.push_back(symbols.path);
