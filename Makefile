@@ -4,7 +4,7 @@ DESTDIR ?=
 PREFIX ?= /usr/local
 KVER ?= $(shell scripts/target-kernel-release)
 
-.PHONY: all deps userspace modules check unit integration soak demo bench install clean
+.PHONY: all deps userspace modules check unit integration soak demo bench deb install clean
 
 all: userspace modules
 
@@ -41,6 +41,10 @@ demo: deps
 bench: deps
 	$(MAKE) all
 	scripts/bench $(BUILD)
+
+deb:
+	scripts/deps deb
+	scripts/deb $(BUILD)
 
 install: all
 	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild
