@@ -20,7 +20,11 @@
 
 struct module;
 
-/* Functions that are always on some stack (a kthread's main loop) skip the stack check. */
+/*
+ * Functions that are always on some stack (a kthread's main loop): enabling does not
+ * look for the original on stacks. Disabling still checks the replacement (and its
+ * cold part), which goes away with the patch module.
+ */
 #define KPATCH_FUNC_NO_STACK_CHECK	0x1UL
 /*
  * The verified function was 16-byte aligned in the original object and is covered

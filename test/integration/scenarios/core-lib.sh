@@ -11,6 +11,7 @@ CORE_VM_RUN=${VM_RUN:-$CORE_TEST_DIR/../vm-run}
 
 # core_vm TIMEOUT [MODULE]... <guest-script: exits with the guest's verdict.
 # MODULE is an example's name (kpatch-cmdline); each lands at /kpatch/MODULE.ko.
+# CORE_VM_FILES: more files for the guest, space-separated SRC:DEST as vm-run's --file.
 core_vm() {
   local timeout=$1 m script rc
   local args=()
@@ -22,6 +23,7 @@ core_vm() {
     fi
     [ "$m" = kpatch ] || args+=(--module "$CORE_KMOD_DIR/$m.ko")
   done
+  for m in ${CORE_VM_FILES:-}; do args+=(--file "$m"); done
   script=$(mktemp) || exit 1
   cat >"$script"
   KPATCH_BUILD_DIR=$CORE_BUILD_DIR KPATCH_CORE_MODULE=$CORE_KMOD_DIR/kpatch.ko "$CORE_VM_RUN" \

@@ -8,6 +8,7 @@
 using namespace kpatch;
 using namespace kpatch::loader;
 using kpatch::test::TempTree;
+namespace fs = std::filesystem;
 
 TEST_CASE("last_error lines split into patch, op, errno and message", "[sysfs]")
 {
