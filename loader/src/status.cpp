@@ -226,7 +226,7 @@ Expected<ListResult> list(const Context &ctx)
             r.patches.push_back(std::move(e));
         }
         for (const auto &name : missing)
-            r.patches.push_back({name, "failed", kver, false, true, 0, 0, {}, missing_file_error(ctx.config, kver, name)});
+            r.patches.push_back({name, "failed", kver, false, true, 0, 0, {}, {}, missing_file_error(ctx.config, kver, name)});
     }
     return r;
 }
