@@ -106,11 +106,13 @@ static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
 	int ret;
 
 	ret = kstrtobool(buf, &enable);
-	if (ret)
-		return ret;
 	mutex_lock(&kpatch_mutex);
 	kpatch_clear_error(patch);
-	if (!patch->registered) {
+	if (ret) {
+		/* Say why the write failed: a caller sees only -EINVAL from write(2). */
+		kpatch_set_error(patch, "write", ret,
+				 "'enabled' takes 1 or 0, not the value written");
+	} else if (!patch->registered) {
 		ret = -ENODEV;
 		kpatch_set_error(patch, enable ? "enable" : "disable", ret,
 				 "its module '%s' is being removed", patch->name);

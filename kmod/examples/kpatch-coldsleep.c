@@ -7,6 +7,8 @@
  *
  * Parameters (read at load, except sleep):
  *   sleep=1        a reader of /proc/version sleeps in the cold part until a signal
+ *   nap=MS         every reader of /proc/version naps MS milliseconds in the cold part
+ *                  (the soak: disabling races with tasks asleep there)
  *   nocheck=1      the function is marked KPATCH_FUNC_NO_STACK_CHECK (which must not
  *                  skip the check on disable)
  *   old_cold=NAME  the original's cold part (resolved by the core; a name that does
@@ -15,6 +17,7 @@
  *   twice=1        registers the same description twice: the second must fail (the
  *                  module then loads with the first registration)
  */
+#include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/seq_file.h>
@@ -25,6 +28,9 @@
 static int sleep;
 module_param(sleep, int, 0644);
 MODULE_PARM_DESC(sleep, "readers of /proc/version sleep in the cold part until a signal");
+static int nap;
+module_param(nap, int, 0644);
+MODULE_PARM_DESC(nap, "every reader of /proc/version naps this many ms in the cold part");
 static bool nocheck;
 module_param(nocheck, bool, 0444);
 MODULE_PARM_DESC(nocheck, "mark the function KPATCH_FUNC_NO_STACK_CHECK");
@@ -41,6 +47,16 @@ MODULE_PARM_DESC(twice, "register the same description twice");
 static DECLARE_WAIT_QUEUE_HEAD(kpatch_coldsleep_wq);
 
 /*
+ * __cold makes GCC treat the path that calls it as never taken and move it to the cold
+ * part too; the napping task's return address is then in kpatch_coldsleep_show.cold.
+ * msleep_interruptible: a nudge (fake signal) ends the nap early, as it would a read.
+ */
+static noinline __cold void kpatch_coldsleep_nap(int ms)
+{
+	msleep_interruptible(ms);
+}
+
+/*
  * The unlikely branch calls printk, which is __cold, so GCC moves the whole branch,
  * sleep included, to kpatch_coldsleep_show.cold (checked by the scenario through the
  * sleeper's /proc/PID/stack). noinline keeps it one function with one cold part.
@@ -54,6 +70,8 @@ static noinline int kpatch_coldsleep_show(struct seq_file *m, void *v)
 			pr_warn("kpatch_coldsleep: %s/%d woken by a signal\n", current->comm,
 				task_pid_nr(current));
 	}
+	if (unlikely(READ_ONCE(nap) > 0))
+		kpatch_coldsleep_nap(READ_ONCE(nap));
 	seq_printf(m, "kpatch_coldsleep %s\n", init_utsname()->release);
 	return 0;
 }
