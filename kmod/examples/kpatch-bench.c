@@ -7,6 +7,8 @@
  *   call_ns                KPATCH_BENCH_CALLS calls of jiffies_to_msecs() through a
  *                          pointer: "calls=<n> total_ns=<t> ns_per_call=<x.yy>";
  *                          kpatch-bench-patch.ko patches that function
+ *   now_ns                 ktime_get_ns(): a clock for guest scripts (busybox date has
+ *                          no %N)
  */
 #include <linux/jiffies.h>
 #include <linux/kobject.h>
@@ -61,10 +63,16 @@ static ssize_t call_ns_show(struct kobject *kobj, struct kobj_attribute *attr, c
 			  KPATCH_BENCH_CALLS, total, div_u64(x100, 100), x100 % 100, sink);
 }
 
+static ssize_t now_ns_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", ktime_get_ns());
+}
+
+static struct kobj_attribute now_ns_attr = __ATTR_RO(now_ns);
 static struct kobj_attribute empty_stop_machine_ns_attr = __ATTR_RO(empty_stop_machine_ns);
 static struct kobj_attribute call_ns_attr = __ATTR_RO(call_ns);
 static struct attribute *kpatch_bench_attrs[] = {
-	&empty_stop_machine_ns_attr.attr, &call_ns_attr.attr, NULL,
+	&empty_stop_machine_ns_attr.attr, &call_ns_attr.attr, &now_ns_attr.attr, NULL,
 };
 static const struct attribute_group kpatch_bench_group = { .attrs = kpatch_bench_attrs };
 
