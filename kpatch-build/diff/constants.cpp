@@ -24,7 +24,7 @@
 // Everything else (writable data, static locals with state, tables of addresses) is the
 // running kernel's copy. Limit (kpatch(7)): the rule cannot see code that passes a
 // constant's address to a function that keeps it beyond the patch module's life
-// (kmem_cache_create's name): unloading the patch then leaves a dangling pointer, the
+// (request_irq's and class_create's name): unloading the patch then leaves a dangling pointer, the
 // same as for the string literals a patch has always carried.
 #include <elf.h>
 
