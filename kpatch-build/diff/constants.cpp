@@ -19,8 +19,10 @@
 //   3. not referred to by any allocated data section of either object: an address
 //      stored in static data (`.name = kname` in a struct, a table of names) is one the
 //      kernel may keep and compare, so the constant stays the kernel's. Special
-//      sections are exempt: their entries (a dynamic-debug descriptor's __func__) are
-//      per call site and travel with the function that owns them.
+//      sections do not count (their entries travel with the function that owns them),
+//      and neither does storage of a function-name string (`__func__.N`): the C name
+//      exists only to be printed, and what stores it (dynamic-debug descriptors,
+//      printk index records, tracepoint and once-site data) matches it by text.
 // Everything else (writable data, static locals with state, tables of addresses) is the
 // running kernel's copy. Limit (kpatch(7)): the rule cannot see code that passes a
 // constant's address to a function that keeps it beyond the patch module's life
@@ -60,6 +62,13 @@ std::unordered_set<const Section *> stored_addresses(const Object &object)
     return stored;
 }
 
+// The compiler's names for a function's own name (`__func__.3`, `__PRETTY_FUNCTION__.1`).
+bool function_name_string(const Symbol &x)
+{
+    std::string base = base_name(x.name);
+    return base == "__func__" || base == "__FUNCTION__" || base == "__PRETTY_FUNCTION__";
+}
+
 } // namespace
 
 PrivateConstants private_constants(const Correlation &corr, const Object &orig, const Object &patched)
@@ -69,12 +78,16 @@ PrivateConstants private_constants(const Correlation &corr, const Object &orig, 
                                         stored_p = stored_addresses(patched);
     for (auto &sp : patched.symbols) {
         const Symbol &x = *sp;
-        if (!constant_shape(x) || stored_p.count(x.section))
+        if (!constant_shape(x))
             continue;
-        // The kernel's unchanged code is the original's: what it stores counts as well.
-        const Symbol *old = corr.twin(&x);
-        if (old && old->section && stored_o.count(old->section))
-            continue;
+        if (!function_name_string(x)) {
+            if (stored_p.count(x.section))
+                continue;
+            // The kernel's unchanged code is the original's: what it stores counts as well.
+            const Symbol *old = corr.twin(&x);
+            if (old && old->section && stored_o.count(old->section))
+                continue;
+        }
         out.symbols.insert(&x);
     }
     return out;
