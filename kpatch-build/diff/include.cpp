@@ -2,7 +2,8 @@
 //
 // A section is copied when the kernel does not already have what it holds: the changed
 // and new functions, new global variables (another object of the patch may use them), the .cold parts of copied functions, new data, read-only data whose
-// content changed, strings, anonymous constants, and .altinstr_replacement when an
+// content changed, strings, anonymous constants, local read-only constants (constants.cpp
+// says which: `__func__.N`, const arrays), and .altinstr_replacement when an
 // alternative of a copied function is kept. Everything else that copied code refers to
 // exists in the kernel and is referred to, not copied (output.cpp decides how). Special
 // entries of copied functions are followed too, since their relocations can pull in
@@ -24,8 +25,9 @@ bool ignorable(const Section &s)
 
 class Includer {
 public:
-    Includer(const Correlation &c, const Comparison &cmp, CodeIndex &code, Inclusion &inc)
-        : corr(c), cmp(cmp), code(code), inc(inc) {}
+    Includer(const Correlation &c, const Comparison &cmp, CodeIndex &code, const PrivateConstants &k,
+             Inclusion &inc)
+        : corr(c), cmp(cmp), code(code), constants(k), inc(inc) {}
 
     void copy(const Section *s)
     {
@@ -50,7 +52,7 @@ public:
         if (x.is_function() && x.name.ends_with(".cold"))
             return true;
         Status st = cmp.of(&x);
-        if (st == Status::New)
+        if (st == Status::New || constants.symbols.count(&x))
             return true;
         if (x.is_function())
             return st == Status::Changed;
@@ -100,6 +102,7 @@ public:
     const Correlation &corr;
     const Comparison &cmp;
     CodeIndex &code;
+    const PrivateConstants &constants;
     Inclusion &inc;
     std::vector<const Section *> queue;
     std::set<const Section *> code_tables;   // see interior_code_tables()
@@ -131,10 +134,10 @@ std::set<const Section *> interior_code_tables(const Comparison &cmp, CodeIndex 
 } // namespace
 
 Inclusion include(const Correlation &corr, const Comparison &cmp, CodeIndex &code_p,
-                  const SpecialLayout &special_p)
+                  const SpecialLayout &special_p, const PrivateConstants &constants)
 {
     Inclusion inc;
-    Includer in(corr, cmp, code_p, inc);
+    Includer in(corr, cmp, code_p, constants, inc);
     in.code_tables = interior_code_tables(cmp, code_p);
     for (auto *f : cmp.changed_functions)
         in.emit(f);

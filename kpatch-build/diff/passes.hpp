@@ -194,6 +194,12 @@ Expected<std::vector<Reviewed>> read_reviewed(const Object &patched);
 std::vector<std::string> apply_reviews(std::vector<Refusal> refusals, Comparison &cmp,
                                        DiffResult &result);
 
+// ---- constants.cpp: read-only constants the patch carries its own copy of (the rule is there).
+struct PrivateConstants {
+    std::unordered_set<const Symbol *> symbols;   // patched symbols; copied, never the kernel's
+};
+PrivateConstants private_constants(const Correlation &corr, const Object &orig, const Object &patched);
+
 // ---- include.cpp: what the output carries, and how it refers to everything else.
 struct Inclusion {
     std::unordered_set<const Section *> copied;          // patched sections copied whole
@@ -202,7 +208,7 @@ struct Inclusion {
     std::vector<std::string> refusals;
 };
 Inclusion include(const Correlation &corr, const Comparison &cmp, CodeIndex &code_p,
-                  const SpecialLayout &special_p);
+                  const SpecialLayout &special_p, const PrivateConstants &constants);
 
 // ---- hooks.cpp: the patch's hook sections (kpatch-patch.h), copied whole after include().
 bool is_hook_section(std::string_view name);

@@ -10,7 +10,9 @@
 //      KPATCH_REVIEWED entries (reviewed.cpp) turn the refusals they cover into warnings;
 //      refusals left stop here (exit 2), and no change at all stops here (exit 3);
 //   5. include (include.cpp): from changed and new functions to everything they need
-//      that the kernel does not have; unknown special sections refuse here; then the
+//      that the kernel does not have, or that is a local read-only constant the patch
+//      is better off copying (constants.cpp, the rule and its limits);
+//      unknown special sections refuse here; then the
 //      patch's hook sections (hooks.cpp), which only point at new functions;
 //   6. output (output.cpp, klp.cpp): the patch object and its .kpatch.funcs table.
 #include <elf.h>
@@ -92,7 +94,7 @@ Expected<DiffResult> run_diff(const Object &orig, const Object &patched, const O
         return result;
     }
 
-    Inclusion inc = include(corr, cmp, code_p, *special_p);
+    Inclusion inc = include(corr, cmp, code_p, *special_p, private_constants(corr, orig, patched));
     if (!inc.refusals.empty()) {
         result.outcome = Outcome::Refused;
         result.refusals = inc.refusals;

@@ -26,6 +26,9 @@ public:
             return 2ul;
         if (name == "fixture_missing")
             return Error{"not in kallsyms"};
+        // As on Debian 6.1 (405 `__func__.0`): copies of local constants cannot be told apart.
+        if (name.rfind("__func__.", 0) == 0 || name == "fixture_weights")
+            return Error{"cannot tell which of the 405 kernel symbols named `" + std::string(name) + "`"};
         return 0ul;
     }
     std::optional<bool> is_exported(std::string_view name) const override
@@ -252,6 +255,70 @@ TEST_CASE("a changed const table changes its user, which gets a new copy of it",
     CHECK(last == 35);
     for (auto &kr : r.result.klp)
         CHECK(kr.symbol != "fixture_table");
+}
+
+TEST_CASE("local read-only constants are copied; writable data, address tables and stored addresses stay the kernel's",
+          "[diff][fixture][constants]")
+{
+    REQUIRE_FIXTURES();
+    FakeKernel k;
+    auto r = fixtures::diff("rodata_copy", with_kernel(k));
+    REQUIRE(r.result.outcome == Outcome::Changed);
+    CHECK(names(r.result.changed) == std::vector<std::string>{"fixture_weigh"});
+    auto &out = *r.result.output;
+    // The target of the relocation in `where` to `name` (a copy) or to its klp placeholder;
+    // a `name` ending in '.' stands for any compiler number (`__func__.` for __func__.1).
+    auto target_in = [&](const std::string &where, const std::string &name) -> const elf::Symbol * {
+        auto *s = section(out, where);
+        if (!s || !s->relocations)
+            return nullptr;
+        std::string klp = ".klp.sym.vmlinux." + name + (name.ends_with('.') ? "" : ",");
+        for (auto &rel : s->relocations->entries)
+            if (rel.symbol && (rel.symbol->name == name || rel.symbol->name.rfind(klp, 0) == 0 ||
+                               (name.ends_with('.') && rel.symbol->name.rfind(name, 0) == 0)))
+                return rel.symbol;
+        return nullptr;
+    };
+    // __func__ (used by the .cold part, or by the function when the compiler made none) and
+    // the byte table: copies in sections of their own, which the relocations point at.
+    std::string func_user = symbol(out, "fixture_weigh.cold") ? ".text.unlikely.fixture_weigh"
+                                                              : ".text.fixture_weigh";
+    const elf::Symbol *func = target_in(func_user, "__func__.");
+    REQUIRE(func);
+    REQUIRE(func->is_defined());
+    CHECK(func->section->name == ".rodata." + func->name);
+    CHECK(std::string(reinterpret_cast<const char *>(func->section->data.data())) == "fixture_weigh");
+    const elf::Symbol *weights = target_in(".text.fixture_weigh", "fixture_weights");
+    REQUIRE(weights);
+    REQUIRE(weights->is_defined());
+    CHECK(weights->section->name == ".rodata.fixture_weights");
+    REQUIRE(weights->section->data.size() == 16);
+    CHECK(weights->section->data[5] == 9);
+    // Writable state, a table of addresses, a constant whose address static data stores:
+    // the kernel's, through klp relocations, and not copied.
+    std::set<std::string> klp;
+    for (auto &kr : r.result.klp)
+        klp.insert(kr.symbol);
+    // fixture_site.N, a writable descriptor that stores __func__ (as dynamic debug's do),
+    // is state: the kernel's. The __func__ the code uses is still the copy.
+    std::string site;
+    for (auto &n : klp)
+        if (n.rfind("fixture_site.", 0) == 0)
+            site = n;
+    CHECK(!site.empty());
+    // (fixture_register, fixture_name, fixture_note: undefined, unexported functions.)
+    CHECK(klp == std::set<std::string>{"fixture_state", "fixture_ops", "fixture_label", site, "fixture_register",
+                                       "fixture_name", "fixture_note"});
+    for (const std::string &kernel : {std::string("fixture_state"), std::string("fixture_ops"),
+                                      std::string("fixture_label"), site}) {
+        const elf::Symbol *t = target_in(".text.fixture_weigh", kernel);
+        REQUIRE(t);
+        CHECK(!t->is_defined());
+        CHECK(t->name.rfind(".klp.sym.vmlinux.", 0) == 0);
+    }
+    CHECK(section(out, ".rodata.fixture_ops") == nullptr);
+    CHECK(section(out, ".rodata.fixture_label") == nullptr);
+    CHECK(r.result.new_data.empty());   // copies of kernel constants are not new data
 }
 
 TEST_CASE("WARN_ON_ONCE/pr_info_once: .data.once flags of the kernel are used", "[diff][fixture]")
