@@ -86,14 +86,36 @@ bool KernelResolver::module_defines(std::string_view name) const
     return module_table_ && module_table_->contains(name);
 }
 
+Expected<void> KernelResolver::load_link_order(const std::string &list_file)
+{
+    auto objects = symbols::read_link_order(list_file);
+    if (!objects)
+        return objects.error();
+    link_order_ = std::move(*objects);
+    return {};
+}
+
+// A module's symbols are counted in its .ko's symbol-table order, where ld put each
+// object's locals in link order: the link order, not the neighbours, tells the copies of
+// a duplicated local apart (a .ko has no STT_FILE symbols to bound the objects' runs, and
+// objects built from one source, such as minix's itree_v1.o and itree_v2.o, look alike).
 Expected<unsigned long> KernelResolver::module_position(std::string_view name, bool is_local,
-                                                        const std::vector<std::string> &object_symbols) const
+                                                        const std::vector<std::string> &) const
 {
     if (!module_table_)
         return 0ul;   // no .ko: taken as unique (the kernel refuses ,0 when it is not)
     if (!module_table_->contains(name) && !is_local)
         return 0ul;
-    return module_table_->position(name, object_symbols, object_path_);
+    static const std::vector<symbols::LinkedObject> none;
+    if (module_table_->count(name) > 1 && is_local && !link_order_) {
+        link_order_needed_.emplace_back(name);
+        return Error{"module " + module_name_ + " has " +
+                     std::to_string(module_table_->count(name)) + " symbols named `" +
+                     std::string(name) + "`; telling them apart needs the module's objects in "
+                     "link order (--module-objects)"};
+    }
+    return symbols::link_order_position(*module_table_, module_name_, name, is_local,
+                                        link_order_ ? *link_order_ : none, object_path_);
 }
 
 } // namespace kpatch::diff

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <kpatch/symbols/kernel_symbols.hpp>
+#include <kpatch/symbols/link_order.hpp>
 
 #include "diff/diff.hpp"
 
@@ -25,6 +26,11 @@ public:
 
     // The patched object belongs to module `name`, whose shipped .ko is `ko_path`.
     Expected<void> load_module(const std::string &name, const std::string &ko_path);
+    // The module's objects in link order (read_link_order's list), which tell the copies
+    // of a name the module has more than once apart. Without it such a name is an error,
+    // and the name is recorded in link_order_needed().
+    Expected<void> load_link_order(const std::string &list_file);
+    const std::vector<std::string> &link_order_needed() const { return link_order_needed_; }
 
     Expected<unsigned long> position(std::string_view name, bool is_local,
                                      const std::vector<std::string> &object_symbols) const override;
@@ -47,6 +53,8 @@ private:
     std::string object_path_;
     std::string module_name_;
     std::optional<symbols::KernelSymbols> module_table_;
+    std::optional<std::vector<symbols::LinkedObject>> link_order_;
+    mutable std::vector<std::string> link_order_needed_;
 };
 
 } // namespace kpatch::diff

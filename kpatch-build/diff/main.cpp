@@ -16,6 +16,8 @@
 #include "diff/diff.hpp"
 #include "diff/kernel_resolver.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace {
 
 constexpr int exit_error = 1;
@@ -23,6 +25,7 @@ constexpr int exit_error = 1;
 struct Config {
     std::string orig, patched, output, json, object_path, symbols_file, symvers, klp_object = "vmlinux";
     std::string module_symbols;                // --module-symbols: the target module's .ko
+    std::string module_objects;                // --module-objects: its objects in link order
     std::string patch_symbols;   // file: names other objects of the patch define, one a line
     std::vector<std::string> module_symvers;   // --symvers again: modules' exports (the core's)
     bool json_pretty = true;
@@ -43,6 +46,9 @@ const char usage[] =
     "                          object belongs to, e.g. ext4\n"
     "  --module-symbols FILE   that module's .ko as the target kernel ships it (its own\n"
     "                          symbols and their positions)\n"
+    "  --module-objects FILE   that module's objects in link order, one \"OBJECT<TAB>PATH\"\n"
+    "                          line each (OBJECT as in kbuild's <module>.mod): which copy\n"
+    "                          of a name the module has several times is this object's\n"
     "  --patch-symbols FILE    names (one a line) that other objects of the same patch\n"
     "                          define: references to them are linked inside the module\n"
     "  -h, --help, --version\n"
@@ -82,6 +88,7 @@ std::variant<Config, int> parse(int argc, char **argv)
                                  {"--vmlinux", &c.symbols_file},
                                  {"--json", &c.json}, {"--klp-object", &c.klp_object},
                                  {"--module-symbols", &c.module_symbols},
+                                 {"--module-objects", &c.module_objects},
                                  {"--patch-symbols", &c.patch_symbols}}) {
             if (r < 0 || (r = take(name, *dst)) != 0)
                 break;
@@ -181,6 +188,11 @@ int run(const Config &c)
             std::fprintf(stderr, "create-diff-object: %s\n", ok.error().message.c_str());
             return exit_error;
         }
+    if (resolver && !c.module_objects.empty())
+        if (auto ok = (*resolver)->load_link_order(c.module_objects); !ok) {
+            std::fprintf(stderr, "create-diff-object: %s\n", ok.error().message.c_str());
+            return exit_error;
+        }
     if (!resolver) {
         std::fprintf(stderr, "create-diff-object: %s\n", resolver.error().message.c_str());
         return exit_error;
@@ -200,6 +212,10 @@ int run(const Config &c)
     if (!result) {
         std::fprintf(stderr, "create-diff-object: %s: %s\n", c.object_path.c_str(),
                      result.error().message.c_str());
+        // kpatch-build builds the module's other objects only when this asks for them.
+        if (const auto &names = (*resolver)->link_order_needed(); !names.empty())
+            write_json(c, nlohmann::json{{"error", result.error().message},
+                                         {"module_objects_needed", names}}.dump(2) + "\n");
         return exit_error;
     }
     for (auto &w : result->warnings)

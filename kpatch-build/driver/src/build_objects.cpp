@@ -53,8 +53,9 @@ Command with_patch_headers(Command cmd)
     return cmd;
 }
 
-// Copies into the object cache with a rename, so a reader never sees half a file.
-void store(const std::string &from, const std::string &to)
+} // namespace
+
+void store_in_cache(const std::string &from, const std::string &to)
 {
     std::error_code ec;
     fs::create_directories(fs::path(to).parent_path(), ec);
@@ -67,8 +68,6 @@ void store(const std::string &from, const std::string &to)
     if (ec)
         fs::remove(*tmp, ec);
 }
-
-} // namespace
 
 Expected<std::vector<ObjectPair>> build_objects(const Context &ctx, const PreparedTree &tree,
                                                 const std::string &orig_tree,
@@ -137,7 +136,7 @@ Expected<std::vector<ObjectPair>> build_objects(const Context &ctx, const Prepar
     for (const auto &o : objects) {
         std::string cached = tree.objects + "/" + o;
         if (!exists(cached))
-            store(orig_tree + "/" + o, cached);
+            store_in_cache(orig_tree + "/" + o, cached);
         std::string orig = exists(cached) ? cached : orig_tree + "/" + o;
         auto module = module_of_object(patched_tree, o);
         if (!module)

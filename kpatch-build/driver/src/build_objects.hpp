@@ -34,4 +34,8 @@ Expected<std::vector<ObjectPair>> build_objects(const Context &ctx, const Prepar
                                                 const std::vector<std::string> &objects,
                                                 const std::string &log_dir, BuildStats &stats);
 
+// Copies a built original into the object cache (PreparedTree::objects) with a rename, so
+// a reader never sees half a file. Best effort: a copy that fails is built again next run.
+void store_in_cache(const std::string &from, const std::string &to);
+
 } // namespace kpatch::driver

@@ -1,6 +1,7 @@
 // Step "diff objects" (licence: GPL-2.0-only).
 #include "diff_objects.hpp"
 
+#include "module_objects.hpp"
 #include "module_parts.hpp"
 #include "patch_symbols.hpp"
 #include "process.hpp"
@@ -23,6 +24,7 @@ std::string flat_name(const std::string &object)
 } // namespace
 
 Expected<std::vector<DiffOutput>> diff_objects(const Context &ctx, const Target &target,
+                                               const PreparedTree &tree,
                                                const std::vector<ObjectPair> &pairs,
                                                const SymbolSource &symbols,
                                                const std::string &out_dir)
@@ -78,6 +80,28 @@ Expected<std::vector<DiffOutput>> diff_objects(const Context &ctx, const Target 
         auto text = read_text(base + ".json");
         nlohmann::json manifest = text ? nlohmann::json::parse(*text, nullptr, false)
                                        : nlohmann::json();
+        // The differ met a name the module has more than once: the module's objects in
+        // link order tell which copy is meant; built only now, as most patches never ask.
+        if (out->status == 1 && !pair.module.empty() && manifest.is_object() &&
+            manifest.contains("module_objects_needed")) {
+            auto kbuild = modules.kbuild_path(pair.module);
+            if (!kbuild)
+                return kbuild.error();
+            std::string list = out_dir + "/objects-" + pair.module;
+            if (!exists(list))
+                if (auto ok = write_module_objects(ctx, tree, *kbuild,
+                                                   out_dir + "/module-" + pair.module, list);
+                    !ok)
+                    return make_error("cannot tell which of module " + pair.module +
+                                      "'s same-named symbols " + pair.object + " means: " +
+                                      ok.error().message);
+            cmd.argv.insert(cmd.argv.end(), {"--module-objects", list}); // options go anywhere
+            out = run(cmd);
+            if (!out)
+                return out.error();
+            text = read_text(base + ".json");
+            manifest = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+        }
         switch (out->status) {
         case 0:
             changed.push_back({pair.object, base + ".o", manifest, pair.module});

@@ -9,6 +9,7 @@
 
 #include "build_objects.hpp"
 #include "target.hpp"
+#include "tree.hpp"
 
 namespace kpatch::driver {
 
@@ -26,8 +27,11 @@ struct SymbolSource {
 
 // Exit 0 of the differ keeps the object, 3 drops it (unchanged), 2 collects the refusal
 // (every object is still compared, so one run names every problem) and 1 stops. No
-// changed object at all is kExitNoChange; any refusal is kExitUnsupported.
+// changed object at all is kExitNoChange; any refusal is kExitUnsupported. When the
+// differ needs a module's objects in link order (a name the module has several times),
+// they are built from `tree` (see module_objects.hpp) and the differ runs again.
 Expected<std::vector<DiffOutput>> diff_objects(const Context &ctx, const Target &target,
+                                               const PreparedTree &tree,
                                                const std::vector<ObjectPair> &pairs,
                                                const SymbolSource &symbols,
                                                const std::string &out_dir);

@@ -94,4 +94,16 @@ Expected<std::string> TargetModules::ko(const std::string &module)
     return it->second;
 }
 
+Expected<std::string> TargetModules::kbuild_path(const std::string &module)
+{
+    auto ko = this->ko(module);
+    if (!ko)
+        return ko.error();
+    std::string rel = fs::path(*ko).lexically_relative(dir_).string();
+    if (rel.empty() || rel.starts_with("..") || !rel.ends_with(".ko"))
+        return make_error("cannot tell where kbuild built module " + module + " from its "
+                          "installed path").in(*ko);
+    return rel.substr(0, rel.size() - 3);
+}
+
 } // namespace kpatch::driver

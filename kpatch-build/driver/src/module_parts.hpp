@@ -22,6 +22,9 @@ class TargetModules {
 public:
     TargetModules(const Context &ctx, const Target &target) : ctx_(ctx), target_(target) {}
     Expected<std::string> ko(const std::string &module);
+    // Where kbuild built it, tree-relative and without ".ko" ("fs/minix/minix"): its
+    // <module>.mod lists the objects in link order. Read off the installed path.
+    Expected<std::string> kbuild_path(const std::string &module);
 
 private:
     Expected<std::string> modules_dir();

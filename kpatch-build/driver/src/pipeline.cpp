@@ -230,7 +230,7 @@ Expected<void> step_diff_objects(const Context &ctx, Run &run)
 {
     SymbolSource symbols = symbol_source(ctx, run.target);
     StepTimer step(ctx, "diff objects");
-    auto d = diff_objects(ctx, run.target, run.pairs, symbols, run.work);
+    auto d = diff_objects(ctx, run.target, run.tree, run.pairs, symbols, run.work);
     if (!d)
         return d.error();
     run.diffs = std::move(*d);

@@ -10,6 +10,7 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <memory>
+#include <string_view>
 #include <unistd.h>
 
 namespace kpatch::symbols {
@@ -50,8 +51,10 @@ char nm_letter(const GElf_Sym &sym, const GElf_Shdr *shdr)
 // (kernel/module/kallsyms.c, is_core_symbol() with CONFIG_KALLSYMS_ALL): defined in a
 // real section (not UNDEF, ABS or COMMON), named, in an allocated section that is not
 // part of the init layout (".init*", freed after init; Debian has MODULE_UNLOAD, so
-// ".exit*" stays). Livepatch resolution counts positions over exactly these symbols,
-// in symbol-table order.
+// ".exit*" stays). The loader clears SHF_ALLOC of .modinfo and __versions before it
+// looks (rewrite_section_headers), so their symbols go too. Livepatch resolution counts
+// positions over exactly these symbols, in symbol-table order. For an object not yet
+// linked, sections that scripts/module.lds discards (.discard*) never reach the .ko.
 bool kept_by_module_loader(const GElf_Sym &sym, const char *name, const GElf_Shdr *shdr,
                            const char *section_name, size_t nsections)
 {
@@ -59,23 +62,33 @@ bool kept_by_module_loader(const GElf_Sym &sym, const char *name, const GElf_Shd
         return false;
     if (!(shdr->sh_flags & SHF_ALLOC))
         return false;
-    return !(section_name && std::strncmp(section_name, ".init", 5) == 0);
+    if (!section_name)
+        return true;
+    std::string_view sec(section_name);
+    return !sec.starts_with(".init") && !sec.starts_with(".discard") && sec != ".modinfo" &&
+           sec != "__versions";
 }
 
 } // namespace
 
 Expected<KernelSymbols> KernelSymbols::from_vmlinux(const std::string &path)
 {
-    return read_elf(path, false);
+    return read_elf(path, ElfKind::Vmlinux);
 }
 
 Expected<KernelSymbols> KernelSymbols::from_module(const std::string &path)
 {
-    return read_elf(path, true);
+    return read_elf(path, ElfKind::Module);
 }
 
-Expected<KernelSymbols> KernelSymbols::read_elf(const std::string &path, bool module)
+Expected<KernelSymbols> KernelSymbols::from_module_object(const std::string &path)
 {
+    return read_elf(path, ElfKind::ModuleObject);
+}
+
+Expected<KernelSymbols> KernelSymbols::read_elf(const std::string &path, ElfKind kind)
+{
+    const bool module = kind != ElfKind::Vmlinux;
     elf_version(EV_CURRENT);
     FdCloser fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
     if (fd.fd < 0)
@@ -133,9 +146,9 @@ Expected<KernelSymbols> KernelSymbols::read_elf(const std::string &path, bool mo
                                              shdr ? elf_strptr(elf.get(), shstrndx, shdr->sh_name) : nullptr,
                                              nsections))
             continue;
-        table.symbols_.push_back(Symbol{sym.st_value, nm_letter(sym, shdr), name});
+        table.symbols_.push_back(Symbol{sym.st_value, nm_letter(sym, shdr), name, sym.st_size});
     }
-    if (table.symbols_.empty())
+    if (table.symbols_.empty() && kind != ElfKind::ModuleObject)
         return make_error("the symbol table has no defined symbols").in(path);
     // A module's symbols are counted in symbol-table order (its section-relative values
     // say nothing about order); vmlinux's in kallsyms order: by address, ties in

@@ -33,6 +33,7 @@ struct Symbol {
     uint64_t address = 0;
     char type = '?';        // nm/kallsyms letter: lower case = local (t, d, b, r ...)
     std::string name;
+    uint64_t size = 0;      // st_size from an ELF symbol table; 0 when the source has none
 
     bool is_local() const { return type >= 'a' && type <= 'z'; }
     bool is_text() const { return type == 't' || type == 'T' || type == 'w' || type == 'W'; }
@@ -50,6 +51,9 @@ public:
     // A module's own symbols from its .ko, as the 6.1 module loader keeps them for
     // kallsyms (and livepatch positions): in symbol-table order, init sections left out.
     static Expected<KernelSymbols> from_module(const std::string &path);
+    // The same for one object file of a module (before linking): what it will bring to
+    // the module's kallsyms. Unlike a .ko, an object may have no such symbol at all.
+    static Expected<KernelSymbols> from_module_object(const std::string &path);
     static Expected<KernelSymbols> from_readelf(const std::string &path);
     // The same parsers over text already in memory (tests, pipes). `origin` names the
     // source in error messages.
@@ -81,7 +85,8 @@ public:
                                      std::string_view object_path = {}) const;
 
 private:
-    static Expected<KernelSymbols> read_elf(const std::string &path, bool module);
+    enum class ElfKind { Vmlinux, Module, ModuleObject };
+    static Expected<KernelSymbols> read_elf(const std::string &path, ElfKind kind);
     void index();
 
     SourceKind kind_ = SourceKind::Kallsyms;
