@@ -232,6 +232,27 @@ static const char *kpatch_desc_name(const struct kpatch_patch_desc *desc)
 	return desc && desc->name && *desc->name ? desc->name : "(unnamed)";
 }
 
+/*
+ * Hooks that belong to a module follow that module's part of the patch, so the patch
+ * must have one (a patch of only callbacks for a module has nothing to follow).
+ */
+static int kpatch_check_hooks_objname(const struct kpatch_patch_desc *desc)
+{
+	const char *objname = desc->hooks_objname;
+	unsigned int i;
+
+	if (kpatch_is_vmlinux(objname))
+		return 0;
+	if (kpatch_objname_ok(objname))
+		for (i = 0; i < desc->nr_funcs; i++)
+			if (desc->funcs[i].objname && !strcmp(desc->funcs[i].objname, objname))
+				return 0;
+	kpatch_set_error_name(desc->name, "load", -EINVAL,
+			      "its hooks belong to module '%s', of which it replaces no function (hooks follow their module's part of the patch)",
+			      objname);
+	return -EINVAL;
+}
+
 /* Refuses a malformed description, saying what is wrong. Caller holds kpatch_mutex. */
 static int kpatch_check_desc(const struct kpatch_patch_desc *desc)
 {
@@ -270,7 +291,7 @@ static int kpatch_check_desc(const struct kpatch_patch_desc *desc)
 			return -EINVAL;
 		}
 	}
-	return 0;
+	return kpatch_check_hooks_objname(desc);
 }
 
 static struct kpatch_patch *kpatch_patch_alloc(struct kpatch_patch_desc *desc)

@@ -88,6 +88,13 @@ struct kpatch_patch {
 	struct kpatch_func *funcs;
 	unsigned int nr_objs;
 	struct kpatch_object *objs;	/* in the order of their first function */
+	/*
+	 * The hooks' object when it is a module (desc->hooks_objname; NULL: the patch as
+	 * a whole). @hooks_active: pre_patch ran and post_unpatch has not yet, i.e. the
+	 * hooks see their object applied (kpatch_mutex; hooks.c).
+	 */
+	struct kpatch_object *hooks_obj;
+	bool hooks_active;
 	char last_error[KPATCH_ERR_LEN];
 };
 
@@ -218,11 +225,15 @@ void __kpatch_nudge_end(void);
 void kpatch_nudge_exit(void);
 
 /*
- * hooks.c: a patch's hooks (kpatch.h), called by transition.c. While one runs,
+ * hooks.c: a patch's hooks (kpatch.h), called by transition.c and, for hooks that
+ * follow a module's part, by module.c. pre_patch sets patch->hooks_active when it
+ * succeeds, post_unpatch clears it. While one runs,
  * kpatch_hook_task/kpatch_hook_mod name its task and patch module (for shadow claims).
  */
 extern struct task_struct *kpatch_hook_task;
 extern struct module *kpatch_hook_mod;
+bool __kpatch_hooks_present(const struct kpatch_patch *patch);
+bool __kpatch_hooks_follow(const struct kpatch_patch *patch, const struct module *mod);
 int __kpatch_hook_pre_patch(struct kpatch_patch *patch);
 void __kpatch_hook_post_patch(struct kpatch_patch *patch);
 void __kpatch_hook_pre_unpatch(struct kpatch_patch *patch);

@@ -16,6 +16,9 @@
  * the module's functions are no longer redirected while other subsystems tear down.
  * If a patch cannot be applied to a module that is loading, the load is refused:
  * running the code a patch exists to replace is what a live patch must prevent.
+ * A patch's hooks that belong to a module (kpatch.h, hooks_objname) run with its part
+ * here: pre_patch (which may refuse the load) and post_patch on COMING, pre_unpatch
+ * and post_unpatch around the revert on GOING.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -360,6 +363,9 @@ static int kpatch_module_coming(struct module *mod)
 			if (!kpatch_object_is(obj, mod) || WARN_ON(obj->mod))
 				continue;
 			ret = kpatch_prepare_object(obj, mod);
+			/* hooks of this module's part: before anything is attached */
+			if (!ret && obj == patch->hooks_obj)
+				ret = __kpatch_hook_pre_patch(patch);
 			if (!ret)
 				ret = kpatch_attach_object(obj);
 		}
@@ -373,6 +379,10 @@ static int kpatch_module_coming(struct module *mod)
 		for (i = 0; i < patch->nr_objs; i++)
 			if (patch->objs[i].mod == mod)
 				kpatch_switch_object(&patch->objs[i]);
+	/* before the module's init runs, as its part is (kpatch's callbacks do the same) */
+	list_for_each_entry(patch, &kpatch_patches, node)
+		if (__kpatch_hooks_follow(patch, mod) && patch->hooks_active)
+			__kpatch_hook_post_patch(patch);
 	list_add(&seen->node, &kpatch_coming_mods);
 	kpatch_stats.module_apply_ns = ktime_get_ns() - start;
 	mutex_unlock(&kpatch_mutex);
@@ -381,6 +391,10 @@ static int kpatch_module_coming(struct module *mod)
 err:
 	/* undoes the parts prepared and attached so far, of every patch */
 	kpatch_module_revert(mod);
+	/* undoes the pre-patch hooks that ran (not the failed one's: it did not) */
+	list_for_each_entry(patch, &kpatch_patches, node)
+		if (__kpatch_hooks_follow(patch, mod) && patch->hooks_active)
+			__kpatch_hook_post_unpatch(patch);
 	reason = strnchr(failed->last_error, KPATCH_ERR_LEN, ':');
 	kpatch_set_error(failed, "enable", ret, "refused to load module '%s': %s", mod->name,
 			 reason ? reason + 2 : "its part of the patch cannot be applied");
@@ -404,6 +418,24 @@ static int kpatch_module_notify_coming(struct notifier_block *nb, unsigned long 
 	return NOTIFY_OK;
 }
 
+/*
+ * The unpatch hooks of the patches whose hooks follow @mod's part, around its revert
+ * when it goes (its exit has run: the hooks see it as kpatch's callbacks do).
+ */
+static void kpatch_module_hooks_going(struct module *mod, bool before)
+{
+	struct kpatch_patch *patch;
+
+	list_for_each_entry(patch, &kpatch_patches, node) {
+		if (!__kpatch_hooks_follow(patch, mod) || !patch->hooks_active)
+			continue;
+		if (before)
+			__kpatch_hook_pre_unpatch(patch);
+		else
+			__kpatch_hook_post_unpatch(patch);
+	}
+}
+
 static int kpatch_module_notify_going(struct notifier_block *nb, unsigned long state,
 				      void *data)
 {
@@ -413,7 +445,9 @@ static int kpatch_module_notify_going(struct notifier_block *nb, unsigned long s
 		return NOTIFY_OK;
 	mutex_lock(&kpatch_mutex);
 	kpatch_coming_forget(mod);	/* its init failed, or it never became live */
+	kpatch_module_hooks_going(mod, true);
 	kpatch_module_revert(mod);
+	kpatch_module_hooks_going(mod, false);
 	mutex_unlock(&kpatch_mutex);
 	return NOTIFY_OK;
 }

@@ -62,6 +62,10 @@ int kpatch_objects_init(struct kpatch_patch *patch)
 		}
 		obj->nr_funcs++;
 		patch->funcs[i].obj = obj;
+		/* core.c checked that a module the hooks belong to is one of the objects */
+		if (obj->is_module && patch->desc->hooks_objname &&
+		    !strcmp(obj->name, patch->desc->hooks_objname))
+			patch->hooks_obj = obj;
 	}
 	return 0;
 }

@@ -380,14 +380,9 @@ int __kpatch_enable_patch(struct kpatch_patch *patch)
 	lockdep_assert_held(&kpatch_mutex);
 	if (patch->enabled)
 		return 0;
-	ret = __kpatch_hook_pre_patch(patch);
-	if (ret)
-		return ret;
 	sw = kpatch_sw_alloc(patch, "enable");
-	if (!sw) {
-		ret = -ENOMEM;
-		goto err_hook;
-	}
+	if (!sw)
+		return -ENOMEM;
 	if (!try_module_get(patch->mod)) {
 		kpatch_set_error(patch, "enable", -ENODEV, "module '%s' is going away",
 				 module_name(patch->mod));
@@ -397,6 +392,15 @@ int __kpatch_enable_patch(struct kpatch_patch *patch)
 	ret = __kpatch_objects_prepare(patch);
 	if (ret)
 		goto err_put;
+	/*
+	 * After the prepare: hooks that belong to a module run only when it is loaded
+	 * (it now stays until the switch); otherwise module.c runs them when it loads.
+	 */
+	if (__kpatch_hooks_present(patch)) {
+		ret = __kpatch_hook_pre_patch(patch);
+		if (ret)
+			goto err_prepare;
+	}
 	for (i = 0; i < patch->nr_funcs; i++) {
 		if (!kpatch_func_present(&patch->funcs[i]))
 			continue;
@@ -421,7 +425,8 @@ int __kpatch_enable_patch(struct kpatch_patch *patch)
 	patch->enabled = true;
 	__kpatch_objects_finish(patch, true);
 	kvfree(sw);
-	__kpatch_hook_post_patch(patch);
+	if (patch->hooks_active)
+		__kpatch_hook_post_patch(patch);
 	return 0;
 
 err_detach:
@@ -429,6 +434,10 @@ err_detach:
 	while (i--)
 		if (patch->funcs[i].ops)
 			__kpatch_func_detach(&patch->funcs[i]);
+	/* undoes the pre-patch hook */
+	if (patch->hooks_active)
+		__kpatch_hook_post_unpatch(patch);
+err_prepare:
 	/* undoes __kpatch_objects_prepare() (drops the module references) */
 	__kpatch_objects_finish(patch, false);
 err_put:
@@ -436,9 +445,6 @@ err_put:
 	module_put(patch->mod);
 err_free:
 	kvfree(sw);
-err_hook:
-	/* undoes the pre-patch hook */
-	__kpatch_hook_post_unpatch(patch);
 	return ret;
 }
 
@@ -450,15 +456,20 @@ int __kpatch_disable_patch(struct kpatch_patch *patch)
 {
 	struct kpatch_switch *sw;
 	unsigned int i, nr = 0;
+	bool hooks;
 	int ret;
 
 	lockdep_assert_held(&kpatch_mutex);
 	if (!patch->enabled)
 		return 0;
-	__kpatch_hook_pre_unpatch(patch);
+	/* not active: they belong to a module that is not loaded (module.c) */
+	hooks = patch->hooks_active;
+	if (hooks)
+		__kpatch_hook_pre_unpatch(patch);
 	sw = kpatch_sw_alloc(patch, "disable");
 	if (!sw) {
-		__kpatch_hook_post_patch(patch);	/* undoes the pre-unpatch hook */
+		if (hooks)
+			__kpatch_hook_post_patch(patch);	/* undoes the pre-unpatch hook */
 		return -ENOMEM;
 	}
 	for (i = 0; i < patch->nr_funcs; i++) {
@@ -478,7 +489,8 @@ int __kpatch_disable_patch(struct kpatch_patch *patch)
 	kvfree(sw);
 	if (ret) {
 		/* no target moved; the patch still runs, so undo the pre-unpatch hook */
-		__kpatch_hook_post_patch(patch);
+		if (hooks)
+			__kpatch_hook_post_patch(patch);
 		return ret;
 	}
 	for (i = 0; i < patch->nr_funcs; i++)
@@ -489,7 +501,8 @@ int __kpatch_disable_patch(struct kpatch_patch *patch)
 		patch->objs[i].mod = NULL;
 	patch->enabled = false;
 	__kpatch_objects_set_state(patch, KPATCH_OBJECT_DISABLED);
-	__kpatch_hook_post_unpatch(patch);
+	if (hooks)
+		__kpatch_hook_post_unpatch(patch);
 	module_put(patch->mod);
 	return 0;
 }

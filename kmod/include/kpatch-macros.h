@@ -28,7 +28,10 @@
  * module (a callback and a hook of the same kind count as two). They run in process
  * context under the core's mutex, outside stop_machine, so they may sleep. `obj` stands
  * for the object the patched file belongs to, as the kernel's livepatch passes it: only
- * obj->name is set (NULL for vmlinux, the module's name for a module).
+ * obj->name is set (NULL for vmlinux, the module's name for a module). Callbacks (and
+ * hooks) in a module's file follow that module's part of the patch (kpatch.h,
+ * hooks_objname): they run when it is applied or reverted, also when the module loads
+ * or goes while the patch is on.
  */
 #ifndef _KPATCH_MACROS_H_
 #define _KPATCH_MACROS_H_

@@ -102,6 +102,17 @@ struct kpatch_patch_desc {
 	void (*post_patch)(struct kpatch_patch_desc *patch);
 	void (*pre_unpatch)(struct kpatch_patch_desc *patch);
 	void (*post_unpatch)(struct kpatch_patch_desc *patch);
+	/*
+	 * The object the hooks belong to (kpatch's per-object callbacks): NULL or
+	 * "vmlinux" for the patch as a whole (the rules above); else a module of which the
+	 * patch replaces functions, and the hooks follow that module's part instead:
+	 * pre_patch/post_patch when it is applied (at enable if the module is loaded,
+	 * else when it loads: a failing pre_patch then refuses the module's load), and
+	 * pre_unpatch/post_unpatch when it is reverted (at disable, or when the module
+	 * goes, after its exit). While the module is not loaded, enabling and disabling
+	 * run no hook.
+	 */
+	const char *hooks_objname;
 };
 
 int kpatch_register_patch(struct kpatch_patch_desc *patch);

@@ -148,7 +148,7 @@ std::string module_source(const nlohmann::json &manifest)
         "\n") + hooks_wrappers(hooks) +
         "static struct kpatch_patch_desc kpatch_patch = {\n"
         "\t.name = KBUILD_MODNAME,\n"
-        "\t.mod = THIS_MODULE,\n" + hooks_fields(hooks) +
+        "\t.mod = THIS_MODULE,\n" + hooks_fields(hooks, manifest.value("hooks_object", "")) +
         "};\n"
         "\n"
         "static int __init kpatch_patch_init(void)\n"

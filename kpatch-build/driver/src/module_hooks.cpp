@@ -65,6 +65,11 @@ std::string wrapper_name(const Kind &k, const std::string &function)
     return is_identifier(function) && function.size() < 64 ? name + "_" + function : name;
 }
 
+std::string object_name(const std::string &module)
+{
+    return module.empty() ? "vmlinux" : "module " + module;
+}
+
 } // namespace
 
 Expected<std::vector<PatchHook>> find_hooks(const std::vector<DiffOutput> &diffs)
@@ -89,7 +94,7 @@ Expected<std::vector<PatchHook>> find_hooks(const std::vector<DiffOutput> &diffs
                     if (r.offset / 8 < entries)
                         names[r.offset / 8] = target_name(**obj, r);
             for (auto &n : names)
-                by_kind[kind].push_back({kind, n, d.object});
+                by_kind[kind].push_back({kind, n, d.object, d.module});
         }
     }
     std::vector<PatchHook> hooks;
@@ -108,7 +113,21 @@ Expected<std::vector<PatchHook>> find_hooks(const std::vector<DiffOutput> &diffs
     if (!problems.empty())
         return Error{"a patch module has at most one hook of each kind; merge these into one "
                      "function each:" + problems, kExitError};
+    for (const auto &h : hooks)
+        if (h.module != hooks.front().module)
+            return Error{"the hooks of a patch module must all be in files of one kernel "
+                         "object, since they run when that object's part is applied or "
+                         "reverted: `" + hooks.front().function + "` (" +
+                         hooks.front().object + ") belongs to " +
+                         object_name(hooks.front().module) + ", `" + h.function + "` (" +
+                         h.object + ") to " + object_name(h.module) +
+                         "; move them into one object's files", kExitError};
     return hooks;
+}
+
+std::string hooks_module(const std::vector<PatchHook> &hooks)
+{
+    return hooks.empty() ? std::string() : hooks.front().module;
 }
 
 nlohmann::json hooks_manifest(const std::vector<PatchHook> &hooks)
@@ -139,7 +158,7 @@ std::string hooks_wrappers(const nlohmann::json &hooks)
     return src;
 }
 
-std::string hooks_fields(const nlohmann::json &hooks)
+std::string hooks_fields(const nlohmann::json &hooks, const std::string &module)
 {
     std::string src;
     if (!hooks.is_object())
@@ -148,6 +167,9 @@ std::string hooks_fields(const nlohmann::json &hooks)
         if (hooks.contains(k.name))
             src += std::string("\t.") + k.name + " = " +
                    wrapper_name(k, hooks[k.name].get<std::string>()) + ",\n";
+    // A module name is an identifier-like kbuild name (no quotes or backslashes).
+    if (!module.empty() && !src.empty())
+        src += "\t.hooks_objname = \"" + module + "\",\n";
     return src;
 }
 

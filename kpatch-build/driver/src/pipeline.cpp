@@ -244,6 +244,15 @@ Expected<void> step_diff_objects(const Context &ctx, Run &run)
     return {};
 }
 
+// Does the manifest replace a function of @module?
+bool replaces_in(const nlohmann::json &manifest, const std::string &module)
+{
+    for (const auto &r : manifest["replaced"])
+        if (r.value("object", "") == module)
+            return true;
+    return false;
+}
+
 Expected<void> step_link_module(const Context &ctx, Run &run)
 {
     StepTimer step(ctx, "link module");
@@ -256,6 +265,14 @@ Expected<void> step_link_module(const Context &ctx, Run &run)
         run.manifest["hooks"] = hooks_manifest(*hooks);
     if (run.manifest["replaced"].empty())
         return Error{"the patch changes no function the kernel runs (only new code)", kExitNoChange};
+    if (std::string m = hooks_module(*hooks); !m.empty()) {
+        if (!replaces_in(run.manifest, m))
+            return Error{"the patch's hooks are in files of module " + m + " but it replaces no "
+                         "function of " + m + ": a module's hooks run when its part of the "
+                         "patch is applied, so they need one (or move them to vmlinux code)",
+                         kExitError};
+        run.manifest["hooks_object"] = m;
+    }
     auto ko = link_module(ctx, run.target, run.patched_tree, run.work + "/module", run.name,
                           run.manifest, run.diffs);
     if (!ko)

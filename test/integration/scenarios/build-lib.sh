@@ -13,6 +13,11 @@
 #                               in load order (build-module-patches.test copies them in)
 #   # objects: OBJ...           the objects (vmlinux, module names) it must replace in
 #   # files: PATH...            host programs the module check runs (copied to PATH)
+#   # extra: WHAT               (module checks) the script has an `extra` mode, run once
+#                               the standard flow passed (patch unloaded, modules out),
+#                               with PATCH_KO, PATCH (sysfs name) and MODS (load order) set;
+#                               the kernel log has a "kpatch-step: NAME STEP" line before
+#                               each step of the flow; it prints why when it fails
 # and the rest is a busybox sh script run in the guest as `sh NAME.check original|patched`,
 # exiting 0 when the kernel shows that behaviour.
 

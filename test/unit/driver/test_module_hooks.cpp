@@ -63,7 +63,7 @@ TEST_CASE("hooks are found in the differ's objects, one of each kind", "[module]
 {
     std::string a = hook_object("a", {{"pre_patch", "check_state"}, {"post_unpatch", "free_all"}});
     std::string b = hook_object("b", {{"post_patch", "announce"}});
-    auto hooks = find_hooks({{"fs/proc/a.o", a, {}}, {"fs/proc/b.o", b, {}}});
+    auto hooks = find_hooks({{"fs/proc/a.o", a, {}, ""}, {"fs/proc/b.o", b, {}, ""}});
     REQUIRE(hooks);
     REQUIRE(hooks->size() == 3);
     // In the order the core calls them, whichever object they come from.
@@ -84,7 +84,7 @@ TEST_CASE("two hooks of a kind in one module are an error naming both", "[module
 {
     std::string a = hook_object("dup-a", {{"pre_patch", "first"}});
     std::string b = hook_object("dup-b", {{"pre_patch", "second"}, {"post_patch", "fine"}});
-    auto hooks = find_hooks({{"fs/proc/version.o", a, {}}, {"fs/proc/cmdline.o", b, {}}});
+    auto hooks = find_hooks({{"fs/proc/version.o", a, {}, ""}, {"fs/proc/cmdline.o", b, {}, ""}});
     REQUIRE_FALSE(hooks);
     CHECK(hooks.error().code == kExitError);
     CHECK_THAT(hooks.error().message, Catch::Contains("2 pre_patch hooks"));
@@ -94,12 +94,12 @@ TEST_CASE("two hooks of a kind in one module are an error naming both", "[module
 
     // Two in one object (one section of 16 bytes) count as two as well.
     std::string c = hook_object("dup-c", {{"post_unpatch", "x"}, {"post_unpatch", "y"}});
-    auto same = find_hooks({{"kernel/fork.o", c, {}}});
+    auto same = find_hooks({{"kernel/fork.o", c, {}, ""}});
     REQUIRE_FALSE(same);
     CHECK_THAT(same.error().message, Catch::Contains("`x` (kernel/fork.o) `y` (kernel/fork.o)"));
 
     std::string d = hook_object("unknown", {{"pre_load", "z"}});
-    auto unknown = find_hooks({{"mm/x.o", d, {}}});
+    auto unknown = find_hooks({{"mm/x.o", d, {}, ""}});
     REQUIRE_FALSE(unknown);
     CHECK_THAT(unknown.error().message, Catch::Contains(".kpatch.hooks.pre_load"));
     for (const auto &p : {a, b, c, d})
@@ -127,4 +127,36 @@ TEST_CASE("the module source calls the patch's hooks from the desc", "[module][h
     // The wrappers come before the desc that names them.
     CHECK(src.find("kpatch_pre_patch_check_state(struct") < src.find("static struct kpatch_patch_desc"));
     CHECK_THAT(std::string(kHooksLinkerScript), Catch::Contains("__kpatch_hooks_post_unpatch = .;"));
+    // Hooks of vmlinux files belong to the patch as a whole: no object named.
+    CHECK_THAT(src, !Catch::Contains("hooks_objname"));
+
+    // Hooks of a module's files follow that module's part.
+    m["hooks_object"] = "x_tables";
+    CHECK_THAT(module_source(m), Catch::Contains("\t.hooks_objname = \"x_tables\",\n"));
+}
+
+TEST_CASE("hooks belong to the kernel object of their files, one object per module",
+          "[module][hooks]")
+{
+    std::string a = hook_object("mod-a", {{"pre_patch", "pre"}, {"post_unpatch", "post"}});
+    std::string b = hook_object("mod-b", {{"post_patch", "announce"}});
+    auto hooks = find_hooks({{"net/netfilter/x_tables.o", a, {}, "x_tables"},
+                             {"net/netfilter/xt_tcpudp.o", b, {}, "x_tables"}});
+    REQUIRE(hooks);
+    CHECK(hooks_module(*hooks) == "x_tables");
+    CHECK((*hooks)[1].module == "x_tables");
+
+    auto vmlinux = find_hooks({{"fs/proc/cmdline.o", b, {}, ""}});
+    REQUIRE(vmlinux);
+    CHECK(hooks_module(*vmlinux).empty());
+    CHECK(hooks_module({}).empty());
+
+    auto mixed = find_hooks({{"net/netfilter/x_tables.o", a, {}, "x_tables"},
+                             {"fs/proc/cmdline.o", b, {}, ""}});
+    REQUIRE_FALSE(mixed);
+    CHECK(mixed.error().code == kExitError);
+    CHECK_THAT(mixed.error().message, Catch::Contains("`pre` (net/netfilter/x_tables.o) belongs to module x_tables"));
+    CHECK_THAT(mixed.error().message, Catch::Contains("`announce` (fs/proc/cmdline.o) to vmlinux"));
+    for (const auto &p : {a, b})
+        std::filesystem::remove(p);
 }
