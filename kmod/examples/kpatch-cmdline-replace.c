@@ -9,3 +9,5 @@
 #define KPATCH_CMDLINE_MARKER "kpatch_cmdline_replace: this /proc/cmdline comes from a cumulative live patch\n"
 #define KPATCH_EXAMPLE_FLAGS KPATCH_PATCH_REPLACE
 #include "kpatch-cmdline.c"
+/* What kpatch-build --replace records for the loader (install order, kpatchd). */
+MODULE_INFO(kpatch_replace, "1");
