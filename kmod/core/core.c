@@ -141,13 +141,49 @@ static ssize_t order_show(struct kobject *kobj, struct kobj_attribute *attr, cha
 	return sysfs_emit(buf, "%lu\n", to_patch(kobj)->order);
 }
 
+static ssize_t replace_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", to_patch(kobj)->replace);
+}
+
+/* One patch name per line; empty when none. */
+static ssize_t replaced_patches_show(struct kobject *kobj, struct kobj_attribute *attr,
+				     char *buf)
+{
+	const char *names;
+	ssize_t len;
+
+	mutex_lock(&kpatch_mutex);
+	names = to_patch(kobj)->replaced_patches;
+	len = sysfs_emit(buf, "%s", names ? names : "");
+	mutex_unlock(&kpatch_mutex);
+	return len;
+}
+
+static ssize_t replaced_by_show(struct kobject *kobj, struct kobj_attribute *attr,
+				char *buf)
+{
+	const char *name;
+	ssize_t len;
+
+	mutex_lock(&kpatch_mutex);
+	name = to_patch(kobj)->replaced_by;
+	len = name ? sysfs_emit(buf, "%s\n", name) : 0;
+	mutex_unlock(&kpatch_mutex);
+	return len;
+}
+
 static struct kobj_attribute enabled_attr = __ATTR_RW(enabled);
 static struct kobj_attribute patch_last_error_attr =
 	__ATTR(last_error, 0444, patch_last_error_show, NULL);
 static struct kobj_attribute order_attr = __ATTR_RO(order);
+static struct kobj_attribute replace_attr = __ATTR_RO(replace);
+static struct kobj_attribute replaced_patches_attr = __ATTR_RO(replaced_patches);
+static struct kobj_attribute replaced_by_attr = __ATTR_RO(replaced_by);
 
 static struct attribute *kpatch_patch_attrs[] = {
-	&enabled_attr.attr, &patch_last_error_attr.attr, &order_attr.attr, NULL,
+	&enabled_attr.attr, &patch_last_error_attr.attr, &order_attr.attr,
+	&replace_attr.attr, &replaced_patches_attr.attr, &replaced_by_attr.attr, NULL,
 };
 ATTRIBUTE_GROUPS(kpatch_patch);
 
@@ -161,6 +197,8 @@ static void kpatch_patch_free(struct kpatch_patch *patch)
 			kfree(patch->funcs[i].old_cold_name);
 		}
 	kpatch_objects_free(patch);
+	kfree(patch->replaced_patches);
+	kfree(patch->replaced_by);
 	kfree(patch->funcs);
 	kfree(patch->name);
 	kfree(patch);
@@ -265,6 +303,12 @@ static int kpatch_check_desc(const struct kpatch_patch_desc *desc)
 				      "invalid patch description (name, module or functions missing, or '/' in the name)");
 		return -EINVAL;
 	}
+	if (desc->flags & ~KPATCH_PATCH_REPLACE) {
+		kpatch_set_error_name(name, "load", -EINVAL,
+				      "unknown patch flags 0x%lx (built for a newer core? update kpatch.ko)",
+				      desc->flags & ~KPATCH_PATCH_REPLACE);
+		return -EINVAL;
+	}
 	for (i = 0; i < desc->nr_funcs; i++) {
 		const struct kpatch_func_desc *f = &desc->funcs[i];
 
@@ -305,6 +349,7 @@ static struct kpatch_patch *kpatch_patch_alloc(struct kpatch_patch_desc *desc)
 	patch->desc = desc;
 	patch->mod = desc->mod;
 	patch->nr_funcs = desc->nr_funcs;
+	patch->replace = desc->flags & KPATCH_PATCH_REPLACE;
 	INIT_LIST_HEAD(&patch->node);
 	patch->name = kstrdup(desc->name, GFP_KERNEL);
 	patch->funcs = kcalloc(desc->nr_funcs, sizeof(*patch->funcs), GFP_KERNEL);

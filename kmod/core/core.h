@@ -84,6 +84,15 @@ struct kpatch_patch {
 	unsigned long order;		/* registration sequence number; higher wins */
 	bool registered;		/* false once unregistering began */
 	bool enabled;
+	bool replace;			/* KPATCH_PATCH_REPLACE (kpatch.h) */
+	/*
+	 * Cumulative patches (kpatch_mutex): @replaced_patches names the patches the last
+	 * enable of this one replaced, one per line ("" when none, NULL before it was
+	 * enabled); @replaced_by the patch that replaced this one (NULL: none). Copies,
+	 * since either patch may be unregistered first.
+	 */
+	char *replaced_patches;
+	char *replaced_by;
 	unsigned int nr_funcs;
 	struct kpatch_func *funcs;
 	unsigned int nr_objs;
@@ -213,6 +222,25 @@ void __kpatch_func_detach(struct kpatch_func *func);
 /* transition.c */
 int __kpatch_enable_patch(struct kpatch_patch *patch);
 int __kpatch_disable_patch(struct kpatch_patch *patch);
+void __kpatch_patch_retire(struct kpatch_patch *patch);
+
+/*
+ * replace.c: the bookkeeping of a cumulative patch's enable (KPATCH_PATCH_REPLACE).
+ * __kpatch_replace_begin() collects the enabled patches it replaces and allocates
+ * what the end needs (so nothing fails after the switch), then runs their pre-unpatch
+ * hooks; exactly one of __kpatch_replace_cancel() (the switch did not happen) and
+ * __kpatch_replace_finish() (it did) follows.
+ */
+struct kpatch_replace {
+	struct kpatch_patch **old;	/* the patches replaced, oldest first */
+	unsigned int nr;
+	unsigned int nr_funcs;		/* of all of them: sizes the switch plan */
+	char **by;			/* a copy of the new patch's name for each */
+	char *names;			/* their names, one per line */
+};
+int __kpatch_replace_begin(struct kpatch_patch *patch, struct kpatch_replace *rep);
+void __kpatch_replace_cancel(struct kpatch_replace *rep);
+void __kpatch_replace_finish(struct kpatch_patch *patch, struct kpatch_replace *rep);
 
 /*
  * nudge.c: moves tasks that block a transition out of an interruptible sleep (a fake

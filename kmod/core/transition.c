@@ -227,12 +227,13 @@ static int kpatch_cmp_range(const void *a, const void *b)
  * may hold for the planned switches, sorted, and returns how many. Functions whose
  * running version does not change are not checked. KPATCH_FUNC_NO_STACK_CHECK (a
  * function some task never leaves, like a kthread's loop) skips the original's body
- * on enable only: on disable the version running now goes away with its module, so
- * it is checked, and of the original only the return address that the ftrace call
+ * while the versions running now stay loaded (a plain enable). When they go away with
+ * their modules (@active_leaves: a disable, or the patches a cumulative patch replaces)
+ * they are checked, and of the original only the return address that the ftrace call
  * leaves (a task preempted in the trampoline, about to jump to that version).
  */
 static unsigned int kpatch_build_ranges(const struct kpatch_switch *sw, unsigned int nr,
-					bool disabling, struct kpatch_range *ranges)
+					bool active_leaves, struct kpatch_range *ranges)
 {
 	unsigned int i, n = 0, out;
 
@@ -246,7 +247,7 @@ static unsigned int kpatch_build_ranges(const struct kpatch_switch *sw, unsigned
 			kpatch_add_range(ranges, &n, f->old_addr, f->old_size, f->old_name);
 			kpatch_add_range(ranges, &n, f->old_cold_addr, f->old_cold_size,
 					 f->old_name);
-		} else if (disabling) {
+		} else if (active_leaves) {
 			kpatch_add_range(ranges, &n, f->old_addr + MCOUNT_INSN_SIZE, 1,
 					 f->old_name);
 		} else {
@@ -304,10 +305,11 @@ static void kpatch_report_blocker(struct kpatch_patch *patch, const char *op,
 /*
  * Runs the planned switch, retrying while busy. @sw has room for
  * KPATCH_RANGES_PER_SWITCH ranges per switch after its @nr entries (kpatch_sw_alloc).
+ * @active_leaves: the versions running now go away (kpatch_build_ranges()).
  * Caller holds kpatch_mutex.
  */
 static int kpatch_transition(struct kpatch_patch *patch, const char *op,
-			     struct kpatch_switch *sw, unsigned int nr)
+			     struct kpatch_switch *sw, unsigned int nr, bool active_leaves)
 {
 	struct kpatch_transition *tr = &kpatch_tr;
 	struct kpatch_range *ranges = (struct kpatch_range *)(sw + nr);
@@ -315,7 +317,7 @@ static int kpatch_transition(struct kpatch_patch *patch, const char *op,
 	int ret;
 	u64 start;
 
-	nr_ranges = kpatch_build_ranges(sw, nr, !strcmp(op, "disable"), ranges);
+	nr_ranges = kpatch_build_ranges(sw, nr, active_leaves, ranges);
 	__kpatch_nudge_begin(patch, op);
 	for (try = 1; ; try++) {
 		memset(tr, 0, sizeof(*tr));
@@ -349,30 +351,71 @@ static int kpatch_transition(struct kpatch_patch *patch, const char *op,
 }
 
 /*
- * The plan of a switch of @patch's functions and, behind it, room for its ranges;
- * kvfree() it. NULL (and last_error set) when there is no memory.
+ * The plan of a switch of up to @nr functions (@patch's, and those of the patches it
+ * replaces) and, behind it, room for its ranges; kvfree() it. NULL (and last_error
+ * set) when there is no memory.
  */
-static struct kpatch_switch *kpatch_sw_alloc(struct kpatch_patch *patch, const char *op)
+static struct kpatch_switch *kpatch_sw_alloc(struct kpatch_patch *patch, const char *op,
+					     unsigned int nr)
 {
-	size_t size = patch->nr_funcs * (sizeof(struct kpatch_switch) +
-					 KPATCH_RANGES_PER_SWITCH * sizeof(struct kpatch_range));
+	size_t size = (size_t)nr * (sizeof(struct kpatch_switch) +
+				    KPATCH_RANGES_PER_SWITCH * sizeof(struct kpatch_range));
 	struct kpatch_switch *sw = kvzalloc(size, GFP_KERNEL);
 
 	if (!sw)
 		kpatch_set_error(patch, op, -ENOMEM, "no memory to plan the switch of %u functions",
-				 patch->nr_funcs);
+				 nr);
 	return sw;
+}
+
+/* Does a function of @patch share the ftrace ops (the address) of @ops? */
+static bool kpatch_ops_has(const struct kpatch_ops *ops, const struct kpatch_patch *patch)
+{
+	const struct kpatch_func *f;
+
+	list_for_each_entry(f, &ops->stack, stack_node)
+		if (f->patch == patch)
+			return true;
+	return false;
+}
+
+/*
+ * Plans, for a cumulative @patch whose functions are attached, the switch back to the
+ * original of every function that only the replaced patches change: one per address,
+ * through the version running there (whose code the check then covers). Returns how
+ * many it added at @sw.
+ */
+static unsigned int kpatch_plan_reverts(const struct kpatch_patch *patch,
+					const struct kpatch_replace *rep,
+					struct kpatch_switch *sw)
+{
+	unsigned int i, j, nr = 0;
+
+	for (i = 0; i < rep->nr; i++) {
+		for (j = 0; j < rep->old[i]->nr_funcs; j++) {
+			struct kpatch_func *func = &rep->old[i]->funcs[j];
+
+			if (!func->ops || func->ops->active != func ||
+			    kpatch_ops_has(func->ops, patch))
+				continue;
+			kpatch_plan(&sw[nr++], func, NULL);
+		}
+	}
+	return nr;
 }
 
 /*
  * Enables @patch: the functions of its objects that are present now (vmlinux, modules
  * that are loaded: module.c) go on top of (or, for an older patch, under) the ops
  * stacks, then one stop_machine switches every function whose running version
- * changes. A module that is not loaded gets its part when it loads. On failure the
- * kernel is exactly as before. Caller holds kpatch_mutex.
+ * changes. A module that is not loaded gets its part when it loads. A cumulative
+ * patch (replace.c) also sends, in the same switch, every function that only the
+ * patches it replaces change back to the original, and then retires those patches.
+ * On failure the kernel is exactly as before. Caller holds kpatch_mutex.
  */
 int __kpatch_enable_patch(struct kpatch_patch *patch)
 {
+	struct kpatch_replace rep = {};
 	struct kpatch_switch *sw;
 	unsigned int i, nr = 0;
 	int ret;
@@ -380,9 +423,22 @@ int __kpatch_enable_patch(struct kpatch_patch *patch)
 	lockdep_assert_held(&kpatch_mutex);
 	if (patch->enabled)
 		return 0;
-	sw = kpatch_sw_alloc(patch, "enable");
-	if (!sw)
-		return -ENOMEM;
+	if (patch->replaced_by) {
+		kpatch_set_error(patch, "enable", -EPERM,
+				 "it was replaced by patch '%s'; remove its module and load it again to use it",
+				 patch->replaced_by);
+		return -EPERM;
+	}
+	if (patch->replace) {
+		ret = __kpatch_replace_begin(patch, &rep);
+		if (ret)
+			return ret;
+	}
+	sw = kpatch_sw_alloc(patch, "enable", patch->nr_funcs + rep.nr_funcs);
+	if (!sw) {
+		ret = -ENOMEM;
+		goto err_replace;
+	}
 	if (!try_module_get(patch->mod)) {
 		kpatch_set_error(patch, "enable", -ENODEV, "module '%s' is going away",
 				 module_name(patch->mod));
@@ -413,11 +469,14 @@ int __kpatch_enable_patch(struct kpatch_patch *patch)
 
 		if (!func->ops)
 			continue;
-		kpatch_plan(&sw[nr++], func, list_first_entry(&func->ops->stack,
-							       struct kpatch_func, stack_node));
+		/* a cumulative patch wins over every patch it replaces, newer ones too */
+		kpatch_plan(&sw[nr++], func, patch->replace ? func :
+			    list_first_entry(&func->ops->stack, struct kpatch_func, stack_node));
 	}
+	if (patch->replace)
+		nr += kpatch_plan_reverts(patch, &rep, sw + nr);
 	/* nothing present (only modules that are not loaded): no stop_machine needed */
-	ret = nr ? kpatch_transition(patch, "enable", sw, nr) : 0;
+	ret = nr ? kpatch_transition(patch, "enable", sw, nr, patch->replace) : 0;
 	if (ret) {
 		i = patch->nr_funcs;
 		goto err_detach;
@@ -425,6 +484,8 @@ int __kpatch_enable_patch(struct kpatch_patch *patch)
 	patch->enabled = true;
 	__kpatch_objects_finish(patch, true);
 	kvfree(sw);
+	if (patch->replace)
+		__kpatch_replace_finish(patch, &rep);
 	if (patch->hooks_active)
 		__kpatch_hook_post_patch(patch);
 	return 0;
@@ -445,6 +506,9 @@ err_put:
 	module_put(patch->mod);
 err_free:
 	kvfree(sw);
+err_replace:
+	/* undoes __kpatch_replace_begin() (a no-op for a plain patch) */
+	__kpatch_replace_cancel(&rep);
 	return ret;
 }
 
@@ -466,7 +530,7 @@ int __kpatch_disable_patch(struct kpatch_patch *patch)
 	hooks = patch->hooks_active;
 	if (hooks)
 		__kpatch_hook_pre_unpatch(patch);
-	sw = kpatch_sw_alloc(patch, "disable");
+	sw = kpatch_sw_alloc(patch, "disable", patch->nr_funcs);
 	if (!sw) {
 		if (hooks)
 			__kpatch_hook_post_patch(patch);	/* undoes the pre-unpatch hook */
@@ -485,7 +549,7 @@ int __kpatch_disable_patch(struct kpatch_patch *patch)
 				list_next_entry(func, stack_node);
 		kpatch_plan(&sw[nr++], func, to);
 	}
-	ret = nr ? kpatch_transition(patch, "disable", sw, nr) : 0;
+	ret = nr ? kpatch_transition(patch, "disable", sw, nr, true) : 0;
 	kvfree(sw);
 	if (ret) {
 		/* no target moved; the patch still runs, so undo the pre-unpatch hook */
@@ -493,6 +557,24 @@ int __kpatch_disable_patch(struct kpatch_patch *patch)
 			__kpatch_hook_post_patch(patch);
 		return ret;
 	}
+	__kpatch_patch_retire(patch);
+	if (hooks)
+		__kpatch_hook_post_unpatch(patch);
+	module_put(patch->mod);
+	return 0;
+}
+
+/*
+ * After a switch left every function of @patch (a disable, or a cumulative patch
+ * replacing it): takes them off the ops stacks and marks the patch disabled. Its
+ * pending module parts then never apply (module.c skips disabled patches). The
+ * caller runs the post-unpatch hook and drops the module reference.
+ */
+void __kpatch_patch_retire(struct kpatch_patch *patch)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&kpatch_mutex);
 	for (i = 0; i < patch->nr_funcs; i++)
 		if (patch->funcs[i].ops)
 			__kpatch_func_detach(&patch->funcs[i]);
@@ -501,8 +583,4 @@ int __kpatch_disable_patch(struct kpatch_patch *patch)
 		patch->objs[i].mod = NULL;
 	patch->enabled = false;
 	__kpatch_objects_set_state(patch, KPATCH_OBJECT_DISABLED);
-	if (hooks)
-		__kpatch_hook_post_unpatch(patch);
-	module_put(patch->mod);
-	return 0;
 }

@@ -10,12 +10,18 @@
 #include <linux/module.h>
 #include "kpatch.h"
 
+/* Patch flags (KPATCH_PATCH_*) an example may define before including this. */
+#ifndef KPATCH_EXAMPLE_FLAGS
+#define KPATCH_EXAMPLE_FLAGS 0
+#endif
+
 #define KPATCH_EXAMPLE_PATCH(funcs_array, description)				\
 static struct kpatch_patch_desc kpatch_example_patch = {			\
 	.name = KBUILD_MODNAME,							\
 	.mod = THIS_MODULE,							\
 	.funcs = funcs_array,							\
 	.nr_funcs = ARRAY_SIZE(funcs_array),					\
+	.flags = KPATCH_EXAMPLE_FLAGS,						\
 };										\
 static int __init kpatch_example_init(void)					\
 {										\

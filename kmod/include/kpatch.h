@@ -34,6 +34,17 @@ struct module;
  */
 #define KPATCH_FUNC_VERIFY_PADDING	0x2UL
 
+/*
+ * A cumulative patch (kpatch_patch_desc.flags): enabling it replaces every other
+ * enabled patch in the same stop_machine. Its functions switch to its code, and every
+ * function that only the replaced patches changed goes back to the original; the
+ * stack check covers the code being left in both. On success the replaced patches are
+ * disabled (their pre/post-unpatch hooks run around the switch, as for a disable) and
+ * their modules can be removed; they cannot be enabled again. On failure nothing
+ * changes. doc/interfaces.md, "Cumulative patches".
+ */
+#define KPATCH_PATCH_REPLACE		0x1UL
+
 /* One replaced function. */
 struct kpatch_func_desc {
 	const char *old_name;	/* name of the function in its object */
@@ -113,6 +124,8 @@ struct kpatch_patch_desc {
 	 * run no hook.
 	 */
 	const char *hooks_objname;
+
+	unsigned long flags;	/* KPATCH_PATCH_* */
 };
 
 int kpatch_register_patch(struct kpatch_patch_desc *patch);

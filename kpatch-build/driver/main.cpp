@@ -27,6 +27,8 @@ const char kUsage[] =
     "      --kallsyms FILE        the target's symbol table (a copy of /proc/kallsyms)\n"
     "  -v, --vmlinux FILE         an unstripped vmlinux instead (e.g. the -dbg package's)\n"
     "  -n, --name NAME            module name (default: kpatch-<first patch's name>)\n"
+    "      --replace              a cumulative patch: when enabled it replaces every patch\n"
+    "                             enabled before it (what it does not change reverts)\n"
     "  -o, --output DIR           where to put the module (default: current directory)\n"
     "  -j, --jobs N               parallel compile jobs (default: 2)\n"
     "      --cache-dir DIR        prepared trees and downloads (default:\n"
@@ -43,7 +45,8 @@ const char kUsage[] =
     "Exit codes: 0 module built; 1 error; 2 the patch changes something a live patch\n"
     "cannot safely change; 3 the patch changes no code that runs.\n";
 
-enum LongOnly { kKallsyms = 256, kCacheDir, kSignKey, kSignCert, kJson, kVersion, kPrepareOnly };
+enum LongOnly { kKallsyms = 256, kCacheDir, kSignKey, kSignCert, kJson, kVersion, kPrepareOnly,
+                kReplace };
 
 // Parses argv into Options; returns an exit code when the program should stop here.
 int parse(int argc, char **argv, Options &opt)
@@ -55,6 +58,7 @@ int parse(int argc, char **argv, Options &opt)
         {"kallsyms", required_argument, nullptr, kKallsyms},
         {"vmlinux", required_argument, nullptr, 'v'},
         {"name", required_argument, nullptr, 'n'},
+        {"replace", no_argument, nullptr, kReplace},
         {"output", required_argument, nullptr, 'o'},
         {"jobs", required_argument, nullptr, 'j'},
         {"cache-dir", required_argument, nullptr, kCacheDir},
@@ -79,6 +83,7 @@ int parse(int argc, char **argv, Options &opt)
         case kKallsyms: opt.kallsyms = optarg; break;
         case 'v': opt.vmlinux = optarg; break;
         case 'n': opt.name = optarg; break;
+        case kReplace: opt.replace = true; break;
         case 'o': opt.output_dir = optarg; break;
         case 'j': {
             char *end = nullptr;

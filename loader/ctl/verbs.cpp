@@ -62,6 +62,10 @@ int verb_load(const Verb &, const Options &o, Context &ctx, Io &io)
         if (!r->nudged.empty())
             out << fmt::format("Nudged {} task{} asleep in a replaced function (woken to restart its system call): {}\n",
                                r->nudged.size(), r->nudged.size() == 1 ? "" : "s", fmt::join(r->nudged, ", "));
+        for (const auto &n : r->replaced)
+            out << fmt::format("Replaced patch '{}' (cumulative patch '{}')\n", n, r->name);
+        for (const auto &e : r->unload_errors)
+            out << e << "\n";
     });
 }
 
@@ -105,6 +109,10 @@ int verb_list(const Verb &, const Options &o, Context &ctx, Io &io)
                 out << "    objects: " << objects_line(e.objects) << "\n";
             if (o.verbose)
                 print_functions(out, e.functions);
+            if (!e.replaced_by.empty())
+                out << "    replaced by: " << e.replaced_by << "\n";
+            if (!e.replaced_patches.empty())
+                out << "    replaced: " << fmt::format("{}", fmt::join(e.replaced_patches, ", ")) << "\n";
             if (!e.error.empty() && (o.verbose || e.state == "failed"))
                 out << "    error: " << e.error << "\n";
         }
@@ -119,6 +127,9 @@ int verb_install(const Verb &, const Options &o, Context &ctx, Io &io)
     return emit(o, io, *r, [&](std::ostream &out) {
         out << fmt::format("{} patch '{}' for {} (load order {}): {}\n", r->replaced ? "Replaced" : "Installed",
                            r->patch.name, r->patch.kernel_release, r->patch.position, r->patch.path.string());
+        if (!r->replaces.empty())
+            out << fmt::format("It is cumulative: uninstalled the patches installed before it: {}\n",
+                               fmt::join(r->replaces, ", "));
     });
 }
 
@@ -146,6 +157,8 @@ int verb_info(const Verb &, const Options &o, Context &ctx, Io &io)
         out << fmt::format("Build id:       {}\n", r->build_id.empty() ? "(not recorded)" : r->build_id);
         out << fmt::format("Patch sha256:   {}\n", r->patch_hash.empty() ? "(not recorded)" : r->patch_hash);
         out << fmt::format("Signature:      {}\n", r->is_signed ? "appended" : "none");
+        if (r->replace)
+            out << "Cumulative:     yes (replaces every patch loaded or installed before it)\n";
         if (!r->has_manifest)
             out << "Functions:      (no .kpatch.manifest: not built by kpatch-build)\n";
         for (const auto &f : r->replaced)
@@ -200,9 +213,11 @@ int verb_status(const Verb &, const Options &o, Context &ctx, Io &io)
         size_t loaded = 0;
         for (const auto &e : r->list.patches)
             if (e.loaded) {
-                out << fmt::format("{:<15}{} (order {}, {} function{}{})\n", loaded++ ? "" : "Loaded:", e.name, e.order,
+                out << fmt::format("{:<15}{} (order {}, {} function{}{}{}{})\n", loaded++ ? "" : "Loaded:", e.name, e.order,
                                    e.functions.size(), e.functions.size() == 1 ? "" : "s",
-                                   e.objects.empty() ? "" : "; " + objects_line(e.objects));
+                                   e.objects.empty() ? "" : "; " + objects_line(e.objects),
+                                   e.replaced_patches.empty() ? "" : fmt::format("; replaced {}", fmt::join(e.replaced_patches, ", ")),
+                                   e.replaced_by.empty() ? "" : "; replaced by " + e.replaced_by);
             }
         if (!loaded)
             out << "Loaded:        none\n";

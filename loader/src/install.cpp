@@ -29,10 +29,11 @@ Expected<InstallResult> install(Context &ctx, const std::string &file, const std
         return lock.error();
     Store store(ctx.config.install_root, hook);
     bool replaced = bool(store.find(info->name, kernel_release));
-    auto installed = store.install(fd->get(), info->name, kernel_release);
+    std::vector<std::string> replaces;
+    auto installed = store.install(fd->get(), info->name, kernel_release, info->replace, &replaces);
     if (!installed)
         return failure("install", info->name, installed.error().message, installed.error().code);
-    return InstallResult{*installed, replaced};
+    return InstallResult{*installed, replaced, replaces};
 }
 
 Expected<InstalledPatch> uninstall(Context &ctx, const std::string &name, const std::string &kernel_release)

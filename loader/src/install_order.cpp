@@ -52,6 +52,32 @@ std::string join_functions(const std::set<FunctionKey> &fns)
 
 } // namespace
 
+std::vector<std::string> order_after_install(const std::vector<std::string> &order, const std::string &name,
+                                             bool replace, std::vector<std::string> &removed)
+{
+    auto at = std::find(order.begin(), order.end(), name);
+    if (!replace) {
+        std::vector<std::string> out = order;
+        if (at == order.end())
+            out.push_back(name);
+        return out;
+    }
+    // Those installed after a reinstalled cumulative patch stay after it, as at boot.
+    std::vector<std::string> out{name};
+    if (at != order.end())
+        out.insert(out.end(), at + 1, order.end());
+    removed.assign(order.begin(), at);
+    return out;
+}
+
+size_t boot_start(const std::vector<bool> &is_replace)
+{
+    for (size_t i = is_replace.size(); i-- > 0;)
+        if (is_replace[i])
+            return i;
+    return 0;
+}
+
 std::optional<std::string> order_conflict(const std::vector<InstalledPatch> &installed, size_t index,
                                           const std::vector<bool> &loaded_before)
 {

@@ -19,7 +19,8 @@ void to_json(json &j, const ObjectState &o)
 
 void to_json(json &j, const LoadResult &r)
 {
-    j = {{"name", r.name}, {"path", r.path}, {"attempts", r.attempts}, {"core_loaded", r.core_loaded}, {"nudged", r.nudged}};
+    j = {{"name", r.name}, {"path", r.path}, {"attempts", r.attempts}, {"core_loaded", r.core_loaded}, {"nudged", r.nudged},
+         {"replaced", r.replaced}, {"unload_errors", r.unload_errors}};
 }
 
 void to_json(json &j, const UnloadResult &r)
@@ -42,7 +43,10 @@ void to_json(json &j, const ListEntry &e)
          {"install_position", e.install_position},
          {"functions", e.functions},
          {"objects", e.objects},
-         {"error", e.error}};
+         {"error", e.error},
+         {"replace", e.replace},
+         {"replaced_patches", e.replaced_patches},
+         {"replaced_by", e.replaced_by}};
 }
 
 void to_json(json &j, const ListResult &r)
@@ -59,6 +63,7 @@ void to_json(json &j, const InstallResult &r)
 {
     j = r.patch;
     j["replaced"] = r.replaced;
+    j["replaces"] = r.replaces;
 }
 
 void to_json(json &j, const ModuleInfo &m)
@@ -81,6 +86,7 @@ void to_json(json &j, const ModuleInfo &m)
          {"patch_sha256", m.patch_hash},
          {"signed", m.is_signed},
          {"has_manifest", m.has_manifest},
+         {"replace", m.replace},
          {"replaced", replaced},
          {"new", m.added},
          {"reviewed", reviewed},

@@ -159,6 +159,26 @@ Expected<void> check_fits(const Context &ctx, const ModuleInfo &m, const std::st
     return {};
 }
 
+// After a cumulative patch's switch the patches it replaced are disabled (the core did it,
+// doc/interfaces.md): unload their modules. A failure here does not undo the load (the
+// new patch runs); it is reported, and 'kpatchctl unload' can finish the job.
+void unload_replaced(Context &ctx, LoadResult &result)
+{
+    auto p = read_patch(ctx.config, result.name);
+    if (!p)
+        return;  // not in sysfs (a module that is no patch): it replaced nothing
+    for (const auto &name : p->replaced_patches) {
+        result.replaced.push_back(name);
+        int err = ctx.kernel.delete_module(module_name(name));
+        if (err != 0 && err != ENOENT) {
+            std::string e = detail::failure("unload", name, fmt::format("it was replaced by '{}' but its module stays: {}",
+                                                                        result.name, detail::errno_text(err)), kFailed).message;
+            ctx.notify(e);
+            result.unload_errors.push_back(e);
+        }
+    }
+}
+
 } // namespace
 
 Expected<LoadResult> load_locked(Context &ctx, const std::string &target)
@@ -175,7 +195,7 @@ Expected<LoadResult> load_locked(Context &ctx, const std::string &target)
         return info.error();
     if (auto r = check_fits(ctx, *info, kver); !r)
         return r.error();
-    LoadResult result{info->name, path->string(), 0, false, {}};
+    LoadResult result{info->name, path->string(), 0, false, {}, {}, {}};
     auto core = ensure_core(ctx, kver);
     if (!core)
         return core.error();
@@ -187,6 +207,8 @@ Expected<LoadResult> load_locked(Context &ctx, const std::string &target)
     if (err != 0)
         return load_error(ctx.config, *info, err, result.attempts);
     result.nudged = detail::read_nudged(ctx.config, info->name);
+    // The core's account (sysfs), not the file's modinfo, says what was replaced.
+    unload_replaced(ctx, result);
     return result;
 }
 

@@ -230,6 +230,8 @@ void apply_modinfo(ModuleInfo &info, std::string_view data)
             info.name = value;
         else if (key == "vermagic")
             info.vermagic = value;
+        else if (key == "kpatch_replace")
+            info.replace = value == "1";
         info.modinfo.emplace_back(std::move(key), std::move(value));
     }
 }

@@ -95,8 +95,11 @@ std::string summarize(const BootRecord &r)
         return r.reason + ": no patches loaded";
     if (r.items.empty())
         return fmt::format("no patches installed for {}", r.kernel_release);
-    size_t ok = std::count_if(r.items.begin(), r.items.end(), [](const BootItem &i) { return i.result != "failed"; });
-    std::string s = fmt::format("{} of {} patches loaded", ok, r.items.size());
+    size_t ok = std::count_if(r.items.begin(), r.items.end(), [](const BootItem &i) { return i.result != "failed" && i.result != "replaced"; });
+    size_t replaced = std::count_if(r.items.begin(), r.items.end(), [](const BootItem &i) { return i.result == "replaced"; });
+    std::string s = fmt::format("{} of {} patches loaded", ok, r.items.size() - replaced);
+    if (replaced)
+        s += fmt::format(" ({} replaced by a cumulative patch, not loaded)", replaced);
     for (const auto &i : r.items)
         if (i.result == "failed")
             s += fmt::format("; {} failed: {}", i.name, reason_of(i.error));
@@ -139,11 +142,21 @@ BootRecord apply_installed(Context &ctx, bool disabled)
         r.status = summarize(r);
         return r;
     }
-    std::vector<bool> loaded_before;
-    for (const auto &p : *installed)
+    std::vector<bool> loaded_before, is_replace;
+    for (const auto &p : *installed) {
         loaded_before.push_back(is_loaded(ctx.config, p.name));
+        auto info = read_module_info(p.path);
+        is_replace.push_back(info && info->replace);
+    }
+    // The newest cumulative patch replaces everything installed before it (an order file
+    // written before cumulative installs dropped them may still list them).
+    size_t start = detail::boot_start(is_replace);
     for (size_t i = 0; i < installed->size(); ++i) {
         const InstalledPatch &p = (*installed)[i];
+        if (i < start) {
+            r.items.push_back({p.name, "replaced", fmt::format("replaced by '{}', installed after it", (*installed)[start].name)});
+            continue;
+        }
         if (loaded_before[i]) {
             r.items.push_back({p.name, "already-loaded", {}});
             continue;
@@ -176,6 +189,9 @@ ListEntry loaded_entry(const PatchState &p, const std::string &kver)
     e.functions = p.functions;
     e.objects = p.objects;
     e.error = p.last_error;
+    e.replace = p.replace;
+    e.replaced_patches = p.replaced_patches;
+    e.replaced_by = p.replaced_by;
     return e;
 }
 
@@ -218,7 +234,7 @@ Expected<ListResult> list(const Context &ctx)
                 it->install_position = p.position;
                 continue;
             }
-            ListEntry e{p.name, "installed", kver, false, true, 0, p.position, {}, {}, {}};
+            ListEntry e{p.name, "installed", kver, false, true, 0, p.position, {}, {}, {}, false, {}, {}};
             if (const BootItem *b = boot_item(boot, kver, p.name); b && b->result == "failed") {
                 e.state = "failed";
                 e.error = b->error;
@@ -226,7 +242,7 @@ Expected<ListResult> list(const Context &ctx)
             r.patches.push_back(std::move(e));
         }
         for (const auto &name : missing)
-            r.patches.push_back({name, "failed", kver, false, true, 0, 0, {}, {}, missing_file_error(ctx.config, kver, name)});
+            r.patches.push_back({name, "failed", kver, false, true, 0, 0, {}, {}, missing_file_error(ctx.config, kver, name), false, {}, {}});
     }
     return r;
 }

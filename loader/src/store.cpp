@@ -3,6 +3,7 @@
 #include <kpatch/loader/store.hpp>
 #include <kpatch/loader/sysfs.hpp>
 
+#include "install_order.hpp"
 #include "util.hpp"
 
 #include <kpatch/list_dir.hpp>
@@ -231,7 +232,8 @@ Expected<InstalledPatch> Store::find(const std::string &name, const std::string 
     return Error{fmt::format("not installed for {}", kernel_release), kNotFound};
 }
 
-Expected<InstalledPatch> Store::install(int fd, const std::string &name, const std::string &kernel_release)
+Expected<InstalledPatch> Store::install(int fd, const std::string &name, const std::string &kernel_release,
+                                        bool replace, std::vector<std::string> *removed)
 {
     if (!valid_patch_name(name))
         return Error{"not a valid patch name (letters, digits, '_' and '-', at most 55)", kUsage};
@@ -249,12 +251,24 @@ Expected<InstalledPatch> Store::install(int fd, const std::string &name, const s
     // A reinstall is committed by this rename (old or new content, never a mix).
     if (auto r = commit(tmp, target, hook_); !r)
         return r.error();
-    // A new install is committed by the order file naming it.
-    if (std::find(names->begin(), names->end(), name) == names->end()) {
-        names->push_back(name);
-        if (auto r = write_order(dir, *names); !r)
+    // A new install is committed by the order file naming it; a cumulative one's by the same
+    // write, which also drops the patches it replaces (never a moment with neither).
+    std::vector<std::string> dropped;
+    auto order = detail::order_after_install(*names, name, replace, dropped);
+    if (order != *names)
+        if (auto r = write_order(dir, order); !r)
             return r.error();
+    if (!dropped.empty()) {
+        // Only garbage now: a kill before this leaves files no order names.
+        for (const auto &d : dropped)
+            if (::unlink((dir / (d + ".ko")).c_str()) != 0 && errno != ENOENT)
+                return io_error("remove", dir / (d + ".ko"), errno);
+        if (auto r = fsync_dir(dir); !r)
+            return r.error();
+        step("removed-replaced");
     }
+    if (removed)
+        *removed = dropped;
     step("installed");
     return find(name, kernel_release);
 }

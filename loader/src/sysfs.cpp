@@ -106,6 +106,15 @@ Expected<PatchState> read_patch_dir(const fs::path &dir)
     p.enabled = enabled == "1";
     p.order = std::strtol(read_line(dir / "order").c_str(), nullptr, 10);
     p.last_error = read_line(dir / "last_error");
+    // Cumulative patches (absent with an older core: nothing replaced).
+    p.replace = read_line(dir / "replace") == "1";
+    p.replaced_by = read_line(dir / "replaced_by");
+    if (auto names = detail::read_file(dir / "replaced_patches")) {
+        std::istringstream in(*names);
+        for (std::string n; std::getline(in, n);)
+            if (!n.empty())
+                p.replaced_patches.push_back(n);
+    }
     auto objects = subdirectories(dir);
     if (!objects)
         return objects.error();

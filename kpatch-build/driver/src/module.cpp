@@ -149,6 +149,7 @@ std::string module_source(const nlohmann::json &manifest)
         "static struct kpatch_patch_desc kpatch_patch = {\n"
         "\t.name = KBUILD_MODNAME,\n"
         "\t.mod = THIS_MODULE,\n" + hooks_fields(hooks, manifest.value("hooks_object", "")) +
+        (manifest.value("replace", false) ? "\t.flags = KPATCH_PATCH_REPLACE,\n" : "") +
         "};\n"
         "\n"
         "static int __init kpatch_patch_init(void)\n"
@@ -217,6 +218,9 @@ std::string module_source(const nlohmann::json &manifest)
         src += "MODULE_INFO(kpatch_build_id, " + c_string(manifest.value("build_id", "")) + ");\n";
     src += "MODULE_INFO(kpatch_patch_sha256, " + c_string(manifest.value("patch_sha256", "")) + ");\n";
     src += "MODULE_INFO(kpatch_replaced, " + c_string(joined_names(manifest["replaced"])) + ");\n";
+    // The loader must know a cumulative patch before loading it (install order, kpatchd).
+    if (manifest.value("replace", false))
+        src += "MODULE_INFO(kpatch_replace, \"1\");\n";
     if (!manifest["new"].empty())
         src += "MODULE_INFO(kpatch_new, " + c_string(joined_names(manifest["new"])) + ");\n";
     src += "\n/* What was patched and against what; kpatchctl info reads it from the file. */\n"

@@ -263,6 +263,7 @@ Expected<void> step_link_module(const Context &ctx, Run &run)
     run.manifest = module_manifest(run.name, run.target, run.kernel, run.patches, run.diffs);
     if (!hooks->empty())
         run.manifest["hooks"] = hooks_manifest(*hooks);
+    run.manifest["replace"] = ctx.options.replace;
     if (run.manifest["replaced"].empty())
         return Error{"the patch changes no function the kernel runs (only new code)", kExitNoChange};
     if (std::string m = hooks_module(*hooks); !m.empty()) {
@@ -361,6 +362,7 @@ Expected<BuildResult> run_steps(const Context &ctx)
                       {"objects", run.objects},
                       {"replaced", run.manifest["replaced"]},
                       {"new", run.manifest["new"]},
+                      {"replace", ctx.options.replace},
                       {"patch_sha256", run.patches.sha256},
                       {"seconds", total.count()},
                       {"work_dir", result.work_dir}};

@@ -44,3 +44,26 @@ TEST_CASE("the manifest lists replaced and new functions from the differ", "[mod
     CHECK_THAT(src, Catch::Contains("__section(\".kpatch.manifest\")"));
     CHECK_THAT(src, Catch::Contains("\\\"kernel_release\\\":\\\"6.1.0-56-amd64\\\""));
 }
+
+TEST_CASE("--replace marks the generated module cumulative, and only then", "[module]")
+{
+    nlohmann::json m = {{"module", "kpatch_fix"},
+                        {"kernel_release", "6.1.0-57-amd64"},
+                        {"patches", nlohmann::json::array({{{"file", "fix.patch"}}})},
+                        {"replaced", nlohmann::json::array({{{"name", "cmdline_proc_show"}}})},
+                        {"new", nlohmann::json::array()}};
+    std::string plain = module_source(m);
+    CHECK_THAT(plain, !Catch::Contains("KPATCH_PATCH_REPLACE"));
+    CHECK_THAT(plain, !Catch::Contains("kpatch_replace,"));
+
+    m["replace"] = true;
+    std::string cumulative = module_source(m);
+    // The flag is in the description the core reads, before its closing brace.
+    auto desc = cumulative.find("static struct kpatch_patch_desc kpatch_patch = {");
+    auto flags = cumulative.find("\t.flags = KPATCH_PATCH_REPLACE,\n");
+    REQUIRE(desc != std::string::npos);
+    REQUIRE(flags != std::string::npos);
+    CHECK(flags > desc);
+    CHECK(flags < cumulative.find("};", desc));
+    CHECK_THAT(cumulative, Catch::Contains("MODULE_INFO(kpatch_replace, \"1\");"));
+}

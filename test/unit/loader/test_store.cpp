@@ -100,21 +100,11 @@ void check_install_killed(bool reinstall, const std::string &kill_at)
         }
     }
     std::string before = t.read("store/6.1.0-56-amd64/order");
-    pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        Store s(t.root() / "store", [&](std::string_view step) {
-            if (step == kill_at)
-                ::kill(::getpid(), SIGKILL);
-        });
+    REQUIRE(test::killed_at_step(t.root() / "store", kill_at, [&](Store &s) {
         // A reinstall puts other bytes under the same name.
         UniqueFd fd(open_ro(reinstall ? first : second));
         (void)s.install(fd.get(), "kpatch_plain", test::kRelease);
-        ::_exit(0);
-    }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    REQUIRE(WIFSIGNALED(status));
+    }));
 
     Store s(t.root() / "store");
     auto listed = names(s);

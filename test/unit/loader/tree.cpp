@@ -5,7 +5,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -152,6 +154,25 @@ int FakeKernel::modprobe(const std::string &name)
         return 1;
     fs::create_directories(config_.sysfs_root);
     return 0;
+}
+
+bool killed_at_step(const fs::path &store_root, const std::string &kill_at,
+                    const std::function<void(loader::Store &)> &change)
+{
+    pid_t pid = ::fork();
+    if (pid < 0)
+        return false;
+    if (pid == 0) {
+        loader::Store s(store_root, [&](std::string_view step) {
+            if (step == kill_at)
+                ::kill(::getpid(), SIGKILL);
+        });
+        change(s);
+        ::_exit(0);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
 }
 
 } // namespace kpatch::test

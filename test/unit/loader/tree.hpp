@@ -4,6 +4,7 @@
 #include <kpatch/loader/ops.hpp>
 
 #include <deque>
+#include <functional>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -39,6 +40,11 @@ fs::path fixture_dir();
 // each of FUNCTIONS ("<object>/<function>,<sympos>") a directory whose `active` is 1.
 void add_sysfs_patch(const loader::Config &c, const std::string &name, bool enabled, long order,
                      const std::vector<std::string> &functions = {"vmlinux/cmdline_proc_show,0"});
+
+// Runs CHANGE on a Store at STORE_ROOT in a child process that SIGKILLs itself once the
+// store reports step KILL_AT; true when the child died that way (the kill test's premise).
+bool killed_at_step(const fs::path &store_root, const std::string &kill_at,
+                    const std::function<void(loader::Store &)> &change);
 
 // A kernel that acts on the fake sysfs tree of a Config.
 class FakeKernel : public loader::Kernel {

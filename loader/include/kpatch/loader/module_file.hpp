@@ -53,6 +53,7 @@ struct ModuleInfo {
     std::string release;   // first word of vermagic
     std::vector<std::pair<std::string, std::string>> modinfo;
     bool is_signed = false;
+    bool replace = false;  // a cumulative patch (kpatch-build --replace: modinfo kpatch_replace=1)
     bool has_manifest = false;
     // From the `.kpatch.manifest` section (doc/interfaces.md); empty when absent.
     std::string kernel_release;

@@ -28,6 +28,10 @@ struct LoadResult {
     int attempts = 0;
     bool core_loaded = false;  // this call loaded the core module first
     std::vector<std::string> nudged;  // tasks the core nudged to get the patch in ("comm/pid")
+    // A cumulative patch: the patches it replaced (the core disabled them in its switch),
+    // which load then unloads; a module that would not go is named in unload_errors.
+    std::vector<std::string> replaced;
+    std::vector<std::string> unload_errors;
 };
 
 // TARGET is a module file (contains '/' or ends in .ko) or the name of a patch installed for
@@ -62,6 +66,9 @@ struct ListEntry {
     std::vector<FunctionState> functions;
     std::vector<ObjectState> objects;  // per patched object: applied now or pending
     std::string error;           // why it failed (kpatchd's boot record or sysfs last_error)
+    bool replace = false;                       // loaded: a cumulative patch
+    std::vector<std::string> replaced_patches;  // loaded: what its last enable replaced
+    std::string replaced_by;                    // loaded: the cumulative patch that replaced it
 };
 struct ListResult {
     std::string kernel_release;
@@ -75,6 +82,9 @@ Expected<ListResult> list(const Context &ctx);
 struct InstallResult {
     InstalledPatch patch;
     bool replaced = false;  // an older copy of the same name was installed
+    // A cumulative patch: the patches installed before it, taken out of the order in the
+    // same atomic write that added it (their files are then removed).
+    std::vector<std::string> replaces;
 };
 Expected<InstallResult> install(Context &ctx, const std::string &file, const std::string &kernel_release,
                                 const Store::StepHook &hook = {});
@@ -103,7 +113,7 @@ std::string running_build_id(const Config &config);
 
 struct BootItem {
     std::string name;
-    std::string result;  // loaded, already-loaded, failed
+    std::string result;  // loaded, already-loaded, failed, replaced (before the newest cumulative patch)
     std::string error;
 };
 struct BootRecord {

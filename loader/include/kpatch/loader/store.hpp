@@ -39,7 +39,10 @@ public:
     Expected<std::vector<std::string>> releases() const;
     Expected<InstalledPatch> find(const std::string &name, const std::string &kernel_release) const;
     // Copies FILE (already opened and checked) in as NAME; reinstalling keeps its position.
-    Expected<InstalledPatch> install(int fd, const std::string &name, const std::string &kernel_release);
+    // A cumulative patch (REPLACE) takes the patches installed before it out of the order in
+    // the same atomic write (their names go to REMOVED) and then deletes their files.
+    Expected<InstalledPatch> install(int fd, const std::string &name, const std::string &kernel_release,
+                                     bool replace = false, std::vector<std::string> *removed = nullptr);
     Expected<void> uninstall(const std::string &name, const std::string &kernel_release);
 
 private:

@@ -41,6 +41,9 @@ struct PatchState {
     std::vector<ObjectState> objects;      // by name
     std::vector<FunctionState> functions;  // by object, then name and position
     std::string last_error;  // raw line, empty when none
+    bool replace = false;                      // a cumulative patch
+    std::vector<std::string> replaced_patches;  // what its last enable replaced
+    std::string replaced_by;                   // the cumulative patch that replaced it
 };
 
 bool core_loaded(const Config &config);

@@ -16,6 +16,7 @@ struct Options {
     std::string kallsyms;               // --kallsyms
     std::string vmlinux;                // -v / --vmlinux
     std::string name;                   // -n; empty = kpatch-<first patch basename>
+    bool replace = false;               // --replace: a cumulative patch (kpatch.h)
     std::string output_dir;             // -o; empty = current directory
     unsigned jobs = 0;                  // -j; 0 = min(2, cores)
     std::string cache_dir;              // --cache-dir; empty = $KPATCH_CACHE_DIR or XDG
