@@ -37,7 +37,8 @@ fs::path copy_outside(const fs::path &path, const fs::path &outside)
 void write_file(const fs::path &path, std::string_view content, mode_t mode)
 {
     fs::create_directories(path.parent_path());
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+    // O_NONBLOCK: an earlier damage may have left a FIFO here (then this fails, the input is skipped).
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode);
     check(fd < 0 ? -1 : 0, "create", path);
     ssize_t n = ::write(fd, content.data(), content.size());
     ::close(fd);
