@@ -41,13 +41,11 @@ Expected<InstalledPatch> uninstall(Context &ctx, const std::string &name, const 
     auto lock = ChangeLock::acquire(ctx.config.lock_path(), ctx.notify);
     if (!lock)
         return lock.error();
-    Store store(ctx.config.install_root);
-    auto found = store.find(name, kernel_release);
-    if (!found)
-        return failure("uninstall", name, found.error().message, found.error().code);
-    if (auto r = store.uninstall(found->name, kernel_release); !r)
-        return failure("uninstall", name, r.error().message, r.error().code);
-    return *found;
+    // Straight to the store: a patch whose module file is gone must still be removable.
+    auto removed = Store(ctx.config.install_root).uninstall(name, kernel_release);
+    if (!removed)
+        return failure("uninstall", name, removed.error().message, removed.error().code);
+    return *removed;
 }
 
 } // namespace kpatch::loader

@@ -69,7 +69,8 @@ Expected<UniqueFd> open_trusted(const fs::path &file, uid_t trusted_uid)
 {
     if (auto r = check_no_symlink(file); !r)
         return r.error();
-    UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    // O_NONBLOCK: a FIFO in the file's place must be refused below, not wait for a writer.
+    UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
     if (!fd) {
         int err = errno;
         if (err == ELOOP)
@@ -314,6 +315,9 @@ Expected<ModuleInfo> read_module_info(int fd, const std::string &path)
     struct stat st {};
     if (fstat(fd, &st) != 0)
         return detail::failure("read", path, detail::errno_text(errno), kFailed);
+    // libelf would read a device (a symlink to /dev/zero) without end.
+    if (!S_ISREG(st.st_mode))
+        return detail::failure("read", path, "not a kernel module (not a regular file)", kRefused);
     if (static_cast<size_t>(st.st_size) >= kSignatureMarker.size()) {
         char tail[kSignatureMarker.size()];
         if (pread(fd, tail, sizeof tail, st.st_size - static_cast<off_t>(sizeof tail)) == static_cast<ssize_t>(sizeof tail))
@@ -344,7 +348,8 @@ Expected<ModuleInfo> read_module_info(int fd, const std::string &path)
 
 Expected<ModuleInfo> read_module_info(const fs::path &file)
 {
-    UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    // O_NONBLOCK: opening a FIFO would otherwise wait for a writer.
+    UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
     if (!fd)
         return detail::failure("open", file.string(), detail::errno_text(errno), errno == ENOENT ? kNotFound : kFailed);
     return read_module_info(fd.get(), file.string());

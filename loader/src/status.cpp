@@ -109,10 +109,7 @@ std::string summarize(const BootRecord &r)
 // A name the order file lists without its module file (deleted by hand, a disk error).
 std::string missing_file_error(const Config &c, const std::string &kver, const std::string &name)
 {
-    return detail::failure("load", name, fmt::format("{} lists it but {} is missing or not a regular file; reinstall it "
-                                                     "or run 'kpatchctl uninstall {}'",
-                                                     (c.install_root / kver / "order").string(),
-                                                     (c.install_root / kver / (name + ".ko")).string(), name), kNotFound).message;
+    return detail::failure("load", name, Store(c.install_root).missing_file_reason(name, kver), kNotFound).message;
 }
 
 bool is_loaded(const Config &c, const std::string &name)

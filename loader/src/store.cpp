@@ -108,8 +108,14 @@ Expected<void> make_dir(const fs::path &dir)
     if (auto parent = dir.parent_path(); parent != dir && !parent.empty())
         if (auto r = make_dir(parent); !r)
             return r;
-    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
-        return io_error("create directory", dir, errno);
+    if (::mkdir(dir.c_str(), 0755) != 0) {
+        if (errno != EEXIST)
+            return io_error("create directory", dir, errno);
+        // Not a directory (is_directory said so): a file, or a symlink to a device or to
+        // nothing. Changing its mode would change the symlink's target, e.g. /dev/zero.
+        return Error{fmt::format("cannot create directory {}: something that is not a directory is in its place; "
+                                 "remove it", dir.string()), kFailed};
+    }
     if (::chmod(dir.c_str(), 0755) != 0)  // whatever the umask: kpatchctl list reads it as any user
         return io_error("chmod", dir, errno);
     return fsync_dir(dir.parent_path());
@@ -221,15 +227,32 @@ Expected<std::vector<std::string>> Store::releases() const
     return out;
 }
 
+Error Store::not_listed(const std::string &kernel_release) const
+{
+    return Error{fmt::format("not installed for {} ({} does not list it)", kernel_release,
+                             (root_ / kernel_release / kOrderFile).string()), kNotFound};
+}
+
+std::string Store::missing_file_reason(const std::string &name, const std::string &kernel_release) const
+{
+    fs::path dir = root_ / kernel_release;
+    return fmt::format("{} lists it but {} is missing or not a regular file; reinstall it or run 'kpatchctl uninstall {}'",
+                       (dir / kOrderFile).string(), (dir / (name + ".ko")).string(), name);
+}
+
 Expected<InstalledPatch> Store::find(const std::string &name, const std::string &kernel_release) const
 {
-    auto all = list(kernel_release);
+    std::vector<std::string> missing;
+    auto all = list(kernel_release, &missing);
     if (!all)
         return all.error();
     for (const auto &p : *all)
         if (p.name == name || module_name_eq(p.name, name))
             return p;
-    return Error{fmt::format("not installed for {}", kernel_release), kNotFound};
+    for (const auto &m : missing)
+        if (m == name || module_name_eq(m, name))
+            return Error{missing_file_reason(m, kernel_release), kNotFound};
+    return not_listed(kernel_release);
 }
 
 Expected<InstalledPatch> Store::install(int fd, const std::string &name, const std::string &kernel_release,
@@ -273,7 +296,7 @@ Expected<InstalledPatch> Store::install(int fd, const std::string &name, const s
     return find(name, kernel_release);
 }
 
-Expected<void> Store::uninstall(const std::string &name, const std::string &kernel_release)
+Expected<InstalledPatch> Store::uninstall(const std::string &name, const std::string &kernel_release)
 {
     fs::path dir = root_ / kernel_release;
     auto names = read_order(dir);
@@ -281,17 +304,19 @@ Expected<void> Store::uninstall(const std::string &name, const std::string &kern
         return names.error();
     auto it = std::find_if(names->begin(), names->end(), [&](const auto &n) { return n == name || module_name_eq(n, name); });
     if (it == names->end())
-        return Error{fmt::format("not installed for {}", kernel_release), kNotFound};
-    fs::path file = dir / (*it + ".ko");
+        return not_listed(kernel_release);
+    InstalledPatch removed{*it, kernel_release, dir / (*it + ".ko"), static_cast<int>(it - names->begin()) + 1};
     names->erase(it);
     // Committed once the order file no longer names it; the file is then only garbage.
     if (auto r = write_order(dir, *names); !r)
-        return r;
+        return r.error();
     step("unlisted");
-    if (::unlink(file.c_str()) != 0 && errno != ENOENT)
-        return io_error("remove", file, errno);
+    if (::unlink(removed.path.c_str()) != 0 && errno != ENOENT)
+        return io_error("remove", removed.path, errno);
     remove_stale_temps(dir);
-    return fsync_dir(dir);
+    if (auto r = fsync_dir(dir); !r)
+        return r.error();
+    return removed;
 }
 
 } // namespace kpatch::loader

@@ -302,3 +302,79 @@ TEST_CASE("an unsigned module under enforced signatures is refused before the co
     CHECK_THAT(r.error().message, Catch::Contains("not signed and this kernel enforces module signatures"));
     CHECK(k.calls.empty());
 }
+
+// Found while writing loader-fuzz, whose damaged stores put a symlink to /dev/zero where a
+// store directory belongs: install's mkdir got EEXIST and it chmodded 0755 through the symlink.
+TEST_CASE("install never changes the mode of what a store directory symlink points to", "[store][fuzz]")
+{
+    TempTree t;
+    Config c = t.config();
+    FakeKernel k(c);
+    Context ctx{c, k};
+    fs::path target = t.write("elsewhere/device", "");
+    ::chmod(target.c_str(), 0600);
+    fs::create_directories(c.install_root);
+    fs::create_symlink(target, c.install_root / test::kRelease);
+    auto r = install(ctx, t.fixture("kpatch-good.ko").string(), test::kRelease);
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().message, Catch::Contains((c.install_root / test::kRelease).string()) &&
+                                      Catch::Contains("not a directory is in its place"));
+    CHECK((fs::status(target).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
+}
+
+// Found while writing loader-fuzz (its oracle: every error names the file): with the order
+// file listing a patch whose module file is gone,
+// `load NAME`, `info NAME` and `verify NAME` said "not installed" (naming no file) while the
+// boot pass said to run `kpatchctl uninstall NAME`, which failed the same way.
+TEST_CASE("a listed patch without its file: errors name the file, and uninstall removes it", "[store][fuzz]")
+{
+    TempTree t;
+    Config c = t.config();
+    FakeKernel k(c);
+    Context ctx{c, k};
+    REQUIRE(install(ctx, t.fixture("kpatch-good.ko").string(), test::kRelease));
+    fs::path ko = c.install_root / test::kRelease / "kpatch_good.ko";
+    fs::remove(ko);
+    auto loaded = load(ctx, "kpatch_good");
+    REQUIRE_FALSE(loaded);
+    CHECK(loaded.error().code == kNotFound);
+    CHECK_THAT(loaded.error().message, Catch::Contains(ko.string() + " is missing"));
+    auto shown = info(ctx, "kpatch-good");
+    REQUIRE_FALSE(shown);
+    CHECK_THAT(shown.error().message, Catch::Contains(ko.string()));
+    auto unknown = verify(ctx, "kpatch_nope");
+    REQUIRE_FALSE(unknown);
+    CHECK_THAT(unknown.error().message, Catch::Contains((c.install_root / test::kRelease / "order").string() + " does not list it"));
+
+    auto removed = uninstall(ctx, "kpatch_good", test::kRelease);
+    REQUIRE(removed);
+    CHECK(removed->position == 1);
+    CHECK(t.read("var/lib/kpatch/" + std::string(test::kRelease) + "/order").empty());
+}
+
+// Found by loader-fuzz (seed 1, input 43: a FIFO in a module file's place): `kpatchctl info`,
+// `load` and `install` blocked in open() waiting for a writer; and a symlink to /dev/zero
+// went to libelf as if it were a file.
+TEST_CASE("info, verify, load and install of a FIFO or a device refuse it, naming it, without waiting", "[module][fuzz]")
+{
+    TempTree t;
+    Config c = t.config();
+    FakeKernel k(c);
+    Context ctx{c, k};
+    fs::path fifo = t.root() / "modules/fifo.ko", zero = t.root() / "modules/zero.ko";
+    fs::create_directories(fifo.parent_path());
+    REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+    fs::create_symlink("/dev/zero", zero);
+    for (const auto &p : {fifo, zero}) {
+        auto i = info(ctx, p.string());
+        REQUIRE_FALSE(i);
+        CHECK(i.error().code == kRefused);
+        CHECK_THAT(i.error().message, Catch::Contains(p.string()) && Catch::Contains("not a regular file"));
+        CHECK_FALSE(verify(ctx, p.string()));
+        for (auto r : {load(ctx, p.string()).has_value(), install(ctx, p.string(), test::kRelease).has_value()})
+            CHECK_FALSE(r);
+    }
+    auto loaded = load(ctx, fifo.string());
+    REQUIRE_FALSE(loaded);
+    CHECK_THAT(loaded.error().message, Catch::Contains(fifo.string()) && Catch::Contains("not a regular file"));
+}

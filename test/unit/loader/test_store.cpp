@@ -192,5 +192,6 @@ TEST_CASE("install through the library checks the file and the kernel release", 
     REQUIRE(un);
     auto none = uninstall(ctx, "kpatch_good", test::kRelease);
     REQUIRE_FALSE(none);
-    CHECK(none.error().message == "Failed to uninstall 'kpatch_good': not installed for 6.1.0-56-amd64");
+    CHECK(none.error().message == "Failed to uninstall 'kpatch_good': not installed for 6.1.0-56-amd64 (" +
+                                  (c.install_root / test::kRelease / "order").string() + " does not list it)");
 }

@@ -37,17 +37,23 @@ public:
     Expected<std::vector<InstalledPatch>> list(const std::string &kernel_release,
                                                std::vector<std::string> *missing = nullptr) const;
     Expected<std::vector<std::string>> releases() const;
+    // The installed patch NAME. NotFound naming the order file when it does not list NAME,
+    // or naming the module file when that is missing.
     Expected<InstalledPatch> find(const std::string &name, const std::string &kernel_release) const;
+    // Why NAME, which the order file lists, is not installed: its module file is missing.
+    std::string missing_file_reason(const std::string &name, const std::string &kernel_release) const;
     // Copies FILE (already opened and checked) in as NAME; reinstalling keeps its position.
     // A cumulative patch (REPLACE) takes the patches installed before it out of the order in
     // the same atomic write (their names go to REMOVED) and then deletes their files.
     Expected<InstalledPatch> install(int fd, const std::string &name, const std::string &kernel_release,
                                      bool replace = false, std::vector<std::string> *removed = nullptr);
-    Expected<void> uninstall(const std::string &name, const std::string &kernel_release);
+    // Unlists NAME and removes its file; works when the file is already gone. Returns what it removed.
+    Expected<InstalledPatch> uninstall(const std::string &name, const std::string &kernel_release);
 
 private:
     void step(std::string_view name) const;
     Expected<std::vector<std::string>> read_order(const std::filesystem::path &dir) const;
+    Error not_listed(const std::string &kernel_release) const;
     Expected<void> write_order(const std::filesystem::path &dir, const std::vector<std::string> &names) const;
 
     std::filesystem::path root_;
