@@ -372,11 +372,6 @@ void remove_tree(const std::string &path)
     fs::remove_all(path, ec);
 }
 
-bool process_alive(long pid)
-{
-    return pid > 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
-}
-
 Expected<CacheLock> CacheLock::acquire(const Context &ctx)
 {
     if (auto ok = make_cache_dir(ctx.cache_dir); !ok)

@@ -77,7 +77,6 @@ Expected<std::string> sha256_file(const std::string &path);
 std::string trim(std::string s);
 // Removes a directory tree; failures are ignored (best effort cleanup).
 void remove_tree(const std::string &path);
-bool process_alive(long pid);
 
 } // namespace kpatch::driver
 

@@ -201,6 +201,7 @@ Expected<PreparedTree> prepare_tree(const Context &ctx, const Target &target)
     remove_tree(tree.objects);
     remove_tree(tree.path + ".includes");
 
+    crash_point("preparing");
     auto tmp_dir = make_temp_dir(trees + "/" + tree.key);
     if (!tmp_dir)
         return tmp_dir.error();
