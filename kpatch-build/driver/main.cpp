@@ -156,11 +156,13 @@ int main(int argc, char **argv)
     }
 
     auto result = build(opt, reporter);
-    if (int sig = stop_signal()) {
+    // A signal after the module was in place does not undo it: the run is reported as
+    // what it was, a success. Before that, the run stopped and cleaned up.
+    if (int sig = stop_signal(); sig && !result) {
         // The work directory and temporaries are gone (or going); die of the signal as
         // the caller expects.
-        std::cerr << "kpatch-build: " << (result ? std::string("interrupted") : result.error().message)
-                  << "; temporary files removed\n";
+        std::cerr << "kpatch-build: " << result.error().message
+                  << "; temporary files removed, no module written\n";
         std::signal(sig, SIG_DFL);
         std::raise(sig);
         return 128 + sig;

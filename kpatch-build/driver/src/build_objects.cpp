@@ -55,18 +55,13 @@ Command with_patch_headers(Command cmd)
 
 } // namespace
 
+// Copies into the object cache atomically: a run killed meanwhile leaves the old state
+// (no object, built again next time), never half an object that later runs would trust.
 void store_in_cache(const std::string &from, const std::string &to)
 {
     std::error_code ec;
     fs::create_directories(fs::path(to).parent_path(), ec);
-    auto tmp = make_temp_file(to);
-    if (!tmp)
-        return;  // not cached; the next run builds it again
-    fs::copy_file(from, *tmp, fs::copy_options::overwrite_existing, ec);
-    if (!ec)
-        fs::rename(*tmp, to, ec);
-    if (ec)
-        fs::remove(*tmp, ec);
+    (void)copy_file_atomic(from, to);  // on failure not cached; the next run builds it again
 }
 
 Expected<std::vector<ObjectPair>> build_objects(const Context &ctx, const PreparedTree &tree,

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <openssl/evp.h>
+#include <random>
 #include <sstream>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -128,9 +129,153 @@ bool is_temp_name(const std::string &name)
     return name.starts_with(".") && name.find(".tmp.") != std::string::npos;
 }
 
+namespace {
+
+Expected<void> copy_fd(int in, int out, const std::string &from)
+{
+    char buf[65536];
+    for (;;) {
+        ssize_t n = ::read(in, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return make_error(std::string("cannot read: ") + std::strerror(errno)).in(from);
+        if (n == 0)
+            return {};
+        for (ssize_t done = 0; done < n;) {
+            ssize_t w = ::write(out, buf + done, static_cast<size_t>(n - done));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0)
+                return make_error(std::string("cannot write a copy: ") + std::strerror(errno)).in(from);
+            done += w;
+        }
+    }
+}
+
+// Gives the unnamed file FD a fresh temporary name beside TO (linkat cannot replace a
+// file), to be renamed over TO.
+Expected<std::string> name_tmpfile(int fd, const std::string &to)
+{
+    fs::path p(to);
+    std::string proc = "/proc/self/fd/" + std::to_string(fd);
+    static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    std::random_device random;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        // Only a candidate: linkat fails rather than replace a file planted there.
+        std::string suffix;
+        for (int i = 0; i < 6; ++i)
+            suffix += chars[random() % (sizeof chars - 1)];
+        std::string tmpl = (p.parent_path() / ("." + p.filename().string() + ".tmp." + suffix)).string();
+        if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, tmpl.c_str(), AT_SYMLINK_FOLLOW) == 0)
+            return tmpl;
+        if (errno != EEXIST)
+            return make_error(std::string("cannot link the new file into place: ") + std::strerror(errno)).in(to);
+    }
+    return make_error("cannot find a free temporary name").in(to);
+}
+
+} // namespace
+
+Expected<void> copy_file_atomic(const std::string &from, const std::string &to)
+{
+    int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return make_error(std::string("cannot open: ") + std::strerror(errno)).in(from);
+    std::string dir = fs::path(to).parent_path().string();
+    int out = ::open(dir.empty() ? "." : dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+    std::string tmp;
+    if (out < 0) {
+        // A file system without O_TMPFILE: a named temporary, which the cache sweep
+        // removes if the run dies before the rename.
+        auto named = make_temp_file(to);
+        if (!named) {
+            ::close(in);
+            return named.error();
+        }
+        tmp = *named;
+        out = ::open(tmp.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+        if (out < 0) {
+            int err = errno;
+            ::close(in);
+            ::unlink(tmp.c_str());
+            return make_error(std::string("cannot open: ") + std::strerror(err)).in(tmp);
+        }
+    }
+    auto copied = copy_fd(in, out, from);
+    ::close(in);
+    crash_point("copied " + fs::path(to).filename().string());
+    if (copied && tmp.empty()) {
+        auto named = name_tmpfile(out, to);
+        if (named)
+            tmp = *named;
+        else
+            copied = named.error();
+    }
+    ::close(out);
+    if (!copied) {
+        if (!tmp.empty())
+            ::unlink(tmp.c_str());
+        return copied.error();
+    }
+    std::error_code ec;
+    fs::rename(tmp, to, ec);
+    if (ec) {
+        ::unlink(tmp.c_str());
+        return make_error("cannot rename into place: " + ec.message()).in(to);
+    }
+    return {};
+}
+
+namespace {
+
+// Removes temporary names in DIR, and with RECURSE in its subdirectories too.
+void sweep_dir(const fs::path &dir, bool recurse)
+{
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+        std::error_code ec2;
+        if (is_temp_name(it->path().filename().string()))
+            fs::remove_all(it->path(), ec2);
+        else if (recurse && it->is_directory(ec2) && !it->is_symlink(ec2))
+            sweep_dir(it->path(), true);
+    }
+}
+
+} // namespace
+
+void sweep_temporaries(const std::string &cache_dir)
+{
+    // Not into prepared trees or unpacked packages (large, and written only through
+    // temporary directories renamed into place); the object caches are small.
+    for (const char *sub : {"trees", "symbols", "kernel-ids", "src", "headers", "debs", "modules"})
+        sweep_dir(fs::path(cache_dir) / sub, false);
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(fs::path(cache_dir) / "trees", ec);
+         !ec && it != fs::directory_iterator(); it.increment(ec))
+        if (it->path().filename().string().ends_with(".objects"))
+            sweep_dir(it->path(), true);
+}
+
+void crash_point(const std::string &name)
+{
+    static const std::string wanted = [] {
+        const char *env = std::getenv("KPATCH_BUILD_CRASH_AT");
+        return std::string(env ? env : "");
+    }();
+    if (wanted.empty() || wanted != name)
+        return;
+    std::fprintf(stderr, "kpatch-build: KPATCH_BUILD_CRASH_AT: killed at '%s'\n", name.c_str());
+    std::fflush(stderr);
+    if (::getpgrp() == ::getpid())
+        ::kill(0, SIGKILL);
+    ::raise(SIGKILL);
+}
+
 StepTimer::StepTimer(const Context &ctx, std::string step)
     : ctx_(ctx), step_(std::move(step)), start_(std::chrono::steady_clock::now())
 {
+    crash_point(step_);
 }
 
 void StepTimer::done(std::string detail)
@@ -225,11 +370,6 @@ void remove_tree(const std::string &path)
 {
     std::error_code ec;
     fs::remove_all(path, ec);
-}
-
-bool process_alive(long pid)
-{
-    return pid > 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
 }
 
 Expected<CacheLock> CacheLock::acquire(const Context &ctx)

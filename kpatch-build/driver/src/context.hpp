@@ -36,6 +36,21 @@ Expected<std::string> make_temp_file(const std::string &path);
 Expected<std::string> make_temp_dir(const std::string &path);
 // A name made by make_temp_*: what a killed run leaves behind.
 bool is_temp_name(const std::string &name);
+// Copies FROM to TO so that TO is either its old self or the whole new file: the data go
+// into an unnamed file (O_TMPFILE) in TO's directory, which a killed run leaves nowhere,
+// and are renamed over TO once complete (make_temp_file where O_TMPFILE is not supported).
+Expected<void> copy_file_atomic(const std::string &from, const std::string &to);
+// Removes what killed runs left in the cache: entries with temporary names in its own
+// directories and in the object caches. Only for the holder of the cache lock: every run
+// writes the cache under it, so no live run owns such a name.
+void sweep_temporaries(const std::string &cache_dir);
+
+// Test hook: with KPATCH_BUILD_CRASH_AT=NAME in the environment, the run dies of SIGKILL
+// (with its process group when it leads one, so the commands it started die too) on
+// reaching the point NAME: a step's name as it starts ("build objects"), or a point named
+// where it is called ("lock held", "tree filled", "copied FILE"). Crash-consistency tests
+// stop a run exactly between two durable writes with it; it says on stderr where it stops.
+void crash_point(const std::string &name);
 
 // Times one step and reports it when it ends (also on failure, so the log says which
 // step failed after how long).
@@ -62,7 +77,6 @@ Expected<std::string> sha256_file(const std::string &path);
 std::string trim(std::string s);
 // Removes a directory tree; failures are ignored (best effort cleanup).
 void remove_tree(const std::string &path);
-bool process_alive(long pid);
 
 } // namespace kpatch::driver
 

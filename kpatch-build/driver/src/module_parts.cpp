@@ -3,6 +3,7 @@
 #include "module_parts.hpp"
 
 #include <filesystem>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <kpatch/symbols/kernel_symbols.hpp>
@@ -54,10 +55,15 @@ Expected<std::string> TargetModules::modules_dir()
     auto deb = download_deb(ctx_, "linux-image-" + target_.release, target_.package_version);
     if (!deb)
         return deb.error();
-    std::string tmp = unpacked + ".tmp." + std::to_string(::getpid());
-    remove_tree(tmp);
-    if (auto ok = make_dirs(tmp); !ok)
+    if (auto ok = make_dirs(fs::path(unpacked).parent_path().string()); !ok)
         return ok.error();
+    // A temporary name the cache sweep knows: a run killed while unpacking leaves nothing
+    // that looks unpacked.
+    auto tmp_dir = make_temp_dir(unpacked);
+    if (!tmp_dir)
+        return tmp_dir.error();
+    const std::string &tmp = *tmp_dir;
+    ::chmod(tmp.c_str(), 0755);
     if (auto out = run_checked({{"dpkg-deb", "-x", *deb, tmp}}, "unpack " + *deb); !out) {
         remove_tree(tmp);
         return out.error();

@@ -35,6 +35,17 @@ unsigned default_jobs(const Options &opt)
     return cores >= 2 ? 2 : 1; // the build host is shared; -j raises it
 }
 
+// Takes the cache for this run and clears what killed runs left in it.
+Expected<CacheLock> lock_cache(const Context &ctx)
+{
+    auto lock = CacheLock::acquire(ctx);
+    if (!lock)
+        return lock.error();
+    crash_point("lock held");
+    sweep_temporaries(ctx.cache_dir);
+    return lock;
+}
+
 // Steps 1 and 2, shared by build() and prepare_only().
 Expected<PreparedTree> target_and_tree(const Context &ctx, Target &target)
 {
@@ -60,7 +71,7 @@ Expected<PreparedTree> target_and_tree(const Context &ctx, Target &target)
 Expected<std::string> prepare_only(const Options &options, const Reporter &reporter)
 {
     Context ctx{options, reporter, default_cache_dir(options), default_jobs(options)};
-    auto lock = CacheLock::acquire(ctx);
+    auto lock = lock_cache(ctx);
     if (!lock)
         return lock.error();
     Target target;
@@ -104,7 +115,10 @@ SymbolSource symbol_source(const Context &ctx, const Target &target)
 }
 
 // The work directory of one run, under the cache (hard links need the same file
-// system). Directories of killed runs (their pid is gone) are removed on the way.
+// system). The caller holds the cache lock for the whole run, so every other work
+// directory not kept with -d was left by a run that ended (killed, or its removal still
+// going): they are removed on the way. A pid check would keep a killed run's directory
+// for as long as another process happens to reuse its pid.
 Expected<std::string> make_work_dir(const Context &ctx, const std::string &name)
 {
     std::string base = ctx.cache_dir + "/work";
@@ -118,8 +132,7 @@ Expected<std::string> make_work_dir(const Context &ctx, const std::string &name)
             remove_tree_in_background(e.path().string()); // an earlier removal was cut short
             continue;
         }
-        auto pid = read_text(e.path().string() + "/.pid");
-        if (pid && !exists(e.path().string() + "/.keep") && !process_alive(std::atol(pid->c_str()))) {
+        if (!exists(e.path().string() + "/.keep")) {
             // Out of the way at once (a rename), removed without waiting for it.
             std::string trash = e.path().string() + ".stale";
             std::error_code rename_ec;
@@ -305,19 +318,13 @@ Expected<std::string> write_output(const Context &ctx, const Run &run)
         return ok.error();
     std::error_code ec;
     std::string dest = fs::absolute(out_dir + "/" + run.name + ".ko", ec).lexically_normal().string();
-    // -o may be a shared directory: a temporary name others can predict is one they can
-    // plant a symlink at, and copy_file would write through it.
-    auto tmp = make_temp_file(dest);
-    if (!tmp)
-        return tmp.error();
-    fs::copy_file(run.ko, *tmp, fs::copy_options::overwrite_existing, ec);
-    if (!ec)
-        fs::rename(*tmp, dest, ec);
-    if (ec) {
-        std::error_code rm_ec;
-        fs::remove(*tmp, rm_ec);
-        return make_error("cannot write the module: " + ec.message()).in(dest);
-    }
+    // An interrupted run leaves no module: a caller that sees the signal must not find one.
+    if (stop_signal())
+        return make_error("interrupted before the module was written").in(dest);
+    // -o may be a shared directory: the copy goes to an unnamed (or unpredictable) file,
+    // never through a name somebody could have planted a symlink at.
+    if (auto ok = copy_file_atomic(run.ko, dest); !ok)
+        return make_error("cannot write the module: " + ok.error().message).in(dest);
     return dest;
 }
 
@@ -374,7 +381,7 @@ Expected<BuildResult> run_steps(const Context &ctx)
 Expected<BuildResult> build(const Options &options, const Reporter &reporter)
 {
     Context ctx{options, reporter, default_cache_dir(options), default_jobs(options)};
-    auto lock = CacheLock::acquire(ctx);
+    auto lock = lock_cache(ctx);
     if (!lock)
         return lock.error();
     return run_steps(ctx);

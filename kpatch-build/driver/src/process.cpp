@@ -3,11 +3,13 @@
 
 #include <kpatch/driver/driver.hpp>
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,17 +22,32 @@ namespace {
 // Set by the handler of SIGINT/SIGTERM/SIGHUP: the run stops at the next command so that
 // every step's cleanup (work directory, temporary trees) runs on the way out.
 volatile sig_atomic_t g_stop_signal = 0;
-// The command running now, which the handler passes the signal on to (a terminal's ^C
-// reaches it anyway; a SIGTERM from a service manager or kill only reaches us).
-volatile sig_atomic_t g_child = 0;
+// The commands running now, which the handler passes the signal on to (a terminal's ^C
+// reaches them anyway; a SIGTERM from a service manager or kill only reaches us). One
+// slot per thread that runs commands: "build objects" runs two makes at once, and a
+// signal passed to only one would leave the other building until it is done.
+std::atomic<pid_t> g_children[4];
+static_assert(std::atomic<pid_t>::is_always_lock_free, "read in a signal handler");
 
 extern "C" void on_stop_signal(int sig)
 {
     int saved = errno;
     g_stop_signal = sig;
-    if (pid_t child = static_cast<pid_t>(g_child); child > 0)
-        kill(child, sig);
+    for (auto &slot : g_children)
+        if (pid_t child = slot.load(); child > 0)
+            kill(child, sig);
     errno = saved;
+}
+
+// Takes a free slot for CHILD; none free only means the signal is not passed on to it.
+std::atomic<pid_t> *track_child(pid_t child)
+{
+    for (auto &slot : g_children) {
+        pid_t none = 0;
+        if (slot.compare_exchange_strong(none, child))
+            return &slot;
+    }
+    return nullptr;
 }
 
 Error interrupted()
@@ -108,10 +125,15 @@ Expected<Outcome> run(const Command &cmd)
 
     if (g_stop_signal)
         return interrupted();
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0)
         return make_error(std::string("fork: ") + std::strerror(errno));
     if (pid == 0) {
+        // A kpatch-build killed outright (SIGKILL, the OOM killer) takes the command with
+        // it instead of leaving a make writing into a work tree nobody owns any more.
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+            _exit(126);
         int in = ::open(in_path, O_RDONLY);
         if (in < 0 || dup2(in, 0) < 0 || dup2(pipefd[1], 1) < 0 || dup2(pipefd[1], 2) < 0)
             _exit(126);
@@ -120,7 +142,9 @@ Expected<Outcome> run(const Command &cmd)
         execvpe(argv[0], argv.data(), envp.data());
         _exit(127);
     }
-    g_child = pid;
+    std::atomic<pid_t> *slot = track_child(pid);
+    if (int sig = g_stop_signal)
+        kill(pid, sig);  // the signal came between the check above and track_child
     close(pipefd[1]);
     Outcome out;
     std::ofstream log;
@@ -143,7 +167,8 @@ Expected<Outcome> run(const Command &cmd)
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    g_child = 0;
+    if (slot)
+        slot->store(0);
     if (g_stop_signal)
         return interrupted();
     out.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

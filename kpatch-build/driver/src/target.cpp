@@ -4,6 +4,7 @@
 #include "target.hpp"
 
 #include <filesystem>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 
 #include <kpatch/list_dir.hpp>
@@ -94,15 +95,29 @@ Expected<std::string> download_deb(const Context &ctx, const std::string &packag
     if (auto found = find_deb(dir, package, upstream); !found || !found->empty())
         return found;
     ctx.note("downloading " + package + "=" + version + " into " + dir);
+    // Into a temporary directory first: a download cut short must not leave a .deb under
+    // the name that later runs take for a complete one.
+    auto tmp = make_temp_dir(dir + "/download");
+    if (!tmp)
+        return tmp.error();
+    ::chmod(tmp->c_str(), 0755);  // apt drops to its _apt user for the download
     Command get{{"apt-get", "download", package + "=" + version}};
-    get.cwd = dir;
+    get.cwd = *tmp;
     auto out = run_checked(get, "download " + package + "=" + version +
                                     " (is the version still in an apt source?)");
-    if (!out)
-        return out.error();
-    if (auto found = find_deb(dir, package, upstream); !found || !found->empty())
-        return found;
-    return make_error("apt-get download " + package + "=" + version + " left no .deb in " + dir);
+    auto got = out ? find_deb(*tmp, package, upstream) : Expected<std::string>(out.error());
+    std::string deb = got && !got->empty() ? dir + "/" + fs::path(*got).filename().string() : "";
+    std::error_code ec;
+    if (!deb.empty())
+        fs::rename(*got, deb, ec);
+    remove_tree(*tmp);
+    if (!got)
+        return got.error();
+    if (deb.empty())
+        return make_error("apt-get download " + package + "=" + version + " left no .deb in " + *tmp);
+    if (ec)
+        return make_error("cannot move the download into place: " + ec.message()).in(deb);
+    return deb;
 }
 
 // Headers of a release that is not installed: the package unpacked into the cache.

@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <kpatch/list_dir.hpp>
 
 #include "process.hpp"
 
@@ -93,18 +92,6 @@ std::string tree_release(const std::string &tree)
     return q2 == std::string::npos ? std::string() : text->substr(q1 + 1, q2 - q1 - 1);
 }
 
-// Temporary trees of runs that were killed. The caller holds the cache lock, so no live
-// run owns one.
-void remove_stale_temporaries(const std::string &trees_dir)
-{
-    auto entries = list_dir(trees_dir);
-    if (!entries)
-        return;  // best effort: a leftover only costs disk space
-    for (const auto &e : *entries)
-        if (is_temp_name(e.path().filename().string()))
-            remove_tree(e.path().string());
-}
-
 Expected<void> fill_tree(const Context &ctx, const Target &target, const std::string &tmp)
 {
     if (!target.source_tarball.empty()) {
@@ -182,7 +169,6 @@ Expected<PreparedTree> prepare_tree(const Context &ctx, const Target &target)
 
     if (auto ok = make_dirs(trees); !ok)
         return ok.error();
-    remove_stale_temporaries(trees);
 
     if (exists(stamp)) {
         auto text = read_text(stamp);
@@ -198,6 +184,10 @@ Expected<PreparedTree> prepare_tree(const Context &ctx, const Target &target)
             }
             ctx.note("the cached tree " + tree.path + " was prepared with another effective "
                      "config than the target's; preparing it again");
+            // The stamp first: a run killed during the removal leaves a tree without a
+            // stamp, which the next run removes, not half a tree that still looks prepared.
+            std::error_code ec;
+            fs::remove(stamp, ec);
             remove_tree(tree.path);
         } else {
             return make_error("the cached tree " + tree.path + " does not match its stamp "
@@ -211,6 +201,7 @@ Expected<PreparedTree> prepare_tree(const Context &ctx, const Target &target)
     remove_tree(tree.objects);
     remove_tree(tree.path + ".includes");
 
+    crash_point("preparing");
     auto tmp_dir = make_temp_dir(trees + "/" + tree.key);
     if (!tmp_dir)
         return tmp_dir.error();
@@ -228,6 +219,7 @@ Expected<PreparedTree> prepare_tree(const Context &ctx, const Target &target)
                         {"config", target.config}};
     if (auto ok = write_text_atomic(tmp + "/.kpatch-prepared", j.dump(2) + "\n"); !ok)
         return ok.error();
+    crash_point("tree filled");
     std::error_code ec;
     fs::rename(tmp, tree.path, ec);
     if (ec) {
