@@ -1,6 +1,8 @@
-#!/bin/bash
-# proves: every patch under test/integration/patches with a guest check builds with kpatch-build, loads in the VM, shows its new behaviour, and unloads back to the original
 # SPDX-License-Identifier: GPL-2.0-only
+# The body of build-patches-N.test: every patch under test/integration/patches with a guest
+# check (and no module) in shard SHARD ("I/N": the I-th of every N, in name order) builds
+# with kpatch-build, loads in one VM, shows its new behaviour and unloads back to the
+# original. The shards exist so that run-all --jobs can build two halves side by side.
 . "$REPO/test/integration/lib/scenario.sh"
 . "$REPO/test/integration/scenarios/build-lib.sh"
 
@@ -36,10 +38,13 @@ run_one() {
 for name in $NAMES; do run_one "$name"; done
 SH
 
+shard_index=${SHARD%/*} shard_count=${SHARD#*/} index=0
 for check in "$PATCHES"/*.check; do
   name=$(basename "$check" .check)
   [ "$(header "$check" expect-exit)" = "" ] || continue
   [ "$(header "$check" modules)" = "" ] || continue   # build-module-patches.test
+  index=$((index + 1))
+  [ $(((index - 1) % shard_count + 1)) -eq "$shard_index" ] || continue
   start=$(date +%s)
   if ! build_check "$check" "$out" "$kallsyms"; then
     echo "FAIL $name: kpatch-build exited $?: $(tail -5 "$out/$name.err")"
@@ -66,6 +71,6 @@ echo "$result"
 [ $status -eq 0 ] || fail "the VM run failed (status $status)"
 passed=$(echo "$result" | grep -c '^PASS ')
 vm_failures=$(echo "$result" | grep -c '^FAIL ')
-echo "build-patches: ${#names[@]} built, $passed passed in the VM, $((failures + vm_failures)) failed"
+echo "build-patches $SHARD: ${#names[@]} built, $passed passed in the VM, $((failures + vm_failures)) failed"
 [ $((failures + vm_failures)) -eq 0 ] || fail "$((failures + vm_failures)) patch(es) failed"
 [ "$passed" -eq ${#names[@]} ] || fail "only $passed of ${#names[@]} modules reported PASS"
