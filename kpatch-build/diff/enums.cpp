@@ -15,8 +15,11 @@
 // DWARF is one that code or data of the object uses. Which functions use a constant
 // cannot be told: no relocation marks an immediate, and equal numbers are everywhere. So
 // the refusal names every changed and new function of the object (the code the patch
-// brings in); any function of this object that uses the constant has changed code and is
-// among them. A false refusal is waived with KPATCH_REVIEWED; a missed one breaks kernels.
+// brings in; its subjects, for KPATCH_REVIEWED); any function of this object that uses the
+// constant has changed code and is among them. It also names the functions the patch
+// leaves as they are whose DWARF types hold a named enum (a parameter or local of that
+// type): old code of this object that reads the values by the old numbering. A false
+// refusal is waived with KPATCH_REVIEWED; a missed one breaks kernels.
 //
 // What is compared: enumerators present in both builds, by name (C gives enumerators one
 // file-wide namespace, so a name identifies one in named and anonymous enums alike).
@@ -25,12 +28,10 @@
 // is skipped here. Enums defined inside a function are skipped: only that function sees
 // them, and a change of their values changes its code, which the patch then replaces.
 // A #define-d constant leaves no DWARF (short of -g3) and cannot be checked (kpatch(7)).
-#include <dwarf.h>
-
 #include <algorithm>
 #include <map>
 
-#include "diff/dwarf_enum.hpp"
+#include "diff/dwarf_unit.hpp"
 #include "diff/passes.hpp"
 
 namespace kpatch::diff {
@@ -83,39 +84,31 @@ std::vector<EnumType> unit_enums(Dwarf *dw)
     std::vector<EnumType> out;
     std::map<Dwarf_Off, size_t> anonymous;   // DIE offset -> index in out
     std::vector<std::pair<Dwarf_Off, std::string>> typedefs;   // of anonymous enums
-    Dwarf_CU *cu = nullptr;
-    Dwarf_Die cudie, d;
-    uint8_t unit_type;
-    Dwarf_Half version;
-    while (dwarf_get_units(dw, cu, &cu, &version, &unit_type, &cudie, nullptr) == 0) {
-        if (dwarf_child(&cudie, &d) != 0)
-            continue;
-        do {
-            int tag = dwarf_tag(&d);
-            if (tag == DW_TAG_typedef) {
-                Dwarf_Attribute a;
-                Dwarf_Die t;
-                const char *n = dwarf_diename(&d);
-                if (n && dwarf_attr(&d, DW_AT_type, &a) && dwarf_formref_die(&a, &t) &&
-                    dwarf_tag(&t) == DW_TAG_enumeration_type && !dwarf_diename(&t))
-                    typedefs.emplace_back(dwarf_dieoffset(&t), n);
-                continue;
-            }
-            if (tag != DW_TAG_enumeration_type || dwarf_hasattr(&d, DW_AT_declaration))
-                continue;
-            EnumType e{"", "", decl_file(&d), enumerators_of(&d)};
-            if (e.values.empty())
-                continue;
-            if (const char *n = dwarf_diename(&d)) {
-                e.title = std::string("enum `") + n + "`";
-                e.key = std::string("enum ") + n;
-            } else {
-                e.title = "the anonymous enum of `" + e.values.front().name + "`";
-                anonymous.emplace(dwarf_dieoffset(&d), out.size());
-            }
-            out.push_back(std::move(e));
-        } while (dwarf_siblingof(&d, &d) == 0);
-    }
+    for_each_top_level_die(dw, [&](Dwarf_Die *d) {
+        int tag = dwarf_tag(d);
+        if (tag == DW_TAG_typedef) {
+            Dwarf_Attribute a;
+            Dwarf_Die t;
+            const char *n = dwarf_diename(d);
+            if (n && dwarf_attr(d, DW_AT_type, &a) && dwarf_formref_die(&a, &t) &&
+                dwarf_tag(&t) == DW_TAG_enumeration_type && !dwarf_diename(&t))
+                typedefs.emplace_back(dwarf_dieoffset(&t), n);
+            return;
+        }
+        if (tag != DW_TAG_enumeration_type || dwarf_hasattr(d, DW_AT_declaration))
+            return;
+        EnumType e{"", "", decl_file(d), enumerators_of(d)};
+        if (e.values.empty())
+            return;
+        if (const char *n = dwarf_diename(d)) {
+            e.title = std::string("enum `") + n + "`";
+            e.key = std::string("enum ") + n;
+        } else {
+            e.title = "the anonymous enum of `" + e.values.front().name + "`";
+            anonymous.emplace(dwarf_dieoffset(d), out.size());
+        }
+        out.push_back(std::move(e));
+    });
     // typedef enum { ... } mode_t: the layout check knows it by the typedef's name.
     for (auto &[off, name] : typedefs)
         if (auto it = anonymous.find(off); it != anonymous.end() && out[it->second].key.empty()) {
@@ -156,7 +149,11 @@ std::vector<Refusal> check_enum_values(const Comparison &cmp, DebugInfo &orig, D
             if (std::string n = source_name(f->name); std::find(users.begin(), users.end(), n) == users.end())
                 users.push_back(std::move(n));
 
-    std::vector<Refusal> out;
+    struct Changed {
+        EnumType type;
+        std::vector<std::string> changes;
+    };
+    std::vector<Changed> changed;
     std::set<std::string> done;   // an enum defined twice (several units) is reported once
     for (auto &e : unit_enums(patched.dwarf())) {
         if (!e.key.empty() && reached.count(e.key))
@@ -166,8 +163,22 @@ std::vector<Refusal> check_enum_values(const Comparison &cmp, DebugInfo &orig, D
             if (auto it = old_value.find(v.name); it != old_value.end() && it->second != v.value)
                 changes.push_back("enumerator `" + v.name + "` changed value from " + std::to_string(it->second) +
                                   " to " + std::to_string(v.value));
-        if (changes.empty() || !done.insert(e.title).second)
-            continue;
+        if (!changes.empty() && done.insert(e.title).second)
+            changed.push_back(Changed{std::move(e), std::move(changes)});
+    }
+    if (changed.empty())
+        return {};
+
+    // Functions the patch leaves as they are whose own types hold the enum: they read and
+    // pass its values by the old numbering (only enums with a name can be looked for).
+    std::set<std::string> keys;
+    for (auto &c : changed)
+        if (!c.type.key.empty())
+            keys.insert(c.type.key);
+    auto holders = functions_reaching(patched, keys);
+
+    std::vector<Refusal> out;
+    for (auto &[e, changes] : changed) {
         std::string text = e.title + (e.file.empty() ? "" : " (" + e.file + ")") + " changed its values: ";
         text += changes[0];
         for (size_t i = 1; i < changes.size() && i < 4; i++)
@@ -180,9 +191,17 @@ std::vector<Refusal> check_enum_values(const Comparison &cmp, DebugInfo &orig, D
                 std::string(users.size() > 1 ? "s " : " ") + quoted_list(users, 10) +
                 ", while the code the patch does not replace (their callers and callees here and in "
                 "every object built with the old definition) and the values already stored keep the old "
-                "numbering. Keep the old values (append new enumerators at the end); if no old value "
-                "can meet the new code, say so with KPATCH_REVIEWED(function, \"why\") for each "
-                "function named";
+                "numbering";
+        std::vector<std::string> old_code;
+        if (auto it = holders.find(e.key); it != holders.end())
+            for (auto &f : it->second)
+                if (std::find(users.begin(), users.end(), f) == users.end())
+                    old_code.push_back(f);
+        if (!old_code.empty())
+            text += " (here: " + quoted_list(old_code, 10) + ", whose types hold the enum)";
+        text += ". Keep the old values (append new enumerators at the end); if no old value can meet "
+                "the new code, say so with KPATCH_REVIEWED(function, \"why\") for each function of the "
+                "patch named";
         out.push_back(Refusal{std::move(text), users});
     }
     return out;

@@ -45,7 +45,7 @@
 #include <map>
 #include <set>
 
-#include "diff/dwarf_enum.hpp"
+#include "diff/dwarf_unit.hpp"
 #include "diff/passes.hpp"
 
 namespace kpatch::diff {
@@ -333,17 +333,7 @@ private:
         if (indexed_)
             return;
         indexed_ = true;
-        Dwarf_CU *cu = nullptr;
-        Dwarf_Die cudie, d;
-        uint8_t unit_type;
-        Dwarf_Half version;
-        while (dwarf_get_units(dw_, cu, &cu, &version, &unit_type, &cudie, nullptr) == 0) {
-            if (dwarf_child(&cudie, &d) != 0)
-                continue;
-            do
-                add(&d);
-            while (dwarf_siblingof(&d, &d) == 0);
-        }
+        for_each_top_level_die(dw_, [&](Dwarf_Die *d) { add(d); });
     }
 
     void add(Dwarf_Die *d)
@@ -612,6 +602,33 @@ private:
 };
 
 } // namespace
+
+std::map<std::string, std::vector<std::string>> functions_reaching(DebugInfo &debug,
+                                                                   const std::set<std::string> &keys)
+{
+    std::map<std::string, std::vector<std::string>> out;
+    Dwarf *dw = debug.dwarf();
+    if (!dw || keys.empty())
+        return out;
+    for_each_top_level_die(dw, [&](Dwarf_Die *d) {
+        // Functions with code here (not declarations, not only-inlined abstract ones).
+        if (dwarf_tag(d) != DW_TAG_subprogram || !(dwarf_hasattr(d, DW_AT_low_pc) || dwarf_hasattr(d, DW_AT_ranges)))
+            return;
+        Dwarf_Attribute a;
+        const char *name = dwarf_formstring(dwarf_attr_integrate(d, DW_AT_name, &a));
+        if (!name)
+            return;
+        Closure one(dw);
+        one.add_subprogram(dwarf_dieoffset(d));
+        for (auto &[key, off] : one.named())
+            if (keys.count(key)) {
+                auto &v = out[key];
+                if (std::find(v.begin(), v.end(), name) == v.end())
+                    v.push_back(name);
+            }
+    });
+    return out;
+}
 
 std::vector<Refusal> check_layouts(const Comparison &cmp, CodeIndex &code_p, DebugInfo &orig,
                                    DebugInfo &patched, std::vector<std::string> &warnings,

@@ -183,6 +183,10 @@ void report_markers(const Markers &markers, const Object &patched, const Compari
 std::vector<Refusal> check_layouts(const Comparison &cmp, CodeIndex &code_p, DebugInfo &orig,
                                    DebugInfo &patched, std::vector<std::string> &warnings,
                                    std::set<std::string> &reached);
+// The functions with code in the object whose DWARF (subprogram tree, inlined callees)
+// reaches each of the named types `keys`, by key; C names, in DWARF order.
+std::map<std::string, std::vector<std::string>> functions_reaching(DebugInfo &debug,
+                                                                   const std::set<std::string> &keys);
 
 // ---- enums.cpp: enumerators of the unit whose value changed, used as plain constants.
 // Enums in `reached` are left to check_layouts.

@@ -74,7 +74,7 @@ TEST_CASE("an enumerator used only as a constant whose value changed is refused,
     INFO(all);
     REQUIRE(r.result.outcome == Outcome::Refused);
     CHECK(static_cast<int>(r.result.outcome) == 2);
-    REQUIRE(r.result.refusals.size() == 2);
+    REQUIRE(r.result.refusals.size() == 3);
     // The named enum: FIXTURE_MODE_SAFE inserted in the middle renumbers FIXTURE_MODE_ON.
     auto named = std::find_if(r.result.refusals.begin(), r.result.refusals.end(),
                               [](const std::string &s) { return s.find("enum `fixture_mode`") != std::string::npos; });
@@ -84,6 +84,8 @@ TEST_CASE("an enumerator used only as a constant whose value changed is refused,
                            Contains("enum_const.c) changed its values: "
                                     "enumerator `FIXTURE_MODE_ON` changed value from 1 to 2."));
     CHECK_THAT(*named, Contains("the patch's function `fixture_enable`,"));
+    // Unchanged code of the object whose types hold the enum is named as old-numbering code.
+    CHECK_THAT(*named, Contains("(here: `fixture_mode_is_off`, whose types hold the enum)"));
     // The same value is no change; new enumerators are not refused here.
     CHECK_THAT(*named, !Contains("FIXTURE_MODE_OFF") && !Contains("FIXTURE_MODE_SAFE"));
     // The anonymous enum is named by its first enumerator.
@@ -94,10 +96,19 @@ TEST_CASE("an enumerator used only as a constant whose value changed is refused,
                           Contains("enum_const.c) changed its values: "
                                    "enumerator `FIXTURE_FLAG_WRITE` changed value from 2 to 4."));
     CHECK_THAT(*anon, !Contains("FIXTURE_FLAG_EXEC"));
+    // An anonymous enum a typedef names goes by the typedef; its holders are found through it.
+    auto typed = std::find_if(r.result.refusals.begin(), r.result.refusals.end(),
+                              [](const std::string &s) { return s.find("typedef `fixture_level_t`") != std::string::npos; });
+    REQUIRE(typed != r.result.refusals.end());
+    CHECK_THAT(*typed, StartsWith("typedef `fixture_level_t` (an enum) (") &&
+                           Contains("enumerator `FIXTURE_LEVEL_HIGH` changed value from 20 to 30."));
+    CHECK_THAT(*typed, Contains("(here: `fixture_level_is_low`, whose types hold the enum)"));
     // What to do, and the waiver.
     CHECK_THAT(all, Contains("append new enumerators at the end") && Contains("KPATCH_REVIEWED"));
-    // An unchanged function is neither patched nor named.
+    // An unrelated unchanged function is neither patched nor named; the anonymous enum has
+    // no name to look for in functions' types.
     CHECK_THAT(all, !Contains("fixture_unrelated"));
+    CHECK_THAT(*anon, !Contains("fixture_mode_is_off"));
     REQUIRE(r.result.changed.size() == 1);
     CHECK(r.result.changed[0].name == "fixture_enable");
     CHECK(r.result.output == nullptr);
@@ -133,7 +144,7 @@ TEST_CASE("KPATCH_REVIEWED waives a changed enumerator value and the manifest re
     REQUIRE(r.result.reviewed.size() == 1);
     auto &rev = r.result.reviewed[0];
     CHECK(rev.function == "fixture_enable");
-    REQUIRE(rev.waived.size() == 2);
+    REQUIRE(rev.waived.size() == 3);
     std::string waived = joined(rev.waived);
     CHECK_THAT(waived, Contains("enumerator `FIXTURE_MODE_ON` changed value from 1 to 2"));
     CHECK_THAT(waived, Contains("enumerator `FIXTURE_FLAG_WRITE` changed value from 2 to 4"));
@@ -145,7 +156,7 @@ TEST_CASE("KPATCH_REVIEWED waives a changed enumerator value and the manifest re
     REQUIRE(j["reviewed"].size() == 1);
     CHECK(j["reviewed"][0]["function"] == "fixture_enable");
     CHECK(j["reviewed"][0]["reason"] == "fixture_mode_set is patched to the new numbering too");
-    CHECK(j["reviewed"][0]["waived"].size() == 2);
+    CHECK(j["reviewed"][0]["waived"].size() == 3);
     CHECK(j["refusals"].empty());
     CHECK(j["exit_code"] == 0);
 }
