@@ -45,6 +45,7 @@
 #include <map>
 #include <set>
 
+#include "diff/dwarf_unit.hpp"
 #include "diff/passes.hpp"
 
 namespace kpatch::diff {
@@ -215,21 +216,8 @@ void flatten_members(Dwarf_Die *agg, int64_t base_bits, std::vector<Item> &out)
 
 void flatten_enumerators(Dwarf_Die *e, std::vector<Item> &out)
 {
-    Dwarf_Die c;
-    if (dwarf_child(e, &c) != 0)
-        return;
-    do {
-        if (dwarf_tag(&c) != DW_TAG_enumerator)
-            continue;
-        Dwarf_Attribute a;
-        Dwarf_Sword v = 0;
-        if (dwarf_attr(&c, DW_AT_const_value, &a) && dwarf_formsdata(&a, &v) != 0) {
-            Dwarf_Word u = 0;
-            dwarf_formudata(&a, &u);
-            v = static_cast<Dwarf_Sword>(u);
-        }
-        out.push_back(Item{name_of(&c), v, 0, ""});
-    } while (dwarf_siblingof(&c, &c) == 0);
+    for (auto &en : enumerators_of(e))
+        out.push_back(Item{std::move(en.name), en.value, 0, ""});
 }
 
 Layout layout_of(Dwarf_Die *d)
@@ -345,17 +333,7 @@ private:
         if (indexed_)
             return;
         indexed_ = true;
-        Dwarf_CU *cu = nullptr;
-        Dwarf_Die cudie, d;
-        uint8_t unit_type;
-        Dwarf_Half version;
-        while (dwarf_get_units(dw_, cu, &cu, &version, &unit_type, &cudie, nullptr) == 0) {
-            if (dwarf_child(&cudie, &d) != 0)
-                continue;
-            do
-                add(&d);
-            while (dwarf_siblingof(&d, &d) == 0);
-        }
+        for_each_top_level_die(dw_, [&](Dwarf_Die *d) { add(d); });
     }
 
     void add(Dwarf_Die *d)
@@ -501,16 +479,16 @@ public:
     {
     }
 
-    std::vector<Refusal> run()
+    // Fills `reached` with the keys of the named types the changed functions reach.
+    std::vector<Refusal> run(std::set<std::string> &reached)
     {
         // Pass 1: the union of every changed function's closure.
         Closure all(patched_.dwarf());
         for (auto *f : cmp_.changed_functions)
             add_roots(all, *f);
         std::vector<ChangedType> changed;
-        std::unordered_set<std::string> keys;
         for (auto &[key, off] : all.named())
-            if (keys.insert(key).second)
+            if (reached.insert(key).second)
                 if (auto c = compare(key, off))
                     changed.push_back(std::move(*c));
         if (changed.empty())
@@ -519,11 +497,11 @@ public:
         for (auto *f : cmp_.changed_functions) {
             Closure one(patched_.dwarf());
             add_roots(one, *f);
-            std::unordered_set<std::string> reached;
+            std::unordered_set<std::string> theirs;
             for (auto &[key, off] : one.named())
-                reached.insert(key);
+                theirs.insert(key);
             for (auto &c : changed)
-                if (reached.count(c.key) &&
+                if (theirs.count(c.key) &&
                     std::find(c.users.begin(), c.users.end(), source_name(f->name)) == c.users.end())
                     c.users.push_back(source_name(f->name));
         }
@@ -625,18 +603,47 @@ private:
 
 } // namespace
 
+std::map<std::string, std::vector<std::string>> functions_reaching(DebugInfo &debug,
+                                                                   const std::set<std::string> &keys)
+{
+    std::map<std::string, std::vector<std::string>> out;
+    Dwarf *dw = debug.dwarf();
+    if (!dw || keys.empty())
+        return out;
+    for_each_top_level_die(dw, [&](Dwarf_Die *d) {
+        // Functions with code here (not declarations, not only-inlined abstract ones).
+        if (dwarf_tag(d) != DW_TAG_subprogram || !(dwarf_hasattr(d, DW_AT_low_pc) || dwarf_hasattr(d, DW_AT_ranges)))
+            return;
+        Dwarf_Attribute a;
+        const char *name = dwarf_formstring(dwarf_attr_integrate(d, DW_AT_name, &a));
+        if (!name)
+            return;
+        Closure one(dw);
+        one.add_subprogram(dwarf_dieoffset(d));
+        for (auto &[key, off] : one.named())
+            if (keys.count(key)) {
+                auto &v = out[key];
+                if (std::find(v.begin(), v.end(), name) == v.end())
+                    v.push_back(name);
+            }
+    });
+    return out;
+}
+
 std::vector<Refusal> check_layouts(const Comparison &cmp, CodeIndex &code_p, DebugInfo &orig,
-                                   DebugInfo &patched, std::vector<std::string> &warnings)
+                                   DebugInfo &patched, std::vector<std::string> &warnings,
+                                   std::set<std::string> &reached)
 {
     if (cmp.changed_functions.empty())
         return {};
     if (!orig.dwarf() || !patched.dwarf()) {
         warnings.push_back("no DWARF in the " + std::string(orig.dwarf() ? "patched" : "original") +
-                           " object: the layout of the types the changed functions use was not "
-                           "checked (build with CONFIG_DEBUG_INFO)");
+                           " object: the layout of the types the changed functions use and the "
+                           "values of the enumerators of the unit were not checked (build with "
+                           "CONFIG_DEBUG_INFO)");
         return {};
     }
-    return LayoutCheck(cmp, code_p, orig, patched).run();
+    return LayoutCheck(cmp, code_p, orig, patched).run(reached);
 }
 
 } // namespace kpatch::diff

@@ -9,7 +9,7 @@
 #include "arch/arch.hpp"
 #include "diff/diff.hpp"
 
-// libdw's handles, without its headers (only debuginfo.cpp, lines.cpp and layout.cpp need them).
+// libdw's handles, without its headers (only debuginfo.cpp, lines.cpp, layout.cpp and enums.cpp need them).
 typedef struct Dwarf Dwarf;
 typedef struct Dwfl_Module Dwfl_Module;
 
@@ -178,9 +178,20 @@ void report_markers(const Markers &markers, const Object &patched, const Compari
                     DiffResult &result);
 
 // ---- layout.cpp: types whose layout changed under code that is replaced (DWARF).
-// Only called when some function changed. Warnings (no DWARF) go to `warnings`.
+// Only called when some function changed. Warnings (no DWARF) go to `warnings`; `reached`
+// gets the keys ("enum mode", "struct foo") of the named types the changed functions reach.
 std::vector<Refusal> check_layouts(const Comparison &cmp, CodeIndex &code_p, DebugInfo &orig,
-                                   DebugInfo &patched, std::vector<std::string> &warnings);
+                                   DebugInfo &patched, std::vector<std::string> &warnings,
+                                   std::set<std::string> &reached);
+// The functions with code in the object whose DWARF (subprogram tree, inlined callees)
+// reaches each of the named types `keys`, by key; C names, in DWARF order.
+std::map<std::string, std::vector<std::string>> functions_reaching(DebugInfo &debug,
+                                                                   const std::set<std::string> &keys);
+
+// ---- enums.cpp: enumerators of the unit whose value changed, used as plain constants.
+// Enums in `reached` are left to check_layouts.
+std::vector<Refusal> check_enum_values(const Comparison &cmp, DebugInfo &orig, DebugInfo &patched,
+                                       const std::set<std::string> &reached);
 
 // ---- reviewed.cpp: the KPATCH_REVIEWED escape hatch (section .kpatch.reviewed).
 constexpr std::string_view reviewed_section = ".kpatch.reviewed";

@@ -6,7 +6,8 @@
 //   3. split special sections (special.cpp): comparison needs each function's entries;
 //   4. compare (compare.cpp): data first, then functions, leaving out what the patch says
 //      to ignore (markers.cpp, kpatch-macros.h); when a function changed, the
-//      layout of the types the changed functions use (layout.cpp, DWARF); the patch's
+//      layout of the types the changed functions use (layout.cpp, DWARF) and the values
+//      of the unit's other enumerators, which code holds as constants (enums.cpp); the patch's
 //      KPATCH_REVIEWED entries (reviewed.cpp) turn the refusals they cover into warnings;
 //      refusals left stop here (exit 2), and no change at all stops here (exit 3);
 //   5. include (include.cpp): from changed and new functions to everything they need
@@ -75,7 +76,10 @@ Expected<DiffResult> run_diff(const Object &orig, const Object &patched, const O
         return reviewed.error();
     result.reviewed = std::move(*reviewed);
     std::vector<Refusal> refusals = std::move(cmp.refusals);
-    for (auto &r : check_layouts(cmp, code_p, debug_o, debug_p, result.warnings))
+    std::set<std::string> reached;
+    for (auto &r : check_layouts(cmp, code_p, debug_o, debug_p, result.warnings, reached))
+        refusals.push_back(std::move(r));
+    for (auto &r : check_enum_values(cmp, debug_o, debug_p, reached))
         refusals.push_back(std::move(r));
     result.refusals = apply_reviews(std::move(refusals), cmp, result);
 

@@ -45,6 +45,12 @@ check 2 "struct layout under a changed function" "$cdo" "$f/orig/layout_struct.o
 grep -q 'struct `fixture_conf`.*member `b` moved.*fixture_conf_get' "$tmp/err" || { echo "FAIL: layout refusal: $(cat "$tmp/err")"; fail=1; }
 check 0 "layout refusal waived by KPATCH_REVIEWED" "$cdo" "$f/orig/layout_reviewed.o" "$f/patched/layout_reviewed.o" -o "$tmp/lr.o" --json "$tmp/lr.json"
 grep -q '"reason": "every fixture_conf is made after the patch loads"' "$tmp/lr.json" || { echo "FAIL: manifest lacks the review"; fail=1; }
+check 2 "enumerator renumbered, used only as a constant" "$cdo" "$f/orig/enum_const.o" "$f/patched/enum_const.o" -o "$tmp/ec.o"
+grep -q 'enum `fixture_mode`.*enumerator `FIXTURE_MODE_ON` changed value from 1 to 2.*`fixture_enable`' "$tmp/err" || { echo "FAIL: enum refusal: $(cat "$tmp/err")"; fail=1; }
+[ ! -e "$tmp/ec.o" ] || { echo "FAIL: output written for a refused enum change"; fail=1; }
+check 0 "enumerator appended" "$cdo" "$f/orig/enum_append.o" "$f/patched/enum_append.o" -o "$tmp/ea.o"
+check 0 "enum refusal waived by KPATCH_REVIEWED" "$cdo" "$f/orig/enum_reviewed.o" "$f/patched/enum_reviewed.o" -o "$tmp/er.o" --json "$tmp/er.json"
+grep -q '"reason": "fixture_mode_set is patched to the new numbering too"' "$tmp/er.json" || { echo "FAIL: manifest lacks the enum review"; fail=1; }
 check 1 "malformed .kpatch.reviewed" "$cdo" "$f/orig/reviewed_bad.o" "$f/patched/reviewed_bad.o" -o "$tmp/rb.o"
 grep -q 'reviewed_bad.o.*\.kpatch\.reviewed' "$tmp/err" || { echo "FAIL: malformed review error does not name the file"; fail=1; }
 check 1 "different objects" "$cdo" "$f/orig/changed.o" "$f/patched/newfunc.o" -o "$tmp/x.o"

@@ -8,6 +8,7 @@
 using namespace kpatch;
 using diff::Outcome;
 using Catch::Contains;
+using Catch::StartsWith;
 
 namespace {
 
@@ -62,6 +63,102 @@ TEST_CASE("a changed enumerator value is refused, naming the enum, the enumerato
     CHECK_THAT(why, Contains("enumerator `FIXTURE_BUSY` changed value from 1 to 2"));
     CHECK_THAT(why, Contains("enumerator `FIXTURE_QUEUED` added (= 1)"));
     CHECK_THAT(why, Contains("`fixture_job_busy`"));
+}
+
+TEST_CASE("an enumerator used only as a constant whose value changed is refused, naming enum, values and functions",
+          "[diff][fixture][enum][refuse]")
+{
+    REQUIRE_FIXTURES();
+    auto r = fixtures::diff("enum_const");
+    std::string all = joined(r.result.refusals);
+    INFO(all);
+    REQUIRE(r.result.outcome == Outcome::Refused);
+    CHECK(static_cast<int>(r.result.outcome) == 2);
+    REQUIRE(r.result.refusals.size() == 3);
+    // The named enum: FIXTURE_MODE_SAFE inserted in the middle renumbers FIXTURE_MODE_ON.
+    auto named = std::find_if(r.result.refusals.begin(), r.result.refusals.end(),
+                              [](const std::string &s) { return s.find("enum `fixture_mode`") != std::string::npos; });
+    REQUIRE(named != r.result.refusals.end());
+    // The file is where the build put the source (absolute for these external-module fixtures).
+    CHECK_THAT(*named, StartsWith("enum `fixture_mode` (") &&
+                           Contains("enum_const.c) changed its values: "
+                                    "enumerator `FIXTURE_MODE_ON` changed value from 1 to 2."));
+    CHECK_THAT(*named, Contains("the patch's function `fixture_enable`,"));
+    // Unchanged code of the object whose types hold the enum is named as old-numbering code.
+    CHECK_THAT(*named, Contains("(here: `fixture_mode_is_off`, whose types hold the enum)"));
+    // The same value is no change; new enumerators are not refused here.
+    CHECK_THAT(*named, !Contains("FIXTURE_MODE_OFF") && !Contains("FIXTURE_MODE_SAFE"));
+    // The anonymous enum is named by its first enumerator.
+    auto anon = std::find_if(r.result.refusals.begin(), r.result.refusals.end(),
+                             [](const std::string &s) { return s.find("anonymous enum") != std::string::npos; });
+    REQUIRE(anon != r.result.refusals.end());
+    CHECK_THAT(*anon, StartsWith("the anonymous enum of `FIXTURE_FLAG_READ` (") &&
+                          Contains("enum_const.c) changed its values: "
+                                   "enumerator `FIXTURE_FLAG_WRITE` changed value from 2 to 4."));
+    CHECK_THAT(*anon, !Contains("FIXTURE_FLAG_EXEC"));
+    // An anonymous enum a typedef names goes by the typedef; its holders are found through it.
+    auto typed = std::find_if(r.result.refusals.begin(), r.result.refusals.end(),
+                              [](const std::string &s) { return s.find("typedef `fixture_level_t`") != std::string::npos; });
+    REQUIRE(typed != r.result.refusals.end());
+    CHECK_THAT(*typed, StartsWith("typedef `fixture_level_t` (an enum) (") &&
+                           Contains("enumerator `FIXTURE_LEVEL_HIGH` changed value from 20 to 30."));
+    CHECK_THAT(*typed, Contains("(here: `fixture_level_is_low`, whose types hold the enum)"));
+    // What to do, and the waiver.
+    CHECK_THAT(all, Contains("append new enumerators at the end") && Contains("KPATCH_REVIEWED"));
+    // An unrelated unchanged function is neither patched nor named; the anonymous enum has
+    // no name to look for in functions' types.
+    CHECK_THAT(all, !Contains("fixture_unrelated"));
+    CHECK_THAT(*anon, !Contains("fixture_mode_is_off"));
+    REQUIRE(r.result.changed.size() == 1);
+    CHECK(r.result.changed[0].name == "fixture_enable");
+    CHECK(r.result.output == nullptr);
+}
+
+TEST_CASE("an enumerator appended to an enum used only as a constant is not refused", "[diff][fixture][enum]")
+{
+    REQUIRE_FIXTURES();
+    auto r = fixtures::diff("enum_append");
+    INFO(joined(r.result.refusals));
+    REQUIRE(r.result.outcome == Outcome::Changed);
+    CHECK(static_cast<int>(r.result.outcome) == 0);
+    CHECK(r.result.refusals.empty());
+    CHECK_THAT(joined(r.result.warnings), !Contains("fixture_mode"));
+    REQUIRE(r.result.changed.size() == 1);
+    CHECK(r.result.changed[0].name == "fixture_enable");
+    REQUIRE(r.result.output);
+    auto *f = fixtures::symbol(*r.result.output, "fixture_enable");
+    REQUIRE(f);
+    CHECK(f->is_defined());
+}
+
+TEST_CASE("KPATCH_REVIEWED waives a changed enumerator value and the manifest records it",
+          "[diff][fixture][enum][reviewed]")
+{
+    REQUIRE_FIXTURES();
+    auto opts = named_options();
+    auto r = fixtures::diff("enum_reviewed", opts);
+    INFO(joined(r.result.refusals));
+    REQUIRE(r.result.outcome == Outcome::Changed);
+    REQUIRE(r.result.changed.size() == 1);
+    CHECK(r.result.changed[0].name == "fixture_enable");
+    REQUIRE(r.result.reviewed.size() == 1);
+    auto &rev = r.result.reviewed[0];
+    CHECK(rev.function == "fixture_enable");
+    REQUIRE(rev.waived.size() == 3);
+    std::string waived = joined(rev.waived);
+    CHECK_THAT(waived, Contains("enumerator `FIXTURE_MODE_ON` changed value from 1 to 2"));
+    CHECK_THAT(waived, Contains("enumerator `FIXTURE_FLAG_WRITE` changed value from 2 to 4"));
+    CHECK_THAT(joined(r.result.warnings), Contains("waived by KPATCH_REVIEWED for fixture_enable") &&
+                                              Contains("FIXTURE_MODE_ON"));
+    REQUIRE(r.result.output);
+    CHECK(fixtures::symbol(*r.result.output, "fixture_enable"));
+    auto j = nlohmann::json::parse(diff::manifest_json(r.result, opts, false));
+    REQUIRE(j["reviewed"].size() == 1);
+    CHECK(j["reviewed"][0]["function"] == "fixture_enable");
+    CHECK(j["reviewed"][0]["reason"] == "fixture_mode_set is patched to the new numbering too");
+    CHECK(j["reviewed"][0]["waived"].size() == 3);
+    CHECK(j["refusals"].empty());
+    CHECK(j["exit_code"] == 0);
 }
 
 TEST_CASE("__read_mostly and __ro_after_init variables: changed values and moves are refused by name",

@@ -184,6 +184,25 @@ TEST_CASE("fs/proc: a member added in the middle of a struct that changed functi
                                   Catch::Contains("`proc_parse_param`"));
 }
 
+TEST_CASE("kernel fs/proc: an enumerator inserted into an enum used only as constants is refused",
+          "[diff][kernel][enum]")
+{
+    KERNEL_PAIR(k, "fs/proc/root.o", "root-enum");
+    auto &r = k.run.result;
+    INFO((r.refusals.empty() ? std::string() : r.refusals[0]));
+    REQUIRE(r.outcome == Outcome::Refused);
+    REQUIRE(r.refusals.size() == 1);
+    // proc_parse_param switches on the int fs_parse returns: the enum is no changed
+    // function's type, only its constants are in the code.
+    CHECK_THAT(r.refusals[0], Catch::StartsWith("enum `proc_param` (fs/proc/root.c) changed its values: ") &&
+                                  Catch::Contains("enumerator `Opt_hidepid` changed value from 1 to 2") &&
+                                  Catch::Contains("enumerator `Opt_subset` changed value from 2 to 3") &&
+                                  Catch::Contains("`proc_parse_param`"));
+    CHECK_THAT(r.refusals[0], !Catch::Contains("Opt_gid") && !Catch::Contains("Opt_unused"));
+    CHECK(changed(k.run, "proc_parse_param"));
+    CHECK(r.output == nullptr);
+}
+
 TEST_CASE("net/: a changed exported function", "[diff][kernel]")
 {
     KERNEL_PAIR(k, "net/ipv4/tcp_cong.o", "tcp-cong-change");
