@@ -54,14 +54,18 @@ Expected<DiffResult> run_diff(const Object &orig, const Object &patched, const O
     CodeIndex code_o(**arch, orig), code_p(**arch, patched);
     Correlation corr = correlate(code_o, code_p);
 
-    auto special_o = split_special_sections(orig, code_o, options.entry_sizes);
+    DebugInfo debug_o(orig.path), debug_p(patched.path);
+    StructSizes structs_o(debug_o), structs_p(debug_p);
+    auto special_o = split_special_sections(orig, code_o, options.entry_sizes, structs_o);
     if (!special_o)
         return special_o.error().in(orig.path);
-    auto special_p = split_special_sections(patched, code_p, options.entry_sizes);
+    auto special_p = split_special_sections(patched, code_p, options.entry_sizes, structs_p);
     if (!special_p)
         return special_p.error().in(patched.path);
-
-    DebugInfo debug_o(orig.path), debug_p(patched.path);
+    // A table the original cannot cut cannot be compared either: a copied function with
+    // entries there stops the patch as if the patched side could not be cut.
+    for (auto &[name, why] : special_o->undelimited)
+        special_p->undelimited.emplace(name, "in the original object, " + why);
     LineTables lines(debug_o, debug_p);
     auto markers = read_markers(patched);
     if (!markers)
@@ -69,6 +73,9 @@ Expected<DiffResult> run_diff(const Object &orig, const Object &patched, const O
     Comparison cmp = compare(corr, code_o, code_p, *special_o, *special_p, lines, *markers);
 
     DiffResult result;
+    result.entry_sizes = special_p->sizes;
+    for (auto &[name, why] : special_p->undelimited)
+        result.entry_sizes[name] = "not cut into entries: " + why;
     report_markers(*markers, patched, cmp, result);
     auto reviewed = read_reviewed(patched);
     if (!reviewed)
