@@ -118,22 +118,21 @@ uint64_t relocation_stride(const Section &s, CodeIndex &code, uint64_t usual)
               [](const Relocation *a, const Relocation *b) { return a->offset < b->offset; });
     if (relocs.front()->offset != 0)
         return 0;
-    std::vector<uint64_t> fitting;
-    // Candidates: where a relocation like the first one starts the next entry.
+    auto fits = [&](uint64_t stride) {
+        return misfit(s, stride).empty() && consistent_stride(s, code, stride, relocs);
+    };
+    // Candidates, smallest first: where a relocation like the first one starts the next entry.
     int tried = 0;
     for (auto *r : relocs) {
         if (r->offset == 0 || r->type != relocs.front()->type)
             continue;
         if (++tried > 64 || r->offset > 4096)
             break;
-        if (misfit(s, r->offset).empty() && consistent_stride(s, code, r->offset, relocs))
-            fitting.push_back(r->offset);
+        if (!fits(r->offset))
+            continue;
+        return r->offset < usual && fits(usual) ? usual : r->offset;
     }
-    if (fitting.empty())
-        return 0;
-    if (std::find(fitting.begin(), fitting.end(), usual) != fitting.end())
-        return usual;
-    return fitting.front();
+    return 0;
 }
 
 } // namespace

@@ -1,0 +1,178 @@
+// Special-section entry sizes of other kernel versions (issue 16, class 1), on fixtures
+// that lay the tables out as those kernels do (licence: GPL-2.0-only).
+//
+// Each fixture failed with the differ before entry_size.cpp ("not a whole number of
+// N-byte entries", exit 1, with or without *_STRUCT_SIZE in the environment).
+#include <algorithm>
+#include <cstring>
+#include <elf.h>
+
+#include "fixtures.hpp"
+
+using namespace kpatch;
+
+namespace {
+
+std::vector<std::string> changed_names(const diff::DiffResult &r)
+{
+    std::vector<std::string> out;
+    for (auto &c : r.changed)
+        out.push_back(c.name);
+    return out;
+}
+
+bool contains(const std::string &text, const std::string &part) { return text.find(part) != std::string::npos; }
+
+// "offset:symbol+addend" for each relocation of output section `sec`.
+std::vector<std::string> relocations(const elf::Object &o, const std::string &sec)
+{
+    std::vector<std::string> out;
+    const elf::Section *s = o.find_section(sec);
+    if (s && s->relocations)
+        for (auto &r : s->relocations->entries)
+            out.push_back(std::to_string(r.offset) + ":" +
+                          (!r.symbol                         ? std::string("-")
+                           : r.symbol->is_section_symbol() ? r.symbol->section->name
+                                                           : r.symbol->name) +
+                          "+" + std::to_string(r.addend));
+    return out;
+}
+
+uint16_t u16_at(const elf::Section &s, size_t at)
+{
+    uint16_t v = 0;
+    REQUIRE(at + 2 <= s.data.size());
+    std::memcpy(&v, s.data.data() + at, 2);
+    return v;
+}
+
+} // namespace
+
+TEST_CASE("a __bug_table whose last 16-byte entry has no tail padding is cut by its relocation stride",
+          "[diff][entry-size]")
+{
+    REQUIRE_FIXTURES();
+    for (bool from_env : {false, true}) {
+        INFO("BUG_STRUCT_SIZE=16 given: " << from_env);
+        diff::Options opt;
+        if (from_env)
+            opt.entry_sizes["__bug_table"] = 16;
+        auto r = fixtures::diff("esize_bug_unpadded", opt);
+        REQUIRE(r.orig->find_section("__bug_table")->size() == 42);   // 16 + 16 + 10
+        REQUIRE(r.result.outcome == diff::Outcome::Changed);
+        CHECK(changed_names(r.result) == std::vector<std::string>{"esize_bug_c"});
+        CHECK(contains(r.result.entry_sizes.at("__bug_table"),
+                       from_env ? "16 bytes, from BUG_STRUCT_SIZE in the environment"
+                                : "16 bytes, from the stride of its relocations"));
+        // The kept entry is the short last one, padded to a whole entry in the output.
+        CHECK(r.result.special_entries.at("__bug_table") == 1);
+        const elf::Object &out = *r.result.output;
+        const elf::Section *bug = out.find_section("__bug_table");
+        REQUIRE(bug);
+        CHECK(bug->size() == 16);
+        CHECK(u16_at(*bug, 8) == 30);   // esize_bug_c's line
+        auto rel = relocations(out, "__bug_table");
+        REQUIRE(rel.size() == 2);
+        CHECK(rel[0] == "0:esize_bug_c+5");   // the nop after the 5-byte __fentry__ call
+        CHECK(contains(rel[1], "4:.rodata.str1.1+"));
+        CHECK_FALSE(fixtures::symbol(out, "esize_bug_a"));
+        CHECK_FALSE(fixtures::symbol(out, "esize_bug_b"));
+    }
+}
+
+TEST_CASE("an .altinstructions of 13-byte entries is cut by the object's DWARF when its relocations show no stride",
+          "[diff][entry-size]")
+{
+    REQUIRE_FIXTURES();
+    auto r = fixtures::diff("esize_alt_dwarf");
+    REQUIRE(r.result.outcome == diff::Outcome::Changed);
+    CHECK(changed_names(r.result) == std::vector<std::string>{"esize_alt_a"});
+    CHECK(r.result.entry_sizes.at(".altinstructions") ==
+          "13 bytes, from the object's DWARF (struct alt_instr)");
+    const elf::Object &out = *r.result.output;
+    const elf::Section *alt = out.find_section(".altinstructions");
+    REQUIRE(alt);
+    CHECK(alt->size() == 13);
+    CHECK(u16_at(*alt, 8) == 0x73);   // esize_alt_a's cpuid, not a field of its neighbour
+    CHECK(relocations(out, ".altinstructions") ==
+          std::vector<std::string>{"0:esize_alt_a+5", "4:.altinstr_replacement+0"});
+    CHECK(out.find_section(".altinstr_replacement"));
+
+    // The environment comes first, even against DWARF: a wrong size stops the patch,
+    // naming the section, the function and the variable.
+    diff::Options wrong;
+    wrong.entry_sizes[".altinstructions"] = 12;
+    auto w = fixtures::diff("esize_alt_dwarf", wrong);
+    REQUIRE(w.result.outcome == diff::Outcome::Refused);
+    REQUIRE(w.result.refusals.size() == 1);
+    const std::string &why = w.result.refusals[0];
+    INFO(why);
+    CHECK(contains(why, "section .altinstructions has entries for function `esize_alt_a` that cannot be delimited"));
+    CHECK(contains(why, "12 bytes (from ALT_STRUCT_SIZE in the environment)"));
+    CHECK(contains(why, "26 bytes are not a whole number of 12-byte entries"));
+    CHECK(contains(why, "correct ALT_STRUCT_SIZE"));
+    CHECK_FALSE(w.result.output);
+}
+
+TEST_CASE("an .altinstructions of 13-byte entries without the struct in DWARF is cut by its relocation stride",
+          "[diff][entry-size]")
+{
+    REQUIRE_FIXTURES();
+    auto r = fixtures::diff("esize_alt_stride");
+    REQUIRE(r.orig->find_section(".altinstructions")->size() == 39);
+    REQUIRE(r.result.outcome == diff::Outcome::Changed);
+    CHECK(changed_names(r.result) == std::vector<std::string>{"esize_stride_b"});
+    CHECK(r.result.entry_sizes.at(".altinstructions") == "13 bytes, from the stride of its relocations");
+    const elf::Object &out = *r.result.output;
+    const elf::Section *alt = out.find_section(".altinstructions");
+    REQUIRE(alt);
+    CHECK(alt->size() == 13);
+    CHECK(u16_at(*alt, 8) == 0x74);
+    CHECK(relocations(out, ".altinstructions") ==
+          std::vector<std::string>{"0:esize_stride_b+5", "4:.altinstr_replacement+3"});
+    CHECK(r.result.special_entries.at(".altinstructions") == 1);
+}
+
+TEST_CASE("a table only the environment can cut: refused, naming section and why, without it; kept with it",
+          "[diff][entry-size]")
+{
+    REQUIRE_FIXTURES();
+    auto r = fixtures::diff("esize_env");
+    REQUIRE(r.result.outcome == diff::Outcome::Refused);
+    REQUIRE(r.result.refusals.size() == 1);
+    const std::string &why = r.result.refusals[0];
+    INFO(why);
+    CHECK(contains(why, "section __bug_table has entries for function `esize_env_a` that cannot be delimited"));
+    CHECK(contains(why, "the object's DWARF has no struct bug_entry and its relocations no regular stride"));
+    CHECK(contains(why, "the last 2 bytes are not an entry short of only its tail padding (the section is aligned to 16)"));
+    CHECK(contains(why, "give the entry size in the environment (BUG_STRUCT_SIZE)"));
+    CHECK(changed_names(r.result) == std::vector<std::string>{"esize_env_a"});
+
+    diff::Options opt;
+    opt.entry_sizes["__bug_table"] = 16;
+    auto e = fixtures::diff("esize_env", opt);
+    REQUIRE(e.result.outcome == diff::Outcome::Changed);
+    const elf::Section *bug = e.result.output->find_section("__bug_table");
+    REQUIRE(bug);
+    CHECK(bug->size() == 16);
+    CHECK(u16_at(*bug, 8) == 10);
+    auto rel = relocations(*e.result.output, "__bug_table");
+    REQUIRE(rel.size() == 2);
+    CHECK(rel[0] == "0:esize_env_a+5");
+}
+
+TEST_CASE("a table no size fits does not stop a patch whose functions have no entries there",
+          "[diff][entry-size]")
+{
+    REQUIRE_FIXTURES();
+    auto r = fixtures::diff("esize_untouched");
+    REQUIRE(r.result.outcome == diff::Outcome::Changed);
+    CHECK(changed_names(r.result) == std::vector<std::string>{"esize_untouched_c"});
+    CHECK(r.result.refusals.empty());
+    CHECK(r.result.entry_sizes.at("__bug_table").rfind("not cut into entries: ", 0) == 0);
+    const elf::Object &out = *r.result.output;
+    CHECK_FALSE(out.find_section("__bug_table"));
+    CHECK(r.result.special_entries.count("__bug_table") == 0);
+    CHECK(fixtures::symbol(out, "esize_untouched_c"));
+    CHECK_FALSE(fixtures::symbol(out, "esize_untouched_a"));
+}
