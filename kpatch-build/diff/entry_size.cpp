@@ -7,7 +7,8 @@
 //   1. the environment (kpatch-build's *_STRUCT_SIZE names): an override, so a size
 //      that does not fit the section is reported rather than passed over;
 //   2. the section's sh_entsize, when the assembler was told one;
-//   3. the object's own DWARF: byte_size of the struct the kernel declares entries with;
+//   3. the object's own DWARF: byte_size of the struct the kernel declares entries with
+//      (read only when the relocations do not show the 6.1 size: see cut_entries);
 //   4. the relocation pattern: the stride at which every entry starts with a relocation
 //      into code and carries relocations at the same offsets, of the same types;
 //   5. the Linux 6.1 x86-64 size.
@@ -135,6 +136,14 @@ uint64_t relocation_stride(const Section &s, CodeIndex &code, uint64_t usual)
     return 0;
 }
 
+// Whether .orc_unwind holds as many `usual`-byte entries as its parallel table
+// .orc_unwind_ip (s32 offsets) has entries.
+bool orc_fits(const Section &orc, CodeIndex &code, uint64_t usual)
+{
+    const Section *ip = code.object().find_section(".orc_unwind_ip");
+    return ip && ip->size() % 4 == 0 && orc.size() == ip->size() / 4 * usual;
+}
+
 } // namespace
 
 const char *entry_size_variable(std::string_view section)
@@ -196,18 +205,31 @@ Expected<EntryCut> cut_entries(const Section &s, unsigned usual, const EntrySize
     } else if (s.entsize) {
         cut.stride = s.entsize;
         cut.source = "the section's sh_entsize";
-    } else if (auto n = src && src->dwarf ? structs.size_of(src->dwarf) : std::nullopt) {
-        cut.stride = *n;
-        cut.source = std::string("the object's DWARF (struct ") + src->dwarf + ")";
-    } else if (uint64_t stride = s.name == ".printk_index" ? 0 : relocation_stride(s, code, usual)) {
-        cut.stride = stride;
-        cut.source = "the stride of its relocations";
     } else {
-        cut.stride = usual;
-        cut.source = "Linux 6.1's x86-64 layout";
-        if (src && src->dwarf)
-            cut.source += std::string(", as the object's DWARF has no struct ") + src->dwarf +
-                          " and its relocations no regular stride";
+        // The relocations rank below DWARF but are read first: when they show the 6.1
+        // size, DWARF could only say the same, and opening it costs more than the rest
+        // of a small object's diff.
+        uint64_t stride = s.name == ".printk_index" ? 0 : relocation_stride(s, code, usual);
+        std::optional<unsigned> n;
+        if (s.name == ".orc_unwind" && orc_fits(s, code, usual)) {
+            cut.stride = usual;
+            cut.source = "Linux 6.1's x86-64 layout, which the entry count of .orc_unwind_ip confirms";
+        } else if (stride && stride == usual) {
+            cut.stride = usual;
+            cut.source = "Linux 6.1's x86-64 layout, which its relocations show";
+        } else if ((n = src && src->dwarf ? structs.size_of(src->dwarf) : std::nullopt)) {
+            cut.stride = *n;
+            cut.source = std::string("the object's DWARF (struct ") + src->dwarf + ")";
+        } else if (stride) {
+            cut.stride = stride;
+            cut.source = "the stride of its relocations";
+        } else {
+            cut.stride = usual;
+            cut.source = "Linux 6.1's x86-64 layout";
+            if (src && src->dwarf)
+                cut.source += std::string(", as the object's DWARF has no struct ") + src->dwarf +
+                              " and its relocations no regular stride";
+        }
     }
     std::string why = cut.stride ? misfit(s, cut.stride) : "the entry size is 0";
     if (!why.empty()) {

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstring>
 #include <elf.h>
+#include <map>
+#include <set>
 
 #include "fixtures.hpp"
 
@@ -175,4 +177,41 @@ TEST_CASE("a table no size fits does not stop a patch whose functions have no en
     CHECK(r.result.special_entries.count("__bug_table") == 0);
     CHECK(fixtures::symbol(out, "esize_untouched_c"));
     CHECK_FALSE(fixtures::symbol(out, "esize_untouched_a"));
+}
+
+TEST_CASE("on objects built with the 6.1 kernel's flags every special section is cut at its 6.1 size",
+          "[diff][entry-size]")
+{
+    REQUIRE_FIXTURES();
+    // The relocation stride must not find a different size in real tables (a bug table
+    // entry's file field, a jump entry's key, ORC's parallel table).
+    std::map<std::string, int> by_relocations;
+    const std::map<std::string, unsigned> v61 = {
+        {"__bug_table", 12}, {"__ex_table", 12}, {"__jump_table", 16}, {".altinstructions", 12},
+        {".parainstructions", 16}, {".static_call_sites", 8}, {".printk_index", 8},
+        {"__mcount_loc", 8}, {".orc_unwind_ip", 4}, {".orc_unwind", 6}, {".return_sites", 4},
+        {".retpoline_sites", 4}, {".smp_locks", 4}, {".call_sites", 4}, {".ibt_endbr_seal", 4}};
+    std::set<std::string> seen;
+    for (const char *name : {"once", "jump_label", "alternative", "extable", "printk_index", "changed"}) {
+        auto r = fixtures::diff(name);
+        for (auto &[section, how] : r.result.entry_sizes) {
+            INFO(name << ": " << section << ": " << how);
+            REQUIRE(v61.count(section));
+            CHECK(how.rfind(std::to_string(v61.at(section)) + " bytes, from ", 0) == 0);
+            // objtool gives ORC and site lists an sh_entsize; a table of one entry shows
+            // no stride and takes DWARF's size; a stride other than 6.1's is a misreading.
+            CHECK_FALSE(contains(how, "the stride of its relocations"));
+            seen.insert(section);
+            by_relocations[section] += contains(how, "which its relocations show");
+        }
+    }
+    for (const char *s : {"__bug_table", "__jump_table", ".altinstructions", "__ex_table", ".orc_unwind"}) {
+        INFO(s);
+        CHECK(seen.count(s));
+    }
+    // Tables of several entries show the 6.1 size in their relocations (no DWARF needed).
+    for (const char *s : {"__bug_table", "__mcount_loc"}) {
+        INFO(s);
+        CHECK(by_relocations[s] > 0);
+    }
 }
