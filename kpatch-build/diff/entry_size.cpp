@@ -4,17 +4,20 @@
 // exception_table_entry, paravirt_patch_site, static_call_site) gained and lost fields
 // between kernel versions, so no fixed size fits every object. The size comes from the
 // first of these sources that gives one:
-//   1. the environment (kpatch-build's *_STRUCT_SIZE names): an override, so a size
-//      that does not fit the section is reported rather than passed over;
+//   1. the environment (kpatch-build's *_STRUCT_SIZE names): an override;
 //   2. the section's sh_entsize, when the assembler was told one;
 //   3. the object's own DWARF: byte_size of the struct the kernel declares entries with
 //      (read only when the relocations do not show the 6.1 size: see cut_entries);
 //   4. the relocation pattern: the stride at which every entry starts with a relocation
 //      into code and carries relocations at the same offsets, of the same types;
 //   5. the Linux 6.1 x86-64 size.
+// The first size given decides: when it does not fit, no later source is tried (a wrong
+// override is the user's to hear about; a struct size that does not fit says the table is
+// not what it seems) and the section is left uncut, which stops only a patch that copies
+// a function with entries there.
 // The kernel tree kpatch-build built from is not read separately: its struct sizes need a
-// compiler run over its headers or seconds of vmlinux DWARF, and the object's DWARF was
-// produced from that same tree.
+// compiler run over its headers or a read of vmlinux's whole DWARF, and the object's
+// DWARF was produced from that same tree.
 //
 // A size fits a section when the section holds whole entries, or whole entries and a last
 // one that lacks only its tail padding: the assembler pads an entry to its alignment only

@@ -163,6 +163,11 @@ Expected<SpecialLayout> split_special_sections(const Object &object, CodeIndex &
     if (auto bad = layout.undelimited.find(".orc_unwind"); bad != layout.undelimited.end()) {
         layout.entries.erase(".orc_unwind_ip");
         layout.undelimited[".orc_unwind_ip"] = "its parallel table .orc_unwind cannot be cut: " + bad->second;
+    } else if (auto bad_ip = layout.undelimited.find(".orc_unwind_ip"); orc && bad_ip != layout.undelimited.end()) {
+        layout.undelimited[".orc_unwind"] = "its parallel table .orc_unwind_ip cannot be cut: " + bad_ip->second;
+        layout.sizes.erase(".orc_unwind");
+        layout.strides.erase(".orc_unwind");
+        orc = nullptr;
     }
     if (orc) {
         auto ip = layout.entries.find(".orc_unwind_ip");
