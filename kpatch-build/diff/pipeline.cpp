@@ -108,6 +108,9 @@ Expected<DiffResult> run_diff(const Object &orig, const Object &patched, const O
         return result;
     }
     include_hooks(code_p, inc);
+    for (auto &[name, why] : special_p->undelimited)
+        result.warnings.push_back("section " + name + " is left out of the patch: no copied function has "
+                                  "entries there, and it could not be cut into entries (" + why + ")");
 
     OutputContext ctx{orig, patched, corr, cmp, inc, *special_p, code_p, options, {}};
     ctx.special_o = &*special_o;

@@ -172,6 +172,10 @@ TEST_CASE("a table no size fits does not stop a patch whose functions have no en
     CHECK(changed_names(r.result) == std::vector<std::string>{"esize_untouched_c"});
     CHECK(r.result.refusals.empty());
     CHECK(r.result.entry_sizes.at("__bug_table").rfind("not cut into entries: ", 0) == 0);
+    REQUIRE(r.result.warnings.size() >= 1);
+    CHECK(std::any_of(r.result.warnings.begin(), r.result.warnings.end(), [](const std::string &w) {
+        return w.rfind("section __bug_table is left out of the patch: no copied function has entries there", 0) == 0;
+    }));
     const elf::Object &out = *r.result.output;
     CHECK_FALSE(out.find_section("__bug_table"));
     CHECK(r.result.special_entries.count("__bug_table") == 0);
