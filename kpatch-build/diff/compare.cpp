@@ -116,7 +116,9 @@ bool Comparer::same_referent(const Referent &ro, const Referent &rp, bool check_
         return !(check_data && rp.symbol->is_object() && !writable(*rp.symbol) &&
                  result.of(rp.symbol) == Status::Changed);
     case Referent::Kind::String:
-        if (ro.offset - ro.position != rp.offset - rp.position)
+        // Wrapping arithmetic: a malformed addend can be anything.
+        if (static_cast<uint64_t>(ro.offset) - static_cast<uint64_t>(ro.position) !=
+            static_cast<uint64_t>(rp.offset) - static_cast<uint64_t>(rp.position))
             return false;
         return ro.text == rp.text || (so.is_text() && same_text_but_lines(ro.text, rp.text, so, sp));
     case Referent::Kind::Section: {
