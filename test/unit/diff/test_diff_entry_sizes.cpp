@@ -219,3 +219,23 @@ TEST_CASE("on objects built with the 6.1 kernel's flags every special section is
         CHECK(by_relocations[s] > 0);
     }
 }
+
+TEST_CASE("a __jump_table of 24-byte absolute entries is cut at 24, not at its 8-byte fields",
+          "[diff][entry-size]")
+{
+    REQUIRE_FIXTURES();
+    auto r = fixtures::diff("esize_jump_abs");
+    REQUIRE(r.orig->find_section("__jump_table")->size() == 72);
+    REQUIRE(r.result.outcome == diff::Outcome::Changed);
+    CHECK(changed_names(r.result) == std::vector<std::string>{"esize_jump_b"});
+    CHECK(r.result.entry_sizes.at("__jump_table") == "24 bytes, from the stride of its relocations");
+    CHECK(r.result.special_entries.at("__jump_table") == 1);
+    const elf::Object &out = *r.result.output;
+    CHECK(out.find_section("__jump_table")->size() == 24);
+    auto rel = relocations(out, "__jump_table");
+    REQUIRE(rel.size() == 3);
+    CHECK(rel[0] == "0:esize_jump_b+5");    // the 5-byte nop
+    CHECK(rel[1] == "8:esize_jump_b+10");   // the jump target after it
+    CHECK(contains(rel[2], "16:"));
+    CHECK(contains(rel[2], "esize_key"));   // the key: the kernel's, whatever way it is reached
+}
