@@ -2,7 +2,9 @@
 // that lay the tables out as those kernels do (licence: GPL-2.0-only).
 //
 // Each fixture failed with the differ before entry_size.cpp ("not a whole number of
-// N-byte entries", exit 1, with or without *_STRUCT_SIZE in the environment).
+// N-byte entries", exit 1); the ones whose last entry lacks its tail padding
+// (esize_bug_unpadded, esize_env, esize_untouched) failed even with the right
+// *_STRUCT_SIZE in the environment.
 #include <algorithm>
 #include <cstring>
 #include <elf.h>
