@@ -116,7 +116,9 @@ bool Comparer::same_referent(const Referent &ro, const Referent &rp, bool check_
         return !(check_data && rp.symbol->is_object() && !writable(*rp.symbol) &&
                  result.of(rp.symbol) == Status::Changed);
     case Referent::Kind::String:
-        if (ro.offset - ro.position != rp.offset - rp.position)
+        // Wrapping arithmetic: a malformed addend can be anything.
+        if (static_cast<uint64_t>(ro.offset) - static_cast<uint64_t>(ro.position) !=
+            static_cast<uint64_t>(rp.offset) - static_cast<uint64_t>(rp.position))
             return false;
         return ro.text == rp.text || (so.is_text() && same_text_but_lines(ro.text, rp.text, so, sp));
     case Referent::Kind::Section: {
@@ -204,6 +206,16 @@ bool Comparer::same_code(const Symbol &o, const Symbol &p, bool &line_only)
     return same_relocations(so, sp, true);
 }
 
+// Whether the bytes of entry `e` from `from` on are zeros (padding).
+bool zero_tail(const SpecialEntry &e, unsigned from)
+{
+    const auto &d = e.section->data;
+    for (uint64_t i = e.offset + from; i < e.offset + e.size && i < d.size(); i++)
+        if (d[i])
+            return false;
+    return true;
+}
+
 bool Comparer::same_entries(const Symbol &o, const Symbol &p, const SpecialLayout &lo,
                             const SpecialLayout &lp, bool &line_only)
 {
@@ -231,7 +243,12 @@ bool Comparer::same_entries(const Symbol &o, const Symbol &p, const SpecialLayou
         if (a.section->name != b.section->name || a.owner_offset - o.value != b.owner_offset - p.value)
             return false;
         auto line = line_field(b.section->name);
-        Span sa{a.section, a.offset, a.size}, sb{b.section, b.offset, b.size};
+        // An entry may be last, without its tail padding, on one side only: compare what
+        // both hold; the other's padding must be zeros.
+        unsigned n = std::min(a.size, b.size);
+        if (!zero_tail(a, n) || !zero_tail(b, n))
+            return false;
+        Span sa{a.section, a.offset, n}, sb{b.section, b.offset, n};
         if (masked(sa, line) != masked(sb, line))
             return false;
         if (line.second > line.first && b.offset + line.second <= b.section->data.size()) {

@@ -13,6 +13,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <kpatch/expected.hpp>
@@ -47,9 +48,12 @@ public:
     }
 };
 
-// Sizes of one entry of each special section, by section name; a missing name takes the
-// 6.1 x86-64 default (special.cpp).
+// Sizes of one entry of each special section, by section name: overrides of what the
+// differ finds itself (entry_size.cpp: sh_entsize, DWARF, relocation stride, 6.1 default).
 using EntrySizes = std::map<std::string, unsigned, std::less<>>;
+// kpatch-build's environment names for those sizes: {variable, section}, e.g.
+// {"BUG_STRUCT_SIZE", "__bug_table"}.
+std::vector<std::pair<std::string, std::string>> entry_size_variables();
 
 struct Options {
     std::string object_path;          // e.g. fs/proc/cmdline.o, for messages and positions
@@ -110,6 +114,9 @@ struct DiffResult {
     std::vector<std::string> ignored;          // changed, but kept as the kernel has them (KPATCH_IGNORE_*)
     std::vector<std::string> unsafe;           // replaced without the stack check (KPATCH_FORCE_UNSAFE)
     std::map<std::string, size_t> special_entries;  // kept entries per special section
+    // Entry size of each special section of the patched object and where it came from
+    // ("16 bytes, from the object's DWARF (struct bug_entry)"), or why it has none.
+    std::map<std::string, std::string> entry_sizes;
     std::vector<std::string> refusals;
     std::vector<std::string> warnings;
     std::vector<Reviewed> reviewed;            // every entry of .kpatch.reviewed

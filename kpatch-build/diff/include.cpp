@@ -165,9 +165,32 @@ Inclusion include(const Correlation &corr, const Comparison &cmp, CodeIndex &cod
     std::sort(inc.new_data.begin(), inc.new_data.end(),
               [](const Symbol *a, const Symbol *b) { return a->original_index < b->original_index; });
 
+    // A known table no entry size fits (special.cpp says why): the copied functions'
+    // entries cannot be told from their neighbours', so they can be neither kept nor
+    // dropped safely. Tables that describe only functions the patch leaves alone are
+    // simply not carried.
+    const Object &patched = code_p.object();
+    for (auto &[name, why] : special_p.undelimited) {
+        const Section *s = patched.find_section(name);
+        if (!s || !s->relocations)
+            continue;
+        for (auto &r : s->relocations->entries) {
+            Referent ref = code_p.resolve(*s, r);
+            const Section *target = ref.kind == Referent::Kind::Symbol ? ref.symbol->section
+                                    : ref.kind == Referent::Kind::Section ? ref.section : nullptr;
+            if (!target || !target->is_text() || !inc.copied.count(target))
+                continue;
+            int64_t at = ref.kind == Referent::Kind::Symbol ? static_cast<int64_t>(ref.symbol->value) + ref.offset
+                                                            : ref.offset;
+            const Symbol *f = code_p.covering(*target, at);
+            inc.refusals.push_back("section " + name + " has entries for function `" +
+                                   (f ? f->name : target->name) + "` that cannot be delimited: " + why);
+            break;
+        }
+    }
+
     // A table the differ does not know that points into the middle of copied code
     // describes instructions of it: dropping it silently could break the patch.
-    const Object &patched = code_p.object();
     for (auto &sp : patched.sections) {
         const Section &s = *sp;
         if (ignorable(s) || !s.relocations)

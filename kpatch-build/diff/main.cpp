@@ -146,19 +146,13 @@ void write_json(const Config &c, const std::string &text)
         std::fprintf(stderr, "create-diff-object: cannot write %s\n", c.json.c_str());
 }
 
-// kpatch-build passes special-section entry sizes in the environment.
+// kpatch-build passes special-section entry sizes in the environment (overrides; the
+// differ finds them itself otherwise).
 kpatch::diff::EntrySizes sizes_from_environment()
 {
-    static const std::pair<const char *, const char *> vars[] = {
-        {"PARA_STRUCT_SIZE", ".parainstructions"}, {"EX_STRUCT_SIZE", "__ex_table"},
-        {"BUG_STRUCT_SIZE", "__bug_table"}, {"ALT_STRUCT_SIZE", ".altinstructions"},
-        {"JUMP_STRUCT_SIZE", "__jump_table"}, {"ORC_STRUCT_SIZE", ".orc_unwind"},
-        {"STATIC_CALL_STRUCT_SIZE", ".static_call_sites"},
-        {"PRINTK_INDEX_STRUCT_SIZE", ".printk_index"},
-    };
     kpatch::diff::EntrySizes sizes;
-    for (auto [var, section] : vars)
-        if (const char *v = std::getenv(var); v && *v)
+    for (auto &[var, section] : kpatch::diff::entry_size_variables())
+        if (const char *v = std::getenv(var.c_str()); v && *v)
             if (unsigned long n = std::strtoul(v, nullptr, 0); n > 0 && n < 4096)
                 sizes[section] = static_cast<unsigned>(n);
     return sizes;

@@ -267,6 +267,10 @@ Expected<void> Builder::special_sections()
                 return Error{"entry at offset " + std::to_string(e->offset) +
                              " runs past the end of the section"}.in(sp->name);
             s.data.insert(s.data.end(), sp->data.begin() + e->offset, sp->data.begin() + e->offset + e->size);
+            // A last entry without its tail padding gets it here: the kernel counts a
+            // module's entries as section size / struct size.
+            if (auto st = ctx.special_p.strides.find(sp->name); st != ctx.special_p.strides.end())
+                s.data.resize(base + st->second, 0);
             for (auto *r : e->relocations) {
                 auto nr = convert(*sp, *r, base + (r->offset - e->offset));
                 if (!nr)

@@ -74,7 +74,8 @@ private:
 struct SpecialEntry {
     const Section *section = nullptr;
     uint64_t offset = 0;
-    unsigned size = 0;
+    unsigned size = 0;                            // bytes present: less than the stride for
+                                                  // a last entry without its tail padding
     std::vector<const Relocation *> relocations;  // those inside the entry
     const Section *owner = nullptr;               // the text section it describes
     uint64_t owner_offset = 0;
@@ -85,6 +86,14 @@ struct SpecialLayout {
     std::map<std::string, std::vector<SpecialEntry>> entries;
     // The entries that describe each text section.
     std::unordered_map<const Section *, std::vector<const SpecialEntry *>> by_owner;
+    // Entry size per split section and where it came from (entry_size.cpp), e.g.
+    // "16 bytes, from the stride of its relocations".
+    std::map<std::string, std::string> sizes;
+    // Sections that could not be cut into entries, and why; they have no entries above.
+    // Only a copied function with entries there stops the patch (include.cpp).
+    std::map<std::string, std::string> undelimited;
+    // The stride of `section`'s entries (what a short last entry is padded to on output).
+    std::map<std::string, uint64_t, std::less<>> strides;
 };
 bool is_special_section(std::string_view name);
 // Whether the entries of `section` point at records describing the object's own code
@@ -92,8 +101,9 @@ bool is_special_section(std::string_view name);
 bool entries_point_at_records(std::string_view section);
 // Byte range in an entry that holds a source line (bug table), or {0,0}.
 std::pair<unsigned, unsigned> line_field(std::string_view section);
+class StructSizes;
 Expected<SpecialLayout> split_special_sections(const Object &object, CodeIndex &code,
-                                               const EntrySizes &sizes);
+                                               const EntrySizes &sizes, StructSizes &structs);
 
 // ---- debuginfo.cpp: one object's DWARF with its relocations applied, opened on first use.
 class DebugInfo {
@@ -113,6 +123,30 @@ private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
+
+// ---- entry_size.cpp: how long one entry of a special section is, and where that was learnt.
+// Struct sizes from one object's DWARF, read on first use.
+class StructSizes {
+public:
+    explicit StructSizes(DebugInfo &debug) : debug_(debug) {}
+    std::optional<unsigned> size_of(const char *name);
+
+private:
+    DebugInfo &debug_;
+    bool read_ = false;
+    std::map<std::string, unsigned, std::less<>> sizes_;
+};
+struct EntryCut {
+    uint64_t stride = 0;   // bytes from one entry to the next
+    uint64_t count = 0;    // entries, the last possibly short of its tail padding
+    std::string source;    // where the stride came from, for messages
+};
+// Cuts special section `s` into entries (`usual`: its Linux 6.1 x86-64 entry size); an
+// Error says why no size fits.
+Expected<EntryCut> cut_entries(const Section &s, unsigned usual, const EntrySizes &overrides,
+                               StructSizes &structs, CodeIndex &code);
+// kpatch-build's environment name for `section`'s entry size, or null.
+const char *entry_size_variable(std::string_view section);
 
 // ---- lines.cpp: how the source lines of one function moved (line-shift robustness).
 class LineTables {

@@ -55,14 +55,18 @@ Expected<DiffResult> run_diff(const Object &orig, const Object &patched, const O
     CodeIndex code_o(**arch, orig), code_p(**arch, patched);
     Correlation corr = correlate(code_o, code_p);
 
-    auto special_o = split_special_sections(orig, code_o, options.entry_sizes);
+    DebugInfo debug_o(orig.path), debug_p(patched.path);
+    StructSizes structs_o(debug_o), structs_p(debug_p);
+    auto special_o = split_special_sections(orig, code_o, options.entry_sizes, structs_o);
     if (!special_o)
         return special_o.error().in(orig.path);
-    auto special_p = split_special_sections(patched, code_p, options.entry_sizes);
+    auto special_p = split_special_sections(patched, code_p, options.entry_sizes, structs_p);
     if (!special_p)
         return special_p.error().in(patched.path);
-
-    DebugInfo debug_o(orig.path), debug_p(patched.path);
+    // A table the original cannot cut cannot be compared either: a copied function with
+    // entries there stops the patch as if the patched side could not be cut.
+    for (auto &[name, why] : special_o->undelimited)
+        special_p->undelimited.emplace(name, "in the original object, " + why);
     LineTables lines(debug_o, debug_p);
     auto markers = read_markers(patched);
     if (!markers)
@@ -70,6 +74,9 @@ Expected<DiffResult> run_diff(const Object &orig, const Object &patched, const O
     Comparison cmp = compare(corr, code_o, code_p, *special_o, *special_p, lines, *markers);
 
     DiffResult result;
+    result.entry_sizes = special_p->sizes;
+    for (auto &[name, why] : special_p->undelimited)
+        result.entry_sizes[name] = "not cut into entries: " + why;
     report_markers(*markers, patched, cmp, result);
     auto reviewed = read_reviewed(patched);
     if (!reviewed)
@@ -105,6 +112,9 @@ Expected<DiffResult> run_diff(const Object &orig, const Object &patched, const O
         return result;
     }
     include_hooks(code_p, inc);
+    for (auto &[name, why] : special_p->undelimited)
+        result.warnings.push_back("section " + name + " is left out of the patch: no copied function has "
+                                  "entries there, and it could not be cut into entries (" + why + ")");
 
     OutputContext ctx{orig, patched, corr, cmp, inc, *special_p, code_p, options, {}};
     ctx.special_o = &*special_o;

@@ -3,10 +3,13 @@
 // Each entry's first field locates the instruction it describes (a relocation at entry
 // offset 0 into a text section); that text section is the entry's owner. The ORC tables
 // are parallel arrays: entry i of .orc_unwind belongs to the owner of entry i of
-// .orc_unwind_ip. Sizes are those of Linux 6.1 on x86-64 unless sh_entsize or an
-// override (from kpatch-build's *_STRUCT_SIZE variables) says otherwise.
+// .orc_unwind_ip. Entry sizes come from entry_size.cpp (environment, sh_entsize, DWARF,
+// relocation stride, then the Linux 6.1 x86-64 sizes below). A section no size fits is
+// left whole and marked undelimited: that stops only a patch that copies a function with
+// entries there (include.cpp).
 #include <elf.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "diff/passes.hpp"
@@ -35,20 +38,6 @@ const Known *find_known(std::string_view name)
         if (name == k.name)
             return &k;
     return nullptr;
-}
-
-Expected<unsigned> entry_size(const Section &s, const Known &k, const EntrySizes &sizes)
-{
-    unsigned size = k.size;
-    if (auto it = sizes.find(s.name); it != sizes.end())
-        size = it->second;
-    else if (s.entsize)
-        size = static_cast<unsigned>(s.entsize);
-    if (size == 0 || s.size() % size)
-        return Error{"section '" + s.name + "' (" + std::to_string(s.size()) +
-                     " bytes) is not a whole number of " + std::to_string(size) +
-                     "-byte entries; give the entry size in the environment"};
-    return size;
 }
 
 // A .printk_index entry points at a record (struct pi_entry: fmt, func, file, line, ...)
@@ -119,35 +108,43 @@ std::pair<unsigned, unsigned> line_field(std::string_view section)
 }
 
 Expected<SpecialLayout> split_special_sections(const Object &object, CodeIndex &code,
-                                               const EntrySizes &sizes)
+                                               const EntrySizes &sizes, StructSizes &structs)
 {
     SpecialLayout layout;
     const Section *orc = nullptr;
+    EntryCut orc_cut;
     for (auto &sp : object.sections) {
         const Section &s = *sp;
         const Known *k = find_known(s.name);
         if (!k)
             continue;
-        auto size = entry_size(s, *k, sizes);
-        if (!size)
-            return size.error();
+        auto cut = cut_entries(s, k->size, sizes, structs, code);
+        if (!cut) {
+            layout.undelimited[s.name] = cut.error().message;
+            continue;
+        }
+        layout.sizes[s.name] = std::to_string(cut->stride) + " bytes, from " + cut->source;
+        layout.strides[s.name] = cut->stride;
         if (s.name == ".orc_unwind") {
             orc = &s;
+            orc_cut = *cut;
             continue;
         }
         auto &list = layout.entries[s.name];
-        uint64_t n = s.size() / *size;
-        list.resize(n);
-        for (uint64_t i = 0; i < n; i++) {
+        list.resize(cut->count);
+        for (uint64_t i = 0; i < cut->count; i++) {
             list[i].section = &s;
-            list[i].offset = i * *size;
-            list[i].size = *size;
+            list[i].offset = i * cut->stride;
+            list[i].size = static_cast<unsigned>(std::min<uint64_t>(cut->stride, s.size() - list[i].offset));
             list[i].index = i;
         }
         if (!s.relocations)
             continue;
         for (auto &r : s.relocations->entries) {
-            SpecialEntry &e = list[r.offset / *size];
+            if (r.offset >= s.size())
+                return Error{"relocation at offset " + std::to_string(r.offset) +
+                             " lies past the end of the section"}.in(s.name);
+            SpecialEntry &e = list[r.offset / cut->stride];
             e.relocations.push_back(&r);
             if (r.offset != e.offset || !r.symbol)
                 continue;
@@ -162,17 +159,26 @@ Expected<SpecialLayout> split_special_sections(const Object &object, CodeIndex &
             }
         }
     }
+    // ORC tables are parallel: one that cannot be cut leaves the other meaningless.
+    if (auto bad = layout.undelimited.find(".orc_unwind"); bad != layout.undelimited.end()) {
+        layout.entries.erase(".orc_unwind_ip");
+        layout.undelimited[".orc_unwind_ip"] = "its parallel table .orc_unwind cannot be cut: " + bad->second;
+    } else if (auto bad_ip = layout.undelimited.find(".orc_unwind_ip"); orc && bad_ip != layout.undelimited.end()) {
+        layout.undelimited[".orc_unwind"] = "its parallel table .orc_unwind_ip cannot be cut: " + bad_ip->second;
+        layout.sizes.erase(".orc_unwind");
+        layout.strides.erase(".orc_unwind");
+        orc = nullptr;
+    }
     if (orc) {
         auto ip = layout.entries.find(".orc_unwind_ip");
-        unsigned size = entry_size(*orc, *find_known(".orc_unwind"), sizes).value();
-        uint64_t n = orc->size() / size;
-        if (ip == layout.entries.end() || ip->second.size() != n)
+        if (ip == layout.entries.end() || ip->second.size() != orc_cut.count)
             return Error{"sections .orc_unwind and .orc_unwind_ip do not have the same number of entries"};
         auto &list = layout.entries[".orc_unwind"];
-        list.resize(n);
-        for (uint64_t i = 0; i < n; i++) {
-            list[i] = SpecialEntry{orc, i * size, size, {}, ip->second[i].owner,
-                                   ip->second[i].owner_offset, i};
+        list.resize(orc_cut.count);
+        for (uint64_t i = 0; i < orc_cut.count; i++) {
+            uint64_t at = i * orc_cut.stride;
+            list[i] = SpecialEntry{orc, at, static_cast<unsigned>(std::min<uint64_t>(orc_cut.stride, orc->size() - at)),
+                                   {}, ip->second[i].owner, ip->second[i].owner_offset, i};
         }
     }
     if (auto pi = layout.entries.find(".printk_index"); pi != layout.entries.end())

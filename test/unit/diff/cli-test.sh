@@ -60,7 +60,14 @@ check 1 "truncated" "$cdo" "$tmp/trunc.o" "$f/patched/changed.o" -o "$tmp/t.o"
 readelf -s --wide "$f/orig/newfunc.o" >"$tmp/symtab.txt"
 check 0 "kpatch positional form" env BUG_STRUCT_SIZE=12 JUMP_STRUCT_SIZE=16 "$cdo" "$f/orig/newfunc.o" "$f/patched/newfunc.o" vmlinux "$tmp/symtab.txt" /dev/null kpatch-test "$tmp/pos.o"
 nm "$tmp/pos.o" | grep -q ' t fixture_new_helper$' || { echo "FAIL: positional form output"; fail=1; }
-check 1 "wrong entry size" env BUG_STRUCT_SIZE=7 "$cdo" "$f/orig/once.o" "$f/patched/once.o" -o "$tmp/w.o"
+# A table only BUG_STRUCT_SIZE can cut (10-byte entries aligned to 16, no stride, no DWARF).
+check 2 "entry size needed" "$cdo" "$f/orig/esize_env.o" "$f/patched/esize_env.o" -o "$tmp/e.o"
+grep -q 'section __bug_table has entries for function `esize_env_a` that cannot be delimited.*(BUG_STRUCT_SIZE)' "$tmp/err" || { echo "FAIL: entry size refusal: $(cat "$tmp/err")"; fail=1; }
+check 0 "entry size from the environment" env BUG_STRUCT_SIZE=16 "$cdo" "$f/orig/esize_env.o" "$f/patched/esize_env.o" -o "$tmp/e.o"
+[ "$(readelf -SW "$tmp/e.o" | awk '{for (i = 1; i < NF; i++) if ($i == "__bug_table") print $(i + 4)}')" = 000010 ] || { echo "FAIL: __bug_table of the output: $(readelf -SW "$tmp/e.o" | grep bug)"; fail=1; }
+# A wrong size in the environment stops a patch whose changed function has entries there.
+check 2 "wrong entry size" env BUG_STRUCT_SIZE=7 "$cdo" "$f/orig/once.o" "$f/patched/once.o" -o "$tmp/w.o"
+grep -q '__bug_table has entries for function `fixture_once`.*correct BUG_STRUCT_SIZE' "$tmp/err" || { echo "FAIL: entry size refusal: $(cat "$tmp/err")"; fail=1; }
 # Positions from a kallsyms file: the second of two `count.N` copies sits among the
 # object's own symbols, so the klp placeholder carries position 2.
 cnt=$(readelf -s --wide "$f/orig/static_local.o" | awk '$4 == "OBJECT" && $8 ~ /^count\./ {print $8}' | sort | head -n 2)
