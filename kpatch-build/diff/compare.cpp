@@ -399,6 +399,15 @@ Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p
             {source_name(p.name)}});
     }
 
+    // A function with several names is judged once, under its canonical name (aliases.cpp);
+    // an ignore marker for any of its names covers it.
+    result.aliases = Aliases(patched, corr);
+    const Aliases &aliases = result.aliases;
+    auto covered = [&](const Symbol &f) {
+        const auto &all = aliases.names(&f);
+        return markers.covers(f) ||
+               std::any_of(all.begin(), all.end(), [&](const Symbol *n) { return markers.covers(*n); });
+    };
     for (auto &sp : patched.symbols) {
         const Symbol &p = *sp;
         if (!p.is_defined() || !p.is_function())
@@ -411,10 +420,12 @@ Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p
             }
             continue;
         }
+        if (aliases.is_second_name(&p) && corr.twin(aliases.canonical(&p)))
+            continue;   // takes its canonical name's status below
         bool line_only = false;
         bool same = cmp.same_code(*o, p, line_only) &&
                     cmp.same_entries(*o, p, special_o, special_p, line_only);
-        if (!same && markers.covers(p)) {
+        if (!same && covered(p)) {
             result.ignored.push_back(p.name);
             same = true;
         }
@@ -423,18 +434,30 @@ Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p
             result.line_shift_only.push_back(p.name);
     }
 
-    // A changed .cold part changes its parent: they are one function split in two.
+    // A changed .cold part changes its parent: they are one function split in two, and
+    // only the parent can be redirected (the part is reached by a jump from it).
     for (auto &sp : patched.symbols) {
         const Symbol &p = *sp;
-        if (result.of(&p) != Status::Changed || !p.name.ends_with(".cold"))
+        if (!p.is_function() || result.of(&p) != Status::Changed)
             continue;
-        std::string parent = p.name.substr(0, p.name.size() - 5);
-        if (auto *ps = patched.find_symbol(parent); ps && result.of(ps) == Status::Same && !markers.covers(*ps))
+        std::string parent = cold_parent(p.name);
+        if (parent.empty())
+            continue;
+        const Symbol *ps = patched.find_symbol(parent);
+        if (ps)
+            ps = aliases.canonical(ps);
+        if (ps && ps->is_function() && result.of(ps) == Status::Same && !covered(*ps))
             result.status[ps] = Status::Changed;
     }
     for (auto &sp : patched.symbols) {
         const Symbol &p = *sp;
-        if (!p.is_function() || result.of(&p) != Status::Changed || p.name.ends_with(".cold"))
+        if (p.is_function() && aliases.is_second_name(&p) && corr.twin(&p) && corr.twin(aliases.canonical(&p)))
+            result.status[&p] = result.of(aliases.canonical(&p));
+    }
+    for (auto &sp : patched.symbols) {
+        const Symbol &p = *sp;
+        if (!p.is_function() || result.of(&p) != Status::Changed || is_cold_part(p.name) ||
+            aliases.is_second_name(&p))
             continue;
         if (!p.section) {
             // A function symbol outside any section (SHN_ABS, a bad index): nothing to
@@ -449,7 +472,7 @@ Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p
         }
         size_t functions = 0;
         for (auto *s : code_p.symbols_in(*p.section))
-            functions += s->is_function() && !s->name.ends_with(".cold");
+            functions += s->is_function() && !is_cold_part(s->name) && !aliases.is_second_name(s);
         if (functions != 1 || p.section->name == ".text")
             result.refusals.push_back({"function `" + p.name + "` changed but shares section " +
                                        p.section->name +

@@ -327,7 +327,10 @@ Expected<void> Builder::funcs_table()
             std::memcpy(&flags, tab.data.data() + at + Flags, 8);
             put_u64(tab, at + Flags, flags | flag_no_stack_check);
         }
-        ChangedFunction entry{f->name, old->name, object, *pos, old->size, f->size, {}, 0, {}};
+        ChangedFunction entry{f->name, old->name, object, *pos, old->size, f->size, {}, 0, {}, {}};
+        for (auto *name : ctx.cmp.aliases.names(f))
+            if (const Symbol *twin = ctx.corr.twin(name); name != f && twin)
+                entry.old_aliases.push_back(twin->name);
         if (auto ok = cold_parts(*f, *old, tab, at, entry); !ok)
             return ok.error();
         result.changed.push_back(std::move(entry));
@@ -358,7 +361,7 @@ Expected<void> Builder::cold_parts(const Symbol &f, const Symbol &old, Section &
 {
     uint32_t abs64 = ctx.code_p.arch().absolute64();
     auto &rs = out->relocations_for(tab);
-    if (const Symbol *oc = ctx.orig.find_symbol(old.name + ".cold"); oc && oc->is_function()) {
+    if (const Symbol *oc = cold_part_of(ctx.orig, old)) {
         auto pos = kernel_position(*oc, "cold part");
         if (!pos)
             return pos.error();
@@ -372,7 +375,7 @@ Expected<void> Builder::cold_parts(const Symbol &f, const Symbol &old, Section &
         entry.old_cold = oc->name;
         entry.old_cold_sympos = *pos;
     }
-    if (const Symbol *nc = ctx.patched.find_symbol(f.name + ".cold"); nc && nc->is_function()) {
+    if (const Symbol *nc = cold_part_of(ctx.patched, f)) {
         auto it = symbols.find(nc);
         if (it == symbols.end())
             return Error{"internal: the cold part `" + nc->name + "` of `" + f.name +

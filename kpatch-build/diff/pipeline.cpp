@@ -82,7 +82,7 @@ Expected<DiffResult> run_diff(const Object &orig, const Object &patched, const O
     result.line_shift_only = cmp.line_shift_only;
     for (auto *f : cmp.changed_functions)
         result.changed.push_back(ChangedFunction{f->name, corr.twin(f)->name, options.klp_object, 0,
-                                                 corr.twin(f)->size, f->size, {}, 0, {}});
+                                                 corr.twin(f)->size, f->size, {}, 0, {}, {}});
     for (auto *f : cmp.new_functions)
         result.new_functions.push_back(f->name);
     if (!result.refusals.empty()) {
