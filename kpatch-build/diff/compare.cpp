@@ -16,6 +16,7 @@
 // names the symbol it concerns, so a KPATCH_REVIEWED entry for it can waive it.
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <elf.h>
 
 #include "diff/passes.hpp"
@@ -346,6 +347,31 @@ Refusal init_refusal(const Symbol &p)
     return Refusal{std::move(text), {source_name(p.name)}, &p};
 }
 
+// Replacing a function redirects its address, so every kernel name at that address. When
+// the original has another name there that the patched object no longer gives this
+// function, callers by that name would run the new code against the patch's meaning.
+std::optional<Refusal> split_alias(const Symbol &p, const Correlation &corr, CodeIndex &code_o,
+                                   const Aliases &aliases)
+{
+    const Symbol *o = corr.twin(&p);
+    if (!o || !o->section)
+        return std::nullopt;
+    for (auto *q : code_o.symbols_in(*o->section)) {
+        if (q == o || !q->is_function() || q->value != o->value || is_cold_part(q->name))
+            continue;
+        auto it = corr.patched_of.find(q);
+        if (it != corr.patched_of.end() && aliases.canonical(it->second) == &p)
+            continue;
+        return Refusal{"function `" + p.name + "` changed, but in the kernel it is one function with `" +
+                           q->name + "` (two names at one address, as __alias makes them) and the patched "
+                           "object makes them two: replacing `" + o->name + "` would replace `" + q->name +
+                           "` as well. Keep `" + q->name + "` an alias of `" + p.name +
+                           "`, or leave `" + p.name + "` unchanged",
+                       {}};
+    }
+    return std::nullopt;
+}
+
 } // namespace
 
 Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p,
@@ -403,6 +429,11 @@ Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p
     // an ignore marker for any of its names covers it.
     result.aliases = Aliases(patched, corr);
     const Aliases &aliases = result.aliases;
+    // Whether `f`, a second name, is its canonical name's function in the kernel too.
+    auto joined = [&](const Symbol &f) {
+        const Symbol *c = aliases.canonical(&f), *of = corr.twin(&f), *oc = corr.twin(c);
+        return c != &f && of && oc && of->section == oc->section && of->value == oc->value;
+    };
     auto covered = [&](const Symbol &f) {
         const auto &all = aliases.names(&f);
         return markers.covers(f) ||
@@ -420,7 +451,7 @@ Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p
             }
             continue;
         }
-        if (aliases.is_second_name(&p) && corr.twin(aliases.canonical(&p)))
+        if (joined(p))
             continue;   // takes its canonical name's status below
         bool line_only = false;
         bool same = cmp.same_code(*o, p, line_only) &&
@@ -451,13 +482,12 @@ Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p
     }
     for (auto &sp : patched.symbols) {
         const Symbol &p = *sp;
-        if (p.is_function() && aliases.is_second_name(&p) && corr.twin(&p) && corr.twin(aliases.canonical(&p)))
+        if (p.is_function() && joined(p))
             result.status[&p] = result.of(aliases.canonical(&p));
     }
     for (auto &sp : patched.symbols) {
         const Symbol &p = *sp;
-        if (!p.is_function() || result.of(&p) != Status::Changed || is_cold_part(p.name) ||
-            aliases.is_second_name(&p))
+        if (!p.is_function() || result.of(&p) != Status::Changed || is_cold_part(p.name) || joined(p))
             continue;
         if (!p.section) {
             // A function symbol outside any section (SHN_ABS, a bad index): nothing to
@@ -478,6 +508,8 @@ Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p
                                        p.section->name +
                                        " with other functions (build with -ffunction-sections)",
                                        {}});
+        if (auto split = split_alias(p, corr, code_o, aliases))
+            result.refusals.push_back(std::move(*split));
     }
     return result;
 }

@@ -10,6 +10,7 @@
 //     named with the symbol's position among same-named kernel symbols.
 // Names are the kernel's (the original object's): a function the compiler renumbered
 // (foo.constprop.1 vs foo.constprop.0) is called by its name in the kernel.
+#include <algorithm>
 #include <cstring>
 #include <elf.h>
 #include <map>
@@ -322,15 +323,20 @@ Expected<void> Builder::funcs_table()
         }
         if (auto ok = verify_entry(*old, tab, at); !ok)
             return ok.error();
-        if (ctx.markers && ctx.markers->is_unsafe(*f)) {
+        const auto &aliases = ctx.cmp.aliases.names(f);
+        if (ctx.markers && (ctx.markers->is_unsafe(*f) ||
+                            std::any_of(aliases.begin(), aliases.end(),
+                                        [&](const Symbol *n) { return ctx.markers->is_unsafe(*n); }))) {
             uint64_t flags;
             std::memcpy(&flags, tab.data.data() + at + Flags, 8);
             put_u64(tab, at + Flags, flags | flag_no_stack_check);
         }
         ChangedFunction entry{f->name, old->name, object, *pos, old->size, f->size, {}, 0, {}, {}};
-        for (auto *name : ctx.cmp.aliases.names(f))
-            if (const Symbol *twin = ctx.corr.twin(name); name != f && twin)
-                entry.old_aliases.push_back(twin->name);
+        // The kernel's other names for it: those at its address in the original.
+        for (auto &s : ctx.orig.symbols)
+            if (s.get() != old && s->is_function() && s->is_defined() && s->section == old->section &&
+                s->value == old->value && !is_cold_part(s->name))
+                entry.old_aliases.push_back(s->name);
         if (auto ok = cold_parts(*f, *old, tab, at, entry); !ok)
             return ok.error();
         result.changed.push_back(std::move(entry));

@@ -1,6 +1,7 @@
 // One function, several symbols: aliases (two names at one address) and cold parts (licence: GPL-2.0-only).
 #include <algorithm>
 #include <cstring>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -22,6 +23,12 @@ std::vector<std::string> names(const std::vector<diff::ChangedFunction> &v)
     for (auto &c : v)
         out.push_back(c.name);
     return out;
+}
+
+std::vector<std::string> sorted(std::vector<std::string> v)
+{
+    std::sort(v.begin(), v.end());
+    return v;
 }
 
 // The old_name strings of the output's .kpatch.funcs entries, in entry order.
@@ -81,14 +88,29 @@ TEST_CASE("two names at one address are one function, replaced once under its gl
     REQUIRE(r.result.outcome == Outcome::Changed);
     // fixture_SyS_thing and its alias fixture_sys_thing: one changed function, not two,
     // and not "a function that shares its section with other functions".
-    CHECK(names(r.result.changed) == std::vector<std::string>{"fixture_SyS_thing", "fixture_alias_caller"});
-    REQUIRE(r.result.changed.size() == 2);
-    CHECK(r.result.changed[0].old_name == "fixture_SyS_thing");
-    CHECK(r.result.changed[0].old_aliases == std::vector<std::string>{"fixture_sys_thing"});
-    CHECK(r.result.changed[1].old_aliases.empty());
+    // A static function with a global alias is replaced under the global name (unique
+    // in kallsyms).
+    const std::vector<std::string> expected{"fixture_SyS_thing", "fixture_alias_caller", "fixture_public"};
+    auto changed = names(r.result.changed);
+    std::sort(changed.begin(), changed.end());
+    CHECK(changed == sorted(expected));
+    std::map<std::string, std::vector<std::string>> aliases;
+    for (auto &c : r.result.changed) {
+        CHECK(c.old_name == c.name);
+        aliases[c.name] = c.old_aliases;
+    }
+    CHECK(aliases["fixture_SyS_thing"] == std::vector<std::string>{"fixture_sys_thing"});
+    CHECK(aliases["fixture_public"] == std::vector<std::string>{"fixture_local_impl"});
+    CHECK(aliases["fixture_alias_caller"].empty());
     auto &out = *r.result.output;
-    CHECK(out.find_section(".kpatch.funcs")->data.size() == 2 * entry_size);
-    CHECK(replaced_names(out) == std::vector<std::string>{"fixture_SyS_thing", "fixture_alias_caller"});
+    CHECK(out.find_section(".kpatch.funcs")->data.size() == 3 * entry_size);
+    CHECK(sorted(replaced_names(out)) == sorted(expected));
+    auto *pub = symbol(out, "fixture_public"), *impl = symbol(out, "fixture_local_impl");
+    REQUIRE(pub);
+    REQUIRE(impl);
+    CHECK(pub->is_defined());
+    CHECK(impl->is_defined());
+    CHECK(pub->section == impl->section);
 
     // Both names are defined in the output, at the one copy.
     auto *canon = symbol(out, "fixture_SyS_thing"), *alias = symbol(out, "fixture_sys_thing");
@@ -118,9 +140,16 @@ TEST_CASE("two names at one address are one function, replaced once under its gl
     }));
 
     auto j = nlohmann::json::parse(diff::manifest_json(r.result, opts, false));
-    REQUIRE(j["changed_functions"].size() == 2);
-    CHECK(j["changed_functions"][0]["old_name"] == "fixture_SyS_thing");
-    CHECK(j["changed_functions"][0]["old_aliases"] == nlohmann::json::array({"fixture_sys_thing"}));
+    REQUIRE(j["changed_functions"].size() == 3);
+    bool listed = false;
+    for (auto &f : j["changed_functions"])
+        if (f["old_name"] == "fixture_SyS_thing") {
+            listed = true;
+            CHECK(f["old_aliases"] == nlohmann::json::array({"fixture_sys_thing"}));
+        } else {
+            CHECK(f["old_name"] != "fixture_sys_thing");
+        }
+    CHECK(listed);
     CHECK(j["refusals"].empty());
 }
 
@@ -182,4 +211,41 @@ TEST_CASE("a GCC 8 style numbered cold part (foo.cold.1) that alone changed repl
     CHECK(target(out, ".text.fixture_numbered", 4) == cold);
     CHECK(target(out, ".text.unlikely.fixture_numbered", 6) == parent);
     CHECK(!symbol(out, diff::klp_symbol_name("vmlinux", "fixture_numbered", 0)));
+}
+
+TEST_CASE("two names of one kernel function that the patch makes two functions are refused",
+          "[diff][fixture][alias]")
+{
+    REQUIRE_FIXTURES();
+    auto r = fixtures::diff("alias_split");
+    // Replacing fixture_split_b redirects its address, which is fixture_split_a's too:
+    // callers of fixture_split_a would run fixture_split_b's new code.
+    REQUIRE(r.result.outcome == Outcome::Refused);
+    REQUIRE(r.result.refusals.size() == 1);
+    CHECK_THAT(r.result.refusals[0], Catch::Contains("`fixture_split_b`") &&
+                                         Catch::Contains("one function with `fixture_split_a`"));
+    CHECK(!r.result.output);
+}
+
+TEST_CASE("a kernel function that becomes a second name of another is replaced by the shared code",
+          "[diff][fixture][alias]")
+{
+    REQUIRE_FIXTURES();
+    auto r = fixtures::diff("alias_join");
+    INFO((r.result.refusals.empty() ? std::string() : r.result.refusals[0]));
+    REQUIRE(r.result.outcome == Outcome::Changed);
+    // fixture_join_b (x + 6 in the kernel) now names fixture_join_a's code (x + 5):
+    // it is replaced; fixture_join_a, the same in both, is not.
+    CHECK(names(r.result.changed) == std::vector<std::string>{"fixture_join_b"});
+    REQUIRE(r.result.changed.size() == 1);
+    CHECK(r.result.changed[0].old_aliases.empty());   // two functions in the kernel
+    auto &out = *r.result.output;
+    CHECK(replaced_names(out) == std::vector<std::string>{"fixture_join_b"});
+    auto *b = symbol(out, "fixture_join_b");
+    REQUIRE(b);
+    CHECK(b->is_defined());
+    CHECK(b->section->name == ".text.fixture_join_a");
+    auto *funcs = out.find_section(".kpatch.funcs");
+    REQUIRE(funcs->relocations);
+    CHECK(target(out, ".kpatch.funcs", 0) == b);   // new_func: the shared code
 }
