@@ -435,9 +435,7 @@ Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p
         return c != &f && of && oc && of->section == oc->section && of->value == oc->value;
     };
     auto covered = [&](const Symbol &f) {
-        const auto &all = aliases.names(&f);
-        return markers.covers(f) ||
-               std::any_of(all.begin(), all.end(), [&](const Symbol *n) { return markers.covers(*n); });
+        return aliases.any_name(f, [&](const Symbol &n) { return markers.covers(n); });
     };
     for (auto &sp : patched.symbols) {
         const Symbol &p = *sp;

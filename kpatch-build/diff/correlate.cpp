@@ -69,9 +69,20 @@ std::string cold_parent(std::string_view name)
 
 const Symbol *cold_part_of(const Object &object, const Symbol &f)
 {
-    for (auto &s : object.symbols)
-        if (s->is_function() && s->is_defined() && cold_parent(s->name) == f.name)
+    for (auto &s : object.symbols) {
+        if (!s->is_function() || !s->is_defined())
+            continue;
+        std::string parent = cold_parent(s->name);
+        if (parent.empty())
+            continue;
+        if (parent == f.name)
             return s.get();
+        // Named after another name of f (an alias at f's address: GCC names the part
+        // after the function it compiled, which need not be the name f is patched under).
+        const Symbol *p = f.section ? object.find_symbol(parent) : nullptr;
+        if (p && p->is_function() && p->section == f.section && p->value == f.value)
+            return s.get();
+    }
     return nullptr;
 }
 

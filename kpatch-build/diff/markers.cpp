@@ -103,10 +103,8 @@ void report_markers(const Markers &ig, const Object &patched, const Comparison &
                                       "object (a stale or misspelt entry?)");
     }
     for (auto &f : ig.unsafe) {
-        auto named = [&](const Symbol *s) { return source_name(s->name) == f; };
         bool replaced = std::any_of(cmp.changed_functions.begin(), cmp.changed_functions.end(), [&](const Symbol *s) {
-            const auto &all = cmp.aliases.names(s);   // or by another of its names
-            return named(s) || std::any_of(all.begin(), all.end(), named);
+            return cmp.aliases.any_name(*s, [&](const Symbol &n) { return source_name(n.name) == f; });
         });
         if (replaced) {
             result.unsafe.push_back(f);

@@ -10,7 +10,6 @@
 //     named with the symbol's position among same-named kernel symbols.
 // Names are the kernel's (the original object's): a function the compiler renumbered
 // (foo.constprop.1 vs foo.constprop.0) is called by its name in the kernel.
-#include <algorithm>
 #include <cstring>
 #include <elf.h>
 #include <map>
@@ -323,10 +322,7 @@ Expected<void> Builder::funcs_table()
         }
         if (auto ok = verify_entry(*old, tab, at); !ok)
             return ok.error();
-        const auto &aliases = ctx.cmp.aliases.names(f);
-        if (ctx.markers && (ctx.markers->is_unsafe(*f) ||
-                            std::any_of(aliases.begin(), aliases.end(),
-                                        [&](const Symbol *n) { return ctx.markers->is_unsafe(*n); }))) {
+        if (ctx.markers && ctx.cmp.aliases.any_name(*f, [&](const Symbol &n) { return ctx.markers->is_unsafe(n); })) {
             uint64_t flags;
             std::memcpy(&flags, tab.data.data() + at + Flags, 8);
             put_u64(tab, at + Flags, flags | flag_no_stack_check);

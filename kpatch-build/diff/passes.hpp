@@ -2,6 +2,7 @@
 // The order they run in, and why, is in pipeline.cpp.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <set>
 #include <unordered_map>
@@ -89,6 +90,12 @@ public:
     // All names of `f`'s function, canonical first; empty when it has only one.
     const std::vector<const Symbol *> &names(const Symbol *f) const;
     bool is_second_name(const Symbol *f) const { return canonical(f) != f; }
+    // Whether `pred` holds for `f` or for another of its names (a marker naming any).
+    template <typename Pred> bool any_name(const Symbol &f, Pred pred) const
+    {
+        const auto &all = names(&f);
+        return pred(f) || std::any_of(all.begin(), all.end(), [&](const Symbol *n) { return pred(*n); });
+    }
 
 private:
     std::unordered_map<const Symbol *, const std::vector<const Symbol *> *> group_of_;

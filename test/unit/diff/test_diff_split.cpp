@@ -111,6 +111,20 @@ TEST_CASE("two names at one address are one function, replaced once under its gl
     CHECK(pub->is_defined());
     CHECK(impl->is_defined());
     CHECK(pub->section == impl->section);
+    // Its cold part, named after the static name, is the entry's cold part (the core's
+    // stack check covers it) and travels with it.
+    if (symbol(*r.patched, "fixture_local_impl.cold")) {
+        auto it = std::find_if(r.result.changed.begin(), r.result.changed.end(),
+                               [](const diff::ChangedFunction &c) { return c.name == "fixture_public"; });
+        REQUIRE(it != r.result.changed.end());
+        CHECK(it->old_cold == "fixture_local_impl.cold");
+        CHECK(it->new_cold == "fixture_local_impl.cold");
+        auto *cold = symbol(out, "fixture_local_impl.cold");
+        REQUIRE(cold);
+        CHECK(cold->is_defined());
+    } else {
+        WARN("the compiler made no .cold part for fixture_local_impl here");
+    }
 
     // Both names are defined in the output, at the one copy.
     auto *canon = symbol(out, "fixture_SyS_thing"), *alias = symbol(out, "fixture_sys_thing");
