@@ -4,7 +4,8 @@
 //   1. index both objects (symbols by section; instruction boundaries on demand);
 //   2. correlate (correlate.cpp): twins are what every later pass compares through;
 //   3. split special sections (special.cpp): comparison needs each function's entries;
-//   4. compare (compare.cpp): data first, then functions, leaving out what the patch says
+//   4. compare (compare.cpp): data first, then functions (a function with several names,
+//      aliases.cpp, once), leaving out what the patch says
 //      to ignore (markers.cpp, kpatch-macros.h); when a function changed, the
 //      layout of the types the changed functions use (layout.cpp, DWARF); the patch's
 //      KPATCH_REVIEWED entries (reviewed.cpp) turn the refusals they cover into warnings;
