@@ -16,6 +16,7 @@
 // names the symbol it concerns, so a KPATCH_REVIEWED entry for it can waive it.
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <elf.h>
 
 #include "diff/passes.hpp"
@@ -363,6 +364,31 @@ Refusal init_refusal(const Symbol &p)
     return Refusal{std::move(text), {source_name(p.name)}, &p};
 }
 
+// Replacing a function redirects its address, so every kernel name at that address. When
+// the original has another name there that the patched object no longer gives this
+// function, callers by that name would run the new code against the patch's meaning.
+std::optional<Refusal> split_alias(const Symbol &p, const Correlation &corr, CodeIndex &code_o,
+                                   const Aliases &aliases)
+{
+    const Symbol *o = corr.twin(&p);
+    if (!o || !o->section)
+        return std::nullopt;
+    for (auto *q : code_o.symbols_in(*o->section)) {
+        if (q == o || !q->is_function() || q->value != o->value || is_cold_part(q->name))
+            continue;
+        auto it = corr.patched_of.find(q);
+        if (it != corr.patched_of.end() && aliases.canonical(it->second) == &p)
+            continue;
+        return Refusal{"function `" + p.name + "` changed, but in the kernel it is one function with `" +
+                           q->name + "` (two names at one address, as __alias makes them) and the patched "
+                           "object makes them two: replacing `" + o->name + "` would replace `" + q->name +
+                           "` as well. Keep `" + q->name + "` an alias of `" + p.name +
+                           "`, or leave `" + p.name + "` unchanged",
+                       {}};
+    }
+    return std::nullopt;
+}
+
 } // namespace
 
 Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p,
@@ -416,6 +442,18 @@ Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p
             {source_name(p.name)}});
     }
 
+    // A function with several names is judged once, under its canonical name (aliases.cpp);
+    // an ignore marker for any of its names covers it.
+    result.aliases = Aliases(patched, corr);
+    const Aliases &aliases = result.aliases;
+    // Whether `f`, a second name, is its canonical name's function in the kernel too.
+    auto joined = [&](const Symbol &f) {
+        const Symbol *c = aliases.canonical(&f), *of = corr.twin(&f), *oc = corr.twin(c);
+        return c != &f && of && oc && of->section == oc->section && of->value == oc->value;
+    };
+    auto covered = [&](const Symbol &f) {
+        return aliases.any_name(f, [&](const Symbol &n) { return markers.covers(n); });
+    };
     for (auto &sp : patched.symbols) {
         const Symbol &p = *sp;
         if (!p.is_defined() || !p.is_function())
@@ -428,10 +466,12 @@ Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p
             }
             continue;
         }
+        if (joined(p))
+            continue;   // takes its canonical name's status below
         bool line_only = false;
         bool same = cmp.same_code(*o, p, line_only) &&
                     cmp.same_entries(*o, p, special_o, special_p, line_only);
-        if (!same && markers.covers(p)) {
+        if (!same && covered(p)) {
             result.ignored.push_back(p.name);
             same = true;
         }
@@ -440,18 +480,29 @@ Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p
             result.line_shift_only.push_back(p.name);
     }
 
-    // A changed .cold part changes its parent: they are one function split in two.
+    // A changed .cold part changes its parent: they are one function split in two, and
+    // only the parent can be redirected (the part is reached by a jump from it).
     for (auto &sp : patched.symbols) {
         const Symbol &p = *sp;
-        if (result.of(&p) != Status::Changed || !p.name.ends_with(".cold"))
+        if (!p.is_function() || result.of(&p) != Status::Changed)
             continue;
-        std::string parent = p.name.substr(0, p.name.size() - 5);
-        if (auto *ps = patched.find_symbol(parent); ps && result.of(ps) == Status::Same && !markers.covers(*ps))
+        std::string parent = cold_parent(p.name);
+        if (parent.empty())
+            continue;
+        const Symbol *ps = patched.find_symbol(parent);
+        if (ps)
+            ps = aliases.canonical(ps);
+        if (ps && ps->is_function() && result.of(ps) == Status::Same && !covered(*ps))
             result.status[ps] = Status::Changed;
     }
     for (auto &sp : patched.symbols) {
         const Symbol &p = *sp;
-        if (!p.is_function() || result.of(&p) != Status::Changed || p.name.ends_with(".cold"))
+        if (p.is_function() && joined(p))
+            result.status[&p] = result.of(aliases.canonical(&p));
+    }
+    for (auto &sp : patched.symbols) {
+        const Symbol &p = *sp;
+        if (!p.is_function() || result.of(&p) != Status::Changed || is_cold_part(p.name) || joined(p))
             continue;
         if (!p.section) {
             // A function symbol outside any section (SHN_ABS, a bad index): nothing to
@@ -466,12 +517,14 @@ Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p
         }
         size_t functions = 0;
         for (auto *s : code_p.symbols_in(*p.section))
-            functions += s->is_function() && !s->name.ends_with(".cold");
+            functions += s->is_function() && !is_cold_part(s->name) && !aliases.is_second_name(s);
         if (functions != 1 || p.section->name == ".text")
             result.refusals.push_back({"function `" + p.name + "` changed but shares section " +
                                        p.section->name +
                                        " with other functions (build with -ffunction-sections)",
                                        {}});
+        if (auto split = split_alias(p, corr, code_o, aliases))
+            result.refusals.push_back(std::move(*split));
     }
     return result;
 }

@@ -56,6 +56,36 @@ std::string base_name(std::string_view name)
     return out;
 }
 
+std::string cold_parent(std::string_view name)
+{
+    size_t at = name.rfind(".cold");
+    if (at == std::string_view::npos || at == 0)
+        return {};
+    std::string_view rest = name.substr(at + 5);
+    bool numbered = rest.size() > 1 && rest[0] == '.' &&
+                    std::all_of(rest.begin() + 1, rest.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+    return rest.empty() || numbered ? std::string(name.substr(0, at)) : std::string();
+}
+
+const Symbol *cold_part_of(const Object &object, const Symbol &f)
+{
+    for (auto &s : object.symbols) {
+        if (!s->is_function() || !s->is_defined())
+            continue;
+        std::string parent = cold_parent(s->name);
+        if (parent.empty())
+            continue;
+        if (parent == f.name)
+            return s.get();
+        // Named after another name of f (an alias at f's address: GCC names the part
+        // after the function it compiled, which need not be the name f is patched under).
+        const Symbol *p = f.section ? object.find_symbol(parent) : nullptr;
+        if (p && p->is_function() && p->section == f.section && p->value == f.value)
+            return s.get();
+    }
+    return nullptr;
+}
+
 namespace {
 
 enum class Kind { Function, Data, Other };

@@ -77,10 +77,14 @@ struct ChangedFunction {
     unsigned long sympos = 0;
     uint64_t old_size = 0;
     uint64_t new_size = 0;
-    // The split-off parts (GCC's "<name>.cold"); empty when that version has none.
+    // The split-off parts (GCC's "<name>.cold", "<name>.cold.N" before GCC 10); empty when
+    // that version has none.
     std::string old_cold;    // in the kernel, at old_cold_sympos among same-named symbols
     unsigned long old_cold_sympos = 0;
     std::string new_cold;    // in the output
+    // The function's other names in the kernel (same address: __alias, SyS_/sys_); the
+    // entry replaces it once, under `old_name` (the rule is in aliases.cpp).
+    std::vector<std::string> old_aliases;
 };
 
 struct KlpReference {

@@ -1,7 +1,8 @@
 // Pass 3, include: what the patch object must carry, starting from the changed and new functions (licence: GPL-2.0-only).
 //
 // A section is copied when the kernel does not already have what it holds: the changed
-// and new functions, new global variables (another object of the patch may use them), the .cold parts of copied functions, new data, read-only data whose
+// and new functions (under all their names, aliases.cpp), new global variables (another
+// object of the patch may use them), the .cold parts of copied functions, new data, read-only data whose
 // content changed, strings, anonymous constants, local read-only constants (constants.cpp
 // says which: `__func__.N`, const arrays), and .altinstr_replacement when an
 // alternative of a copied function is kept. Everything else that copied code refers to
@@ -34,9 +35,13 @@ public:
         if (s && inc.copied.insert(s).second)
             queue.push_back(s);
     }
+    // Defines `s` in the output; a function with several names gets all of them, so
+    // copied code that calls it by any name reaches the copy (aliases.cpp).
     void emit(const Symbol *s)
     {
         inc.emitted.insert(s);
+        for (auto *name : cmp.aliases.names(s))
+            inc.emitted.insert(name);
         copy(s->section);
     }
 
@@ -49,8 +54,8 @@ public:
         // describes the new code: the kernel's copy points into the old function.
         if (x.is_object() && x.section && code_tables.count(x.section))
             return true;
-        if (x.is_function() && x.name.ends_with(".cold"))
-            return true;
+        if (x.is_function() && is_cold_part(x.name))
+            return true;   // it jumps back into its parent: only the new parent's will do
         Status st = cmp.of(&x);
         if (st == Status::New || constants.symbols.count(&x))
             return true;

@@ -520,7 +520,7 @@ private:
             closure.add_subprogram(*sub);
         // The globals it touches (here and in its .cold part).
         std::vector<const Section *> sections{f.section};
-        if (auto *cold = code_p_.object().find_symbol(f.name + ".cold"); cold && cold->section)
+        if (auto *cold = cold_part_of(code_p_.object(), f); cold && cold->section)
             sections.push_back(cold->section);
         for (auto *s : sections) {
             if (!s || !s->relocations)

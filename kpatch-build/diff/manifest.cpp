@@ -19,7 +19,7 @@ std::string manifest_json(const DiffResult &r, const Options &options, bool pret
     json changed = json::array();
     for (auto &c : r.changed)
         changed.push_back({{"name", c.name}, {"old_name", c.old_name}, {"object", c.object}, {"sympos", c.sympos},
-                           {"old_size", c.old_size}, {"new_size", c.new_size}});
+                           {"old_size", c.old_size}, {"new_size", c.new_size}, {"old_aliases", c.old_aliases}});
     j["changed_functions"] = changed;
     j["new_functions"] = r.new_functions;
     // New data lives in the patch module: the running kernel has no copy of it, and the

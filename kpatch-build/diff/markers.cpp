@@ -103,8 +103,9 @@ void report_markers(const Markers &ig, const Object &patched, const Comparison &
                                       "object (a stale or misspelt entry?)");
     }
     for (auto &f : ig.unsafe) {
-        bool replaced = std::any_of(cmp.changed_functions.begin(), cmp.changed_functions.end(),
-                                    [&](const Symbol *s) { return source_name(s->name) == f; });
+        bool replaced = std::any_of(cmp.changed_functions.begin(), cmp.changed_functions.end(), [&](const Symbol *s) {
+            return cmp.aliases.any_name(*s, [&](const Symbol &n) { return source_name(n.name) == f; });
+        });
         if (replaced) {
             result.unsafe.push_back(f);
             result.warnings.push_back("`" + f + "` skips the stack check when it is switched "

@@ -326,12 +326,17 @@ Expected<void> Builder::funcs_table()
         }
         if (auto ok = verify_entry(*old, tab, at); !ok)
             return ok.error();
-        if (ctx.markers && ctx.markers->is_unsafe(*f)) {
+        if (ctx.markers && ctx.cmp.aliases.any_name(*f, [&](const Symbol &n) { return ctx.markers->is_unsafe(n); })) {
             uint64_t flags;
             std::memcpy(&flags, tab.data.data() + at + Flags, 8);
             put_u64(tab, at + Flags, flags | flag_no_stack_check);
         }
-        ChangedFunction entry{f->name, old->name, object, *pos, old->size, f->size, {}, 0, {}};
+        ChangedFunction entry{f->name, old->name, object, *pos, old->size, f->size, {}, 0, {}, {}};
+        // The kernel's other names for it: those at its address in the original.
+        for (auto &s : ctx.orig.symbols)
+            if (s.get() != old && s->is_function() && s->is_defined() && s->section == old->section &&
+                s->value == old->value && !is_cold_part(s->name))
+                entry.old_aliases.push_back(s->name);
         if (auto ok = cold_parts(*f, *old, tab, at, entry); !ok)
             return ok.error();
         result.changed.push_back(std::move(entry));
@@ -362,7 +367,7 @@ Expected<void> Builder::cold_parts(const Symbol &f, const Symbol &old, Section &
 {
     uint32_t abs64 = ctx.code_p.arch().absolute64();
     auto &rs = out->relocations_for(tab);
-    if (const Symbol *oc = ctx.orig.find_symbol(old.name + ".cold"); oc && oc->is_function()) {
+    if (const Symbol *oc = cold_part_of(ctx.orig, old)) {
         auto pos = kernel_position(*oc, "cold part");
         if (!pos)
             return pos.error();
@@ -376,7 +381,7 @@ Expected<void> Builder::cold_parts(const Symbol &f, const Symbol &old, Section &
         entry.old_cold = oc->name;
         entry.old_cold_sympos = *pos;
     }
-    if (const Symbol *nc = ctx.patched.find_symbol(f.name + ".cold"); nc && nc->is_function()) {
+    if (const Symbol *nc = cold_part_of(ctx.patched, f)) {
         auto it = symbols.find(nc);
         if (it == symbols.end())
             return Error{"internal: the cold part `" + nc->name + "` of `" + f.name +

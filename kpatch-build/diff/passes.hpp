@@ -2,6 +2,8 @@
 // The order they run in, and why, is in pipeline.cpp.
 #pragma once
 
+#include <algorithm>
+#include <memory>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -36,6 +38,12 @@ struct Correlation {
 // .part.N, .cold, static-local .N): the key correlation matches on.
 std::string base_name(std::string_view name);
 Correlation correlate(CodeIndex &orig, CodeIndex &patched);
+// The function a cold part was split from: "foo" for "foo.cold" (GCC 10 and later) and
+// for "foo.cold.3" (GCC 8 and 9 number them); "" when `name` is no cold part.
+std::string cold_parent(std::string_view name);
+inline bool is_cold_part(std::string_view name) { return !cold_parent(name).empty(); }
+// The cold part of function `f` in `object`, if it has one.
+const Symbol *cold_part_of(const Object &object, const Symbol &f);
 
 // ---- referent.cpp: what a relocation means, independent of symbol numbering.
 struct Referent {
@@ -68,6 +76,30 @@ private:
     const Object &object_;
     std::unordered_map<const Section *, std::vector<const Symbol *>> by_section_;
     std::unordered_map<const Section *, std::vector<arch::Insn>> insns_;
+};
+
+// ---- aliases.cpp: one function under several names (same section, address and size),
+// as `__alias` and older kernels' SYSCALL_DEFINE (SyS_foo and sys_foo) make them.
+class Aliases {
+public:
+    Aliases() = default;
+    Aliases(const Object &patched, const Correlation &corr);
+    // The name the function is patched under (the rule is in aliases.cpp); `f` itself
+    // when it has no other name.
+    const Symbol *canonical(const Symbol *f) const;
+    // All names of `f`'s function, canonical first; empty when it has only one.
+    const std::vector<const Symbol *> &names(const Symbol *f) const;
+    bool is_second_name(const Symbol *f) const { return canonical(f) != f; }
+    // Whether `pred` holds for `f` or for another of its names (a marker naming any).
+    template <typename Pred> bool any_name(const Symbol &f, Pred pred) const
+    {
+        const auto &all = names(&f);
+        return pred(f) || std::any_of(all.begin(), all.end(), [&](const Symbol *n) { return pred(*n); });
+    }
+
+private:
+    std::unordered_map<const Symbol *, const std::vector<const Symbol *> *> group_of_;
+    std::vector<std::unique_ptr<std::vector<const Symbol *>>> groups_;
 };
 
 // ---- special.cpp: tables of per-instruction entries, split into entries.
@@ -192,6 +224,7 @@ Expected<Markers> read_markers(const Object &patched);
 enum class Status { Same, Changed, New };
 struct Comparison {
     std::unordered_map<const Symbol *, Status> status;        // patched functions and data
+    Aliases aliases;                                          // of the patched object
     std::vector<const Symbol *> changed_functions;            // in patched-object order
     std::vector<const Symbol *> new_functions;
     // New global variables in ordinary data sections: another object of the patch may use

@@ -4,7 +4,8 @@
 //   1. index both objects (symbols by section; instruction boundaries on demand);
 //   2. correlate (correlate.cpp): twins are what every later pass compares through;
 //   3. split special sections (special.cpp): comparison needs each function's entries;
-//   4. compare (compare.cpp): data first, then functions, leaving out what the patch says
+//   4. compare (compare.cpp): data first, then functions (a function with several names,
+//      aliases.cpp, once), leaving out what the patch says
 //      to ignore (markers.cpp, kpatch-macros.h); when a function changed, the
 //      layout of the types the changed functions use (layout.cpp, DWARF) and the values
 //      of the unit's other enumerators, which code holds as constants (enums.cpp); the patch's
@@ -93,7 +94,7 @@ Expected<DiffResult> run_diff(const Object &orig, const Object &patched, const O
     result.line_shift_only = cmp.line_shift_only;
     for (auto *f : cmp.changed_functions)
         result.changed.push_back(ChangedFunction{f->name, corr.twin(f)->name, options.klp_object, 0,
-                                                 corr.twin(f)->size, f->size, {}, 0, {}});
+                                                 corr.twin(f)->size, f->size, {}, 0, {}, {}});
     for (auto *f : cmp.new_functions)
         result.new_functions.push_back(f->name);
     if (!result.refusals.empty()) {

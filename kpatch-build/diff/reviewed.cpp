@@ -103,6 +103,8 @@ std::vector<std::string> apply_reviews(std::vector<Refusal> refusals, Comparison
             auto &v = cmp.changed_functions;
             v.erase(std::remove(v.begin(), v.end(), r.dropped), v.end());
             cmp.status[r.dropped] = Status::Same;
+            for (auto *name : cmp.aliases.names(r.dropped))
+                cmp.status[name] = Status::Same;
         }
     }
     for (auto &e : result.reviewed)

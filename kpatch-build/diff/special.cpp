@@ -84,7 +84,7 @@ void own_printk_index_entry(SpecialEntry &e, const Object &object, CodeIndex &co
         for (auto &sym : object.symbols) {
             std::string_view n = sym->name;
             if (!sym->is_function() || !sym->section || !n.starts_with(name) ||
-                (n.size() != name.size() && n[name.size()] != '.') || n.ends_with(".cold"))
+                (n.size() != name.size() && n[name.size()] != '.') || is_cold_part(n))
                 continue;
             e.owner = sym->section;
             e.owner_offset = sym->value;

@@ -45,13 +45,18 @@ nlohmann::json module_manifest(const std::string &name, const Target &target,
         objects.push_back(d.object);
         if (!d.manifest.is_object())
             continue;
-        for (const auto &f : d.manifest.value("changed_functions", json::array()))
-            replaced.push_back({{"name", f.value("old_name", f.value("name", ""))},
-                                {"sympos", f.value("sympos", 0ul)},
-                                {"object", d.module.empty() ? "vmlinux" : d.module},
-                                {"source_object", d.object},
-                                {"old_size", f.value("old_size", 0ul)},
-                                {"new_size", f.value("new_size", 0ul)}});
+        for (const auto &f : d.manifest.value("changed_functions", json::array())) {
+            json entry = {{"name", f.value("old_name", f.value("name", ""))},
+                          {"sympos", f.value("sympos", 0ul)},
+                          {"object", d.module.empty() ? "vmlinux" : d.module},
+                          {"source_object", d.object},
+                          {"old_size", f.value("old_size", 0ul)},
+                          {"new_size", f.value("new_size", 0ul)}};
+            // The function's other names at the same address (replaced with it, not apart).
+            if (auto aliases = f.value("old_aliases", json::array()); !aliases.empty())
+                entry["aliases"] = aliases;
+            replaced.push_back(std::move(entry));
+        }
         for (const auto &f : d.manifest.value("new_functions", json::array()))
             added.push_back({{"name", f.is_string() ? f.get<std::string>() : f.value("name", "")},
                              {"source_object", d.object}});

@@ -19,3 +19,16 @@ TEST_CASE("base names drop renumbered suffixes but keep their kind", "[diff][cor
     CHECK(base_name(".LC0") == ".LC0");
     CHECK(base_name("foo.part.0") != base_name("foo"));
 }
+
+TEST_CASE("cold parts are known by both GCC namings", "[diff][correlate]")
+{
+    using kpatch::diff::cold_parent;
+    CHECK(cold_parent("foo.cold") == "foo");
+    CHECK(cold_parent("foo.cold.3") == "foo");            // GCC 8 and 9
+    CHECK(cold_parent("foo.part.0.cold") == "foo.part.0");
+    CHECK(cold_parent("foo.constprop.0.cold.12") == "foo.constprop.0");
+    CHECK(cold_parent("foo").empty());
+    CHECK(cold_parent("foo.coldness").empty());
+    CHECK(cold_parent("foo.cold.x").empty());
+    CHECK(cold_parent(".cold").empty());
+}

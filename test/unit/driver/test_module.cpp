@@ -45,6 +45,23 @@ TEST_CASE("the manifest lists replaced and new functions from the differ", "[mod
     CHECK_THAT(src, Catch::Contains("\\\"kernel_release\\\":\\\"6.1.0-56-amd64\\\""));
 }
 
+TEST_CASE("the manifest keeps a replaced function's other names, in its one entry", "[module]")
+{
+    Target t;
+    t.release = "6.1.0-56-amd64";
+    KernelId k{"abcd", "6.1.0-56-amd64 (x) #1", "/boot/vmlinuz"};
+    PatchSet p;
+    DiffOutput d{"kernel/sys.o", "/tmp/x.o",
+                 {{"changed_functions", {{{"name", "SyS_foo"}, {"old_name", "SyS_foo"}, {"sympos", 0},
+                                          {"old_size", 9}, {"new_size", 9}, {"old_aliases", {"sys_foo"}}},
+                                         {{"name", "bar"}, {"old_name", "bar"}, {"old_aliases", nlohmann::json::array()}}}}}};
+    auto m = module_manifest("kpatch-fix", t, k, p, {d});
+    REQUIRE(m["replaced"].size() == 2);
+    CHECK(m["replaced"][0]["name"] == "SyS_foo");
+    CHECK(m["replaced"][0]["aliases"] == nlohmann::json::array({"sys_foo"}));
+    CHECK(!m["replaced"][1].contains("aliases"));
+}
+
 TEST_CASE("--replace marks the generated module cumulative, and only then", "[module]")
 {
     nlohmann::json m = {{"module", "kpatch_fix"},
