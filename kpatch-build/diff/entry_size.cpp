@@ -28,6 +28,7 @@
 
 #include <algorithm>
 
+#include "diff/dwarf_unit.hpp"
 #include "diff/passes.hpp"
 
 namespace kpatch::diff {
@@ -167,27 +168,18 @@ std::optional<unsigned> StructSizes::size_of(const char *name)
 {
     if (!read_) {
         read_ = true;
-        if (Dwarf *dw = debug_.dwarf()) {
-            Dwarf_CU *cu = nullptr;
-            Dwarf_Die cudie, d;
-            uint8_t unit_type;
-            Dwarf_Half version;
+        if (Dwarf *dw = debug_.dwarf())
             // Kernel structs are declared at file scope: the top level of each unit suffices.
-            while (dwarf_get_units(dw, cu, &cu, &version, &unit_type, &cudie, nullptr) == 0) {
-                if (dwarf_child(&cudie, &d) != 0)
-                    continue;
-                do {
-                    if (dwarf_tag(&d) != DW_TAG_structure_type || dwarf_hasattr(&d, DW_AT_declaration))
-                        continue;
-                    const char *n = dwarf_diename(&d);
-                    int bytes = dwarf_bytesize(&d);
-                    if (n && bytes > 0)
-                        for (auto &s : sources)
-                            if (s.dwarf && std::string_view(n) == s.dwarf)
-                                sizes_.emplace(n, static_cast<unsigned>(bytes));
-                } while (dwarf_siblingof(&d, &d) == 0);
-            }
-        }
+            for_each_top_level_die(dw, [&](Dwarf_Die *d) {
+                if (dwarf_tag(d) != DW_TAG_structure_type || dwarf_hasattr(d, DW_AT_declaration))
+                    return;
+                const char *n = dwarf_diename(d);
+                int bytes = dwarf_bytesize(d);
+                if (n && bytes > 0)
+                    for (auto &src : sources)
+                        if (src.dwarf && std::string_view(n) == src.dwarf)
+                            sizes_.emplace(n, static_cast<unsigned>(bytes));
+            });
     }
     auto it = sizes_.find(name);
     if (it == sizes_.end())
