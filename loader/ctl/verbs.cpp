@@ -6,7 +6,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <csignal>
+#include <cstdlib>
 #include <ostream>
+#include <unistd.h>
 
 namespace kpatch::ctl {
 
@@ -119,9 +122,24 @@ int verb_list(const Verb &, const Options &o, Context &ctx, Io &io)
     });
 }
 
+// Test hook for crash tests: with KPATCH_CTL_CRASH_AT=STEP in the environment, kpatchctl
+// dies of SIGKILL right after the store's durable step STEP ("renamed:order", ...), as an
+// OOM kill or a power cut between two steps would leave it. Only the caller's own
+// process is affected, so the variable grants nothing.
+Store::StepHook crash_hook()
+{
+    const char *at = std::getenv("KPATCH_CTL_CRASH_AT");
+    if (!at || !*at)
+        return {};
+    return [step = std::string(at)](std::string_view reached) {
+        if (reached == step)
+            ::kill(::getpid(), SIGKILL);
+    };
+}
+
 int verb_install(const Verb &, const Options &o, Context &ctx, Io &io)
 {
-    auto r = install(ctx, o.args[0], release_for(o, ctx));
+    auto r = install(ctx, o.args[0], release_for(o, ctx), crash_hook());
     if (!r)
         return report(r.error(), o, io);
     return emit(o, io, *r, [&](std::ostream &out) {
