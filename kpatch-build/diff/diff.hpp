@@ -54,11 +54,15 @@ using EntrySizes = std::map<std::string, unsigned, std::less<>>;
 // kpatch-build's environment names for those sizes: {variable, section}, e.g.
 // {"BUG_STRUCT_SIZE", "__bug_table"}.
 std::vector<std::pair<std::string, std::string>> entry_size_variables();
+// Reads a JSON object {section: bytes} (kpatch-build's --entry-sizes file); an error names
+// the file and the member that is not a size.
+Expected<EntrySizes> read_entry_sizes(const std::string &path);
 
 struct Options {
     std::string object_path;          // e.g. fs/proc/cmdline.o, for messages and positions
     std::string klp_object = "vmlinux";
     EntrySizes entry_sizes;           // overrides, e.g. from BUG_STRUCT_SIZE
+    EntrySizes kernel_entry_sizes;    // measured in the kernel tree's headers (--entry-sizes)
     const SymbolResolver *symbols = nullptr; // null: positions 0, nothing known as exported
     std::function<void(const std::string &)> warn;  // may be empty
     // Names that other objects of the same patch define (their new global functions and

@@ -6,19 +6,18 @@
 // first of these sources that gives one:
 //   1. the environment (kpatch-build's *_STRUCT_SIZE names): an override;
 //   2. the section's sh_entsize, when the assembler was told one;
-//   3. the object's own DWARF: byte_size of the struct the kernel declares entries with
-//      (read only when the relocations do not show the 6.1 size: see cut_entries);
-//   4. the relocation pattern: the stride at which every entry starts with a relocation
+//   3. the kernel tree the objects were built from: kpatch-build compiles sizeof(struct)
+//      with its headers and configuration (driver/src/entry_sizes.cpp, --entry-sizes);
+//   4. the object's own DWARF: byte_size of the struct the kernel declares entries with
+//      (read only when the relocations do not show the 6.1 size: see cut_entries; it
+//      has the struct only when C code of the object uses the type);
+//   5. the relocation pattern: the stride at which every entry starts with a relocation
 //      into code and carries relocations at the same offsets, of the same types;
-//   5. the Linux 6.1 x86-64 size.
+//   6. the Linux 6.1 x86-64 size.
 // The first size given decides: when it does not fit, no later source is tried (a wrong
 // override is the user's to hear about; a struct size that does not fit says the table is
 // not what it seems) and the section is left uncut, which stops only a patch that copies
 // a function with entries there.
-// The kernel tree kpatch-build built from is not read separately: its struct sizes need a
-// compiler run over its headers or a read of vmlinux's whole DWARF, and the object's
-// DWARF was produced from that same tree.
-//
 // A size fits a section when the section holds whole entries, or whole entries and a last
 // one that lacks only its tail padding: the assembler pads an entry to its alignment only
 // when another entry follows, so a 16-byte-aligned entry of 10 bytes of data ends the
@@ -27,6 +26,8 @@
 #include <elfutils/libdw.h>
 
 #include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "diff/dwarf_unit.hpp"
 #include "diff/passes.hpp"
@@ -164,6 +165,34 @@ std::vector<std::pair<std::string, std::string>> entry_size_variables()
     return out;
 }
 
+Expected<EntrySizes> read_entry_sizes(const std::string &path)
+{
+    std::ifstream f(path);
+    if (!f)
+        return Error{"cannot read the entry sizes in " + path};
+    auto j = nlohmann::json::parse(f, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        return Error{path + ": not a JSON object of entry sizes ({\"SECTION\": BYTES, ...})"};
+    EntrySizes sizes;
+    for (auto &[section, bytes] : j.items()) {
+        if (!bytes.is_number_unsigned() || bytes.get<uint64_t>() == 0 || bytes.get<uint64_t>() >= 4096)
+            return Error{path + ": the entry size of \"" + section + "\" is " + bytes.dump() +
+                         ", not a number of bytes from 1 to 4095"};
+        sizes[section] = bytes.get<unsigned>();
+    }
+    return sizes;
+}
+
+std::optional<unsigned> StructSizes::from_tree(std::string_view section) const
+{
+    if (!tree_)
+        return std::nullopt;
+    auto it = tree_->find(section);
+    if (it == tree_->end())
+        return std::nullopt;
+    return it->second;
+}
+
 std::optional<unsigned> StructSizes::size_of(const char *name)
 {
     if (!read_) {
@@ -200,6 +229,10 @@ Expected<EntryCut> cut_entries(const Section &s, unsigned usual, const EntrySize
     } else if (s.entsize) {
         cut.stride = s.entsize;
         cut.source = "the section's sh_entsize";
+    } else if (auto tree = structs.from_tree(s.name)) {
+        cut.stride = *tree;
+        cut.source = std::string("the kernel tree's headers") +
+                     (src && src->dwarf ? std::string(" (struct ") + src->dwarf + ")" : "");
     } else {
         // The relocations rank below DWARF but are read first: when they show the 6.1
         // size, DWARF could only say the same, and opening it costs more than the rest

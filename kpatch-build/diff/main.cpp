@@ -27,6 +27,7 @@ struct Config {
     std::string module_symbols;                // --module-symbols: the target module's .ko
     std::string module_objects;                // --module-objects: its objects in link order
     std::string patch_symbols;   // file: names other objects of the patch define, one a line
+    std::string entry_sizes;     // file: the kernel tree's entry sizes, {section: bytes}
     std::vector<std::string> module_symvers;   // --symvers again: modules' exports (the core's)
     bool json_pretty = true;
 };
@@ -51,6 +52,8 @@ const char usage[] =
     "                          of a name the module has several times is this object's\n"
     "  --patch-symbols FILE    names (one a line) that other objects of the same patch\n"
     "                          define: references to them are linked inside the module\n"
+    "  --entry-sizes FILE      a JSON object {\"SECTION\": BYTES} of special-section entry\n"
+    "                          sizes measured in the kernel tree (kpatch-build makes it)\n"
     "  -h, --help, --version\n"
     "Exit: 0 changed, 1 error, 2 cannot be live-patched, 3 nothing changed.\n";
 
@@ -89,7 +92,8 @@ std::variant<Config, int> parse(int argc, char **argv)
                                  {"--json", &c.json}, {"--klp-object", &c.klp_object},
                                  {"--module-symbols", &c.module_symbols},
                                  {"--module-objects", &c.module_objects},
-                                 {"--patch-symbols", &c.patch_symbols}}) {
+                                 {"--patch-symbols", &c.patch_symbols},
+                                 {"--entry-sizes", &c.entry_sizes}}) {
             if (r < 0 || (r = take(name, *dst)) != 0)
                 break;
         }
@@ -165,6 +169,14 @@ int run(const Config &c)
     opt.object_path = c.object_path;
     opt.klp_object = c.klp_object;
     opt.entry_sizes = sizes_from_environment();
+    if (!c.entry_sizes.empty()) {
+        auto sizes = diff::read_entry_sizes(c.entry_sizes);
+        if (!sizes) {
+            std::fprintf(stderr, "create-diff-object: %s\n", sizes.error().message.c_str());
+            return exit_error;
+        }
+        opt.kernel_entry_sizes = std::move(*sizes);
+    }
     if (!c.patch_symbols.empty()) {
         std::ifstream f(c.patch_symbols);
         if (!f) {

@@ -157,14 +157,18 @@ private:
 };
 
 // ---- entry_size.cpp: how long one entry of a special section is, and where that was learnt.
-// Struct sizes from one object's DWARF, read on first use.
+// Struct sizes from one object's DWARF, read on first use, and the kernel tree's sizes by
+// section (kpatch-build measures them; may be null).
 class StructSizes {
 public:
-    explicit StructSizes(DebugInfo &debug) : debug_(debug) {}
+    explicit StructSizes(DebugInfo &debug, const EntrySizes *tree = nullptr)
+        : debug_(debug), tree_(tree) {}
     std::optional<unsigned> size_of(const char *name);
+    std::optional<unsigned> from_tree(std::string_view section) const;
 
 private:
     DebugInfo &debug_;
+    const EntrySizes *tree_;
     bool read_ = false;
     std::map<std::string, unsigned, std::less<>> sizes_;
 };

@@ -57,7 +57,8 @@ Expected<DiffResult> run_diff(const Object &orig, const Object &patched, const O
     Correlation corr = correlate(code_o, code_p);
 
     DebugInfo debug_o(orig.path), debug_p(patched.path);
-    StructSizes structs_o(debug_o), structs_p(debug_p);
+    StructSizes structs_o(debug_o, &options.kernel_entry_sizes),
+        structs_p(debug_p, &options.kernel_entry_sizes);
     auto special_o = split_special_sections(orig, code_o, options.entry_sizes, structs_o);
     if (!special_o)
         return special_o.error().in(orig.path);

@@ -1,6 +1,7 @@
 // Step "diff objects" (licence: GPL-2.0-only).
 #include "diff_objects.hpp"
 
+#include "entry_sizes.hpp"
 #include "module_objects.hpp"
 #include "module_parts.hpp"
 #include "patch_symbols.hpp"
@@ -46,6 +47,10 @@ Expected<std::vector<DiffOutput>> diff_objects(const Context &ctx, const Target 
         if (auto ok = write_text_atomic(shared_file, text); !ok)
             return ok.error();
     }
+    // The tree's own entry sizes of special sections (measured once per tree).
+    auto entry_sizes = kernel_entry_sizes(ctx, tree, out_dir);
+    if (!entry_sizes)
+        return entry_sizes.error();
     std::vector<DiffOutput> changed;
     std::vector<std::string> refusals;
     TargetModules modules(ctx, target);
@@ -59,6 +64,8 @@ Expected<std::vector<DiffOutput>> diff_objects(const Context &ctx, const Target 
             cmd.argv.insert(cmd.argv.end(), {"--symvers", core});
         if (!shared->empty())
             cmd.argv.insert(cmd.argv.end(), {"--patch-symbols", shared_file});
+        if (!entry_sizes->empty())
+            cmd.argv.insert(cmd.argv.end(), {"--entry-sizes", *entry_sizes});
         if (!symbols.option.empty()) {
             cmd.argv.push_back(symbols.option);
             cmd.argv.push_back(symbols.path);

@@ -45,27 +45,15 @@ bool all_under(const std::vector<std::string> &objects, const std::string &dir)
     return true;
 }
 
-// Runs make for `goals` in the work tree `work`, then proves it wrote nothing through a
-// hard link into the prepared tree (see build_objects).
 Expected<void> make_in(const Context &ctx, const PreparedTree &tree, const std::string &work,
                        const std::vector<std::string> &goals, unsigned jobs,
                        const std::string &what)
 {
-    timespec start = now_realtime();
-    Command make(make_argv(ctx, work, jobs));
-    make.argv.insert(make.argv.end(), goals.begin(), goals.end());
-    make.log_file = work + ".log";
-    auto out = run(make);
-    if (auto written = shared_files_written(work, start); !written.empty()) {
-        fs::remove(tree.path + "/.kpatch-prepared");
-        return make_error("the build wrote through a hard link into the prepared tree (" +
-                          written.front() + "); the cached tree " + tree.path +
-                          " is no longer trusted and will be prepared again");
-    }
+    auto out = make_in_work_tree(ctx, tree, work, goals, jobs);
     if (!out)
         return out.error();
     if (out->status != 0)
-        return make_error("Failed to " + what + " (log: " + make.log_file + "):\n" +
+        return make_error("Failed to " + what + " (log: " + work + ".log):\n" +
                           tail_lines(out->output, 25));
     return {};
 }

@@ -10,6 +10,7 @@
 
 
 #include "process.hpp"
+#include "worktree.hpp"
 
 namespace kpatch::driver {
 
@@ -22,6 +23,25 @@ std::vector<std::string> make_argv(const Context &, const std::string &tree, uns
 {
     return {"make", "-C", tree, "-j" + std::to_string(jobs ? jobs : 1), "-s",
             "KCFLAGS=" + std::string(kBuildKcflags)};
+}
+
+Expected<Outcome> make_in_work_tree(const Context &ctx, const PreparedTree &tree,
+                                    const std::string &work, const std::vector<std::string> &goals,
+                                    unsigned jobs, const std::vector<std::string> &extra)
+{
+    timespec start = now_realtime();
+    Command make(make_argv(ctx, work, jobs));
+    make.argv.insert(make.argv.end(), extra.begin(), extra.end());
+    make.argv.insert(make.argv.end(), goals.begin(), goals.end());
+    make.log_file = work + ".log";
+    auto out = run(make);
+    if (auto written = shared_files_written(work, start); !written.empty()) {
+        fs::remove(tree.path + "/.kpatch-prepared");
+        return make_error("the build wrote through a hard link into the prepared tree (" +
+                          written.front() + "); the cached tree " + tree.path +
+                          " is no longer trusted and will be prepared again");
+    }
+    return out;
 }
 
 namespace {

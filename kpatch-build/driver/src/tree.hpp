@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "process.hpp"
 #include "target.hpp"
 
 namespace kpatch::driver {
@@ -35,5 +36,13 @@ std::vector<std::string> config_drift(const std::string &wanted, const std::stri
 
 // The make command line every step uses in a tree (same CC and flags as the distro).
 std::vector<std::string> make_argv(const Context &ctx, const std::string &tree, unsigned jobs);
+
+// Runs make (with `extra` options) for `goals` in the work tree `work` of `tree`, logging
+// to work + ".log", then proves it wrote nothing through a hard link into the prepared
+// tree (if it did, the tree loses its mark and this is the error). A failed make is an
+// Outcome for the caller to judge.
+Expected<Outcome> make_in_work_tree(const Context &ctx, const PreparedTree &tree,
+                                    const std::string &work, const std::vector<std::string> &goals,
+                                    unsigned jobs, const std::vector<std::string> &extra = {});
 
 } // namespace kpatch::driver

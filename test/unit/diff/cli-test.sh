@@ -65,6 +65,14 @@ check 2 "entry size needed" "$cdo" "$f/orig/esize_env.o" "$f/patched/esize_env.o
 grep -q 'section __bug_table has entries for function `esize_env_a` that cannot be delimited.*(BUG_STRUCT_SIZE)' "$tmp/err" || { echo "FAIL: entry size refusal: $(cat "$tmp/err")"; fail=1; }
 check 0 "entry size from the environment" env BUG_STRUCT_SIZE=16 "$cdo" "$f/orig/esize_env.o" "$f/patched/esize_env.o" -o "$tmp/e.o"
 [ "$(readelf -SW "$tmp/e.o" | awk '{for (i = 1; i < NF; i++) if ($i == "__bug_table") print $(i + 4)}')" = 000010 ] || { echo "FAIL: __bug_table of the output: $(readelf -SW "$tmp/e.o" | grep bug)"; fail=1; }
+# The same size measured in the kernel tree (kpatch-build's --entry-sizes file).
+printf '{"__bug_table": 16}\n' >"$tmp/sizes.json"
+check 0 "entry size from the kernel tree" "$cdo" --entry-sizes "$tmp/sizes.json" "$f/orig/esize_env.o" "$f/patched/esize_env.o" -o "$tmp/e.o"
+printf '{"__bug_table": "16"}\n' >"$tmp/bad-sizes.json"
+rm -f "$tmp/e.o"
+check 1 "entry-size file of the wrong type" "$cdo" --entry-sizes "$tmp/bad-sizes.json" "$f/orig/esize_env.o" "$f/patched/esize_env.o" -o "$tmp/e.o"
+grep -q "$tmp/bad-sizes.json: the entry size of \"__bug_table\" is \"16\"" "$tmp/err" || { echo "FAIL: entry-size file error: $(cat "$tmp/err")"; fail=1; }
+[ ! -e "$tmp/e.o" ] || { echo "FAIL: an output was written despite the bad entry-size file"; fail=1; }
 # A wrong size in the environment stops a patch whose changed function has entries there.
 check 2 "wrong entry size" env BUG_STRUCT_SIZE=7 "$cdo" "$f/orig/once.o" "$f/patched/once.o" -o "$tmp/w.o"
 grep -q '__bug_table has entries for function `fixture_once`.*correct BUG_STRUCT_SIZE' "$tmp/err" || { echo "FAIL: entry size refusal: $(cat "$tmp/err")"; fail=1; }

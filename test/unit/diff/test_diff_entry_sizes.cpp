@@ -8,6 +8,9 @@
 #include <algorithm>
 #include <cstring>
 #include <elf.h>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
 #include <map>
 #include <set>
 
@@ -240,4 +243,87 @@ TEST_CASE("a __jump_table of 24-byte absolute entries is cut at 24, not at its 8
     CHECK(rel[1] == "8:esize_jump_b+10");   // the jump target after it
     CHECK(contains(rel[2], "16:"));
     CHECK(contains(rel[2], "esize_key"));   // the key: the kernel's, whatever way it is reached
+}
+
+TEST_CASE("the kernel tree's sizes cut a table the object alone cannot, and rank below the environment",
+          "[diff][entry-size]")
+{
+    REQUIRE_FIXTURES();
+    // esize_env: no DWARF struct, no regular stride (see above): the tree's size cuts it.
+    diff::Options tree;
+    tree.kernel_entry_sizes["__bug_table"] = 16;
+    auto t = fixtures::diff("esize_env", tree);
+    REQUIRE(t.result.outcome == diff::Outcome::Changed);
+    CHECK(t.result.entry_sizes.at("__bug_table") ==
+          "16 bytes, from the kernel tree's headers (struct bug_entry)");
+    const elf::Section *bug = t.result.output->find_section("__bug_table");
+    REQUIRE(bug);
+    CHECK(bug->size() == 16);
+    CHECK(u16_at(*bug, 8) == 10);
+    auto rel = relocations(*t.result.output, "__bug_table");
+    REQUIRE(rel.size() == 2);
+    CHECK(rel[0] == "0:esize_env_a+5");
+
+    // A wrong tree size is heard about like a wrong override, naming its source.
+    diff::Options wrong_tree;
+    wrong_tree.kernel_entry_sizes["__bug_table"] = 12;
+    auto w = fixtures::diff("esize_env", wrong_tree);
+    REQUIRE(w.result.outcome == diff::Outcome::Refused);
+    REQUIRE(w.result.refusals.size() == 1);
+    INFO(w.result.refusals[0]);
+    CHECK(contains(w.result.refusals[0], "12 bytes (from the kernel tree's headers (struct bug_entry))"));
+
+    // The environment overrides the tree.
+    diff::Options both = wrong_tree;
+    both.entry_sizes["__bug_table"] = 16;
+    auto b = fixtures::diff("esize_env", both);
+    REQUIRE(b.result.outcome == diff::Outcome::Changed);
+    CHECK(b.result.entry_sizes.at("__bug_table") == "16 bytes, from BUG_STRUCT_SIZE in the environment");
+}
+
+TEST_CASE("the kernel tree's size ranks above the object's DWARF", "[diff][entry-size]")
+{
+    REQUIRE_FIXTURES();
+    diff::Options tree;
+    tree.kernel_entry_sizes[".altinstructions"] = 13;
+    auto r = fixtures::diff("esize_alt_dwarf", tree);
+    REQUIRE(r.result.outcome == diff::Outcome::Changed);
+    CHECK(r.result.entry_sizes.at(".altinstructions") ==
+          "13 bytes, from the kernel tree's headers (struct alt_instr)");
+    CHECK(relocations(*r.result.output, ".altinstructions") ==
+          std::vector<std::string>{"0:esize_alt_a+5", "4:.altinstr_replacement+0"});
+}
+
+TEST_CASE("an --entry-sizes file is read, and a wrong one is an error naming file and member",
+          "[diff][entry-size]")
+{
+    auto dir = std::filesystem::temp_directory_path() / ("kpatch-esize-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir);
+    auto write = [&](const std::string &name, const std::string &text) {
+        std::ofstream(dir / name) << text;
+        return (dir / name).string();
+    };
+    auto good = diff::read_entry_sizes(write("good.json", R"({"__bug_table": 12, ".orc_unwind": 6})"));
+    REQUIRE(good);
+    CHECK(*good == diff::EntrySizes{{"__bug_table", 12}, {".orc_unwind", 6}});
+
+    struct Bad { const char *text, *says; };
+    for (auto [text, says] : {Bad{R"({"__bug_table": "12"})", R"("__bug_table" is "12", not a number)"},
+                              Bad{R"({"__bug_table": -1})", "is -1, not a number"},
+                              Bad{R"({"__bug_table": 0})", "is 0, not a number"},
+                              Bad{R"({"__bug_table": 1.5})", "is 1.5, not a number"},
+                              Bad{R"({"__bug_table": 70000})", "is 70000, not a number"},
+                              Bad{R"([12])", "not a JSON object of entry sizes"},
+                              Bad{"{\"__bug_table\": 12", "not a JSON object of entry sizes"}}) {
+        std::string path = write("bad.json", text);
+        auto r = diff::read_entry_sizes(path);
+        INFO(text);
+        REQUIRE_FALSE(r);
+        CHECK(contains(r.error().message, path));
+        CHECK(contains(r.error().message, says));
+    }
+    auto missing = diff::read_entry_sizes((dir / "none.json").string());
+    REQUIRE_FALSE(missing);
+    CHECK(contains(missing.error().message, "cannot read the entry sizes in " + (dir / "none.json").string()));
+    std::filesystem::remove_all(dir);
 }
