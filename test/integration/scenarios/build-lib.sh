@@ -7,6 +7,10 @@
 #   # replaces-include: NAME... functions it must replace, others allowed
 #   # new: NAME...              new functions it must carry
 #   # patches: A.patch B.patch  build these into one module instead of NAME.patch
+#   # options: OPT...           more kpatch-build options (e.g. --replace)
+#   # over: A.patch B.patch     (build-patches) also build these into kpatch-NAME-over.ko,
+#                               which the guest loads first and checks with `over`: the
+#                               module NAME then loads on top of it (a cumulative patch)
 #   # expect-exit: N            kpatch-build must exit N (no VM part when N != 0)
 #   # expect-message: TEXT      ... and say TEXT on stderr (repeatable)
 #   # modules: MOD...           the patch changes module code; the modules the check needs,
@@ -21,7 +25,7 @@
 # and the rest is a busybox sh script run in the guest as `sh NAME.check original|patched`,
 # exiting 0 when the kernel shows that behaviour.
 
-PATCHES=$REPO/test/integration/patches
+PATCHES=${KPATCH_TEST_PATCHES:-$REPO/test/integration/patches}  # a subset, to try one check
 KPATCH_BUILD=${KPATCH_BUILD:-$BUILD_DIR/kpatch-build/driver/kpatch-build}
 
 # header FILE KEY -> the values of every "# KEY: ..." line, space-joined
@@ -59,12 +63,19 @@ patch_files() {
 
 # build_check CHECK OUTDIR KALLSYMS -> runs kpatch-build, leaves OUTDIR/NAME.{json,err}
 # and the module as OUTDIR/kpatch-NAME.ko; returns kpatch-build's exit status.
+# A check with `options:` passes them to kpatch-build (e.g. --replace); one with `over:`
+# also builds those patches, as OUTDIR/kpatch-NAME-over.ko, for the guest to load first.
 build_check() {
-  local check=$1 out=$2 kallsyms=$3 name
+  local check=$1 out=$2 kallsyms=$3 name p over=()
   name=$(basename "$check" .check)
+  for p in $(header "$check" over); do over+=("$PATCHES/$p"); done
+  if [ ${#over[@]} -gt 0 ]; then
+    "$KPATCH_BUILD" -q -k "$KVER" --kallsyms "$kallsyms" -n "kpatch-$name-over" -o "$out" \
+      "${over[@]}" >/dev/null 2>"$out/$name.err" || return
+  fi
   # shellcheck disable=SC2046
   "$KPATCH_BUILD" -q --json -k "$KVER" --kallsyms "$kallsyms" -n "kpatch-$name" -o "$out" \
-    $(patch_files "$check") >"$out/$name.json" 2>"$out/$name.err"
+    $(header "$check" options) $(patch_files "$check") >"$out/$name.json" 2>"$out/$name.err"
 }
 
 # check_functions CHECK JSON -> "" when the module replaces exactly the `replaces:`

@@ -29,6 +29,10 @@ unload() {
 run_one() {
   name=$1 check=/kpatch/checks/$1.check
   sh "$check" original || { echo "FAIL $name: the original behaviour is not there before loading"; return; }
+  if [ -e "/kpatch/kpatch-$name-over.ko" ]; then   # a cumulative patch: what it replaces first
+    load "kpatch-$name-over" || { echo "FAIL $name: loading the patch it replaces failed"; return; }
+    sh "$check" over || { echo "FAIL $name: the replaced patch's behaviour is not there"; return; }
+  fi
   load "kpatch-$name" || { echo "FAIL $name: loading failed: $(cat /sys/kernel/kpatch/last_error 2>/dev/null)"; return; }
   sh "$check" patched || { echo "FAIL $name: the patched behaviour is not there after loading"; unload "kpatch-$name"; return; }
   unload "kpatch-$name" || { echo "FAIL $name: unloading failed"; return; }
@@ -59,6 +63,7 @@ for check in "$PATCHES"/*.check; do
   fi
   echo "built $name in $(( $(date +%s) - start )) s"
   modules+=(--module "$out/kpatch-$name.ko")
+  [ ! -e "$out/kpatch-$name-over.ko" ] || modules+=(--module "$out/kpatch-$name-over.ko")
   files+=(--file "$check:checks/$name.check")
   names+=("$name")
 done
