@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "diff/diff.hpp"
+#include "diff/huge_heap.hpp"
 #include "diff/kernel_resolver.hpp"
 
 #include <nlohmann/json.hpp>
@@ -175,6 +176,8 @@ int run(const Config &c)
             if (!line.empty())
                 opt.patch_symbols.insert(line);
     }
+    if (!c.symbols_file.empty())
+        diff::reserve_huge_heap(64u << 20);
     auto resolver = diff::KernelResolver::load(c.symbols_file, c.symvers, c.object_path,
                                                c.module_symvers);
     if (resolver && !c.module_symbols.empty())
