@@ -10,6 +10,7 @@ namespace kpatch::symbols {
 void KernelSymbols::index()
 {
     by_name_.clear();
+    by_name_.reserve(symbols_.size()); // no rehashing while ~100,000 names go in
     for (size_t i = 0; i < symbols_.size(); ++i)
         by_name_[symbols_[i].name].push_back(i);
 }

@@ -15,17 +15,19 @@ Expected<std::string> read_file(const std::string &path)
     return kpatch::read_file(path);
 }
 
+// A plain loop, not find_first_of: libstdc++ runs memchr over the separator set for each
+// character, which was a third of the time of loading a 94,000-line kallsyms (per object).
 std::string_view next_field(std::string_view &rest)
 {
-    size_t start = rest.find_first_not_of(" \t\r");
-    if (start == std::string_view::npos) {
-        rest = {};
-        return {};
-    }
-    rest.remove_prefix(start);
-    size_t end = rest.find_first_of(" \t\r");
-    std::string_view field = rest.substr(0, end);
-    rest.remove_prefix(end == std::string_view::npos ? rest.size() : end);
+    auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
+    size_t start = 0, n = rest.size();
+    while (start < n && blank(rest[start]))
+        ++start;
+    size_t end = start;
+    while (end < n && !blank(rest[end]))
+        ++end;
+    std::string_view field = rest.substr(start, end - start);
+    rest.remove_prefix(end);
     return field;
 }
 
