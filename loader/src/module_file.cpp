@@ -318,6 +318,15 @@ Expected<ModuleInfo> read_module_info(int fd, const std::string &path)
     // libelf would read a device (a symlink to /dev/zero) without end.
     if (!S_ISREG(st.st_mode))
         return detail::failure("read", path, "not a kernel module (not a regular file)", kRefused);
+    // The kernel reads a module file whole and refuses one over INT_MAX bytes; a live patch
+    // module is a few MB. Refused before anything maps, hashes or copies a huge (or
+    // sparse) file into the store.
+    constexpr off_t kMaxModuleBytes = off_t(1) << 30;
+    if (st.st_size > kMaxModuleBytes)
+        return detail::failure("read", path,
+                               fmt::format("not a live patch module: {} bytes, more than the 1 GiB any "
+                                           "patch module could need", st.st_size),
+                               kRefused);
     if (static_cast<size_t>(st.st_size) >= kSignatureMarker.size()) {
         char tail[kSignatureMarker.size()];
         if (pread(fd, tail, sizeof tail, st.st_size - static_cast<off_t>(sizeof tail)) == static_cast<ssize_t>(sizeof tail))

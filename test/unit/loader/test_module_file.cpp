@@ -74,6 +74,14 @@ TEST_CASE("files that are not kernel modules are refused with a reason", "[modul
     CHECK(text.error().code == kRefused);
     CHECK_THAT(text.error().message, Catch::Contains("not a kernel module"));
 
+    // A huge file (here sparse, no disk used) is refused from its size, unread.
+    auto huge = t.fixture("kpatch-plain.ko");
+    REQUIRE(::truncate(huge.c_str(), off_t(3) << 30) == 0);
+    auto big = read_module_info(huge);
+    REQUIRE_FALSE(big);
+    CHECK(big.error().code == kRefused);
+    CHECK_THAT(big.error().message, Catch::Contains(huge.string()) && Catch::Contains("3221225472 bytes"));
+
     auto missing = read_module_info(t.root() / "missing.ko");
     REQUIRE_FALSE(missing);
     CHECK(missing.error().code == kNotFound);
