@@ -10,8 +10,7 @@
 #include <linux/mutex.h>
 #include <linux/sched.h>
 #include "kpatch.h"
-
-#define KPATCH_ERR_LEN	256
+#include "report.h"	/* kpatch_mutex; a __ prefix means: the caller holds it */
 
 struct kpatch_ops;
 struct kpatch_patch;
@@ -125,45 +124,20 @@ struct kpatch_ops {
 	struct list_head node;		/* in the ops list of patch.c */
 };
 
-/*
- * kpatch_mutex guards every patch, func and ops and the global error/timing state
- * below. Sysfs handlers, registration and unregistration take it; the stop_machine
- * callback runs while its caller holds it.
- */
-extern struct mutex kpatch_mutex;
-/* Registered patches, oldest first (kpatch_mutex). */
+/* Registered patches, oldest first (kpatch_mutex); core.c adds and removes them. */
 extern struct list_head kpatch_patches;
-
-/* Global state shown in /sys/kernel/kpatch (kpatch_mutex). */
-struct kpatch_stats {
-	u64 stop_machine_ns;		/* whole stop_machine() call of the last attempt */
-	u64 check_ns;			/* of which: the stack check in the callback */
-	unsigned int tasks_checked;	/* stacks walked by the last check */
-	unsigned int tasks_skipped;	/* stopper threads passed over by rule */
-	u64 verify_ns;			/* comparing the running code at the last load */
-	u64 module_apply_ns;		/* last module's parts applied on its COMING */
-	char last_error[KPATCH_ERR_LEN];
-};
-extern struct kpatch_stats kpatch_stats;
-
-/* core.c; callers hold kpatch_mutex */
-void kpatch_set_error(struct kpatch_patch *patch, const char *op, int err,
-		      const char *fmt, ...) __printf(4, 5);
-void kpatch_set_error_name(const char *name, const char *op, int err,
-			   const char *fmt, ...) __printf(4, 5);
-void kpatch_clear_error(struct kpatch_patch *patch);
 
 /*
  * object.c: groups a patch's functions by object, and their sysfs directories.
  * kpatch_objects_init() before registering (the patch is still private);
- * kpatch_sysfs_add() once the patch's own kobject is in sysfs; kpatch_sysfs_put()
+ * __kpatch_sysfs_add() once the patch's own kobject is in sysfs; kpatch_sysfs_put()
  * puts every kobject of the patch, the patch's last (its release frees everything),
  * and must not be called under kpatch_mutex: removing a sysfs file waits for
  * running handlers, which take it.
  */
 int kpatch_objects_init(struct kpatch_patch *patch);
 void kpatch_objects_free(struct kpatch_patch *patch);
-int kpatch_sysfs_add(struct kpatch_patch *patch);
+int __kpatch_sysfs_add(struct kpatch_patch *patch);
 void kpatch_sysfs_put(struct kpatch_patch *patch);
 void __kpatch_objects_set_state(struct kpatch_patch *patch, enum kpatch_object_state state);
 
@@ -192,13 +166,11 @@ struct kpatch_syms {
 };
 extern struct kpatch_syms kpatch_syms;
 int kpatch_syms_init(void);
-int kpatch_resolve_func(struct kpatch_func *func);
-
-/* core.c: resolves and verifies the functions of @obj (vmlinux, or obj->mod). */
+/* kallsyms.c: resolves and verifies the functions of @obj (vmlinux, or obj->mod). */
 int __kpatch_resolve_object(struct kpatch_object *obj);
 
 /* verify.c: is the running code what the patch was built against? */
-int kpatch_verify_object(struct kpatch_object *obj);
+int __kpatch_verify_object(struct kpatch_object *obj);
 
 /*
  * module.c: functions in modules. A function takes part in a switch when its object
@@ -213,16 +185,14 @@ void kpatch_module_exit(void);
 int __kpatch_objects_prepare(struct kpatch_patch *patch);
 void __kpatch_objects_finish(struct kpatch_patch *patch, bool applied);
 
-/* A __ prefix means: the caller holds kpatch_mutex. */
-
 /* patch.c: the ftrace glue. */
 int __kpatch_func_attach(struct kpatch_func *func);
 void __kpatch_func_detach(struct kpatch_func *func);
+void __kpatch_patch_retire(struct kpatch_patch *patch);
 
 /* transition.c */
 int __kpatch_enable_patch(struct kpatch_patch *patch);
 int __kpatch_disable_patch(struct kpatch_patch *patch);
-void __kpatch_patch_retire(struct kpatch_patch *patch);
 
 /*
  * replace.c: the bookkeeping of a cumulative patch's enable (KPATCH_PATCH_REPLACE).

@@ -38,25 +38,27 @@ static void notrace kpatch_ftrace_handler(unsigned long ip, unsigned long parent
 	ftrace_test_recursion_unlock(bit);
 }
 
-static struct kpatch_ops *kpatch_find_ops(unsigned long old_addr)
+static struct kpatch_ops *__kpatch_find_ops(unsigned long old_addr)
 {
 	struct kpatch_ops *ops;
 
+	lockdep_assert_held(&kpatch_mutex);
 	list_for_each_entry(ops, &kpatch_ops_list, node)
 		if (ops->old_addr == old_addr)
 			return ops;
 	return NULL;
 }
 
-static struct kpatch_ops *kpatch_create_ops(struct kpatch_func *func)
+static struct kpatch_ops *__kpatch_create_ops(struct kpatch_func *func)
 {
 	struct kpatch_ops *ops;
 	int ret;
 
+	lockdep_assert_held(&kpatch_mutex);
 	ops = kzalloc(sizeof(*ops), GFP_KERNEL);
 	if (!ops) {
-		kpatch_set_error(func->patch, "enable", -ENOMEM,
-				 "no memory for the ftrace handler of '%s'", func->old_name);
+		__kpatch_set_error(func->patch, "enable", -ENOMEM,
+				   "no memory for the ftrace handler of '%s'", func->old_name);
 		return ERR_PTR(-ENOMEM);
 	}
 	ops->old_addr = func->old_addr;
@@ -71,16 +73,16 @@ static struct kpatch_ops *kpatch_create_ops(struct kpatch_func *func)
 
 	ret = ftrace_set_filter_ip(&ops->fops, func->old_addr, 0, 0);
 	if (ret) {
-		kpatch_set_error(func->patch, "enable", ret,
-				 "cannot set an ftrace filter on '%s'", func->old_name);
+		__kpatch_set_error(func->patch, "enable", ret,
+				   "cannot set an ftrace filter on '%s'", func->old_name);
 		goto err_free;	/* undoes the allocation */
 	}
 	ret = register_ftrace_function(&ops->fops);
 	if (ret) {
 		/* EBUSY here: another IPMODIFY user (livepatch?) owns the function. */
-		kpatch_set_error(func->patch, "enable", ret,
-				 "cannot register an ftrace handler on '%s' (patched by someone else?)",
-				 func->old_name);
+		__kpatch_set_error(func->patch, "enable", ret,
+				   "cannot register an ftrace handler on '%s' (patched by someone else?)",
+				   func->old_name);
 		goto err_filter;
 	}
 	list_add(&ops->node, &kpatch_ops_list);
@@ -101,14 +103,14 @@ err_free:
  */
 int __kpatch_func_attach(struct kpatch_func *func)
 {
-	struct kpatch_ops *ops = kpatch_find_ops(func->old_addr);
+	struct kpatch_ops *ops = __kpatch_find_ops(func->old_addr);
 	struct kpatch_func *pos;
 
 	lockdep_assert_held(&kpatch_mutex);
 	if (WARN_ON(func->ops))
 		return -EINVAL;
 	if (!ops) {
-		ops = kpatch_create_ops(func);
+		ops = __kpatch_create_ops(func);
 		if (IS_ERR(ops))
 			return PTR_ERR(ops);
 	}
@@ -142,4 +144,25 @@ void __kpatch_func_detach(struct kpatch_func *func)
 	WARN_ON(ftrace_set_filter_ip(&ops->fops, ops->old_addr, 1, 0));
 	list_del(&ops->node);
 	kfree(ops);
+}
+
+/*
+ * After a switch left every function of @patch (a disable, or a cumulative patch
+ * replacing it): takes them off the ops stacks and marks the patch disabled. Its
+ * pending module parts then never apply (module.c skips disabled patches). The
+ * caller runs the post-unpatch hook and drops the module reference.
+ */
+void __kpatch_patch_retire(struct kpatch_patch *patch)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&kpatch_mutex);
+	for (i = 0; i < patch->nr_funcs; i++)
+		if (patch->funcs[i].ops)
+			__kpatch_func_detach(&patch->funcs[i]);
+	/* a module may go now: its relocations are zeroed then (module.c) */
+	for (i = 0; i < patch->nr_objs; i++)
+		patch->objs[i].mod = NULL;
+	patch->enabled = false;
+	__kpatch_objects_set_state(patch, KPATCH_OBJECT_DISABLED);
 }
