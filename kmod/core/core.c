@@ -482,6 +482,7 @@ static void __exit kpatch_exit(void)
 	/* Patch modules depend on us, and a leaked patch pins us: none is left. */
 	WARN_ON(!list_empty(&kpatch_patches));
 	kpatch_module_exit();
+	kpatch_ops_exit();
 	sysfs_remove_groups(kpatch_root_kobj, kpatch_root_groups);
 	kobject_put(kpatch_root_kobj);
 	kpatch_nudge_exit();

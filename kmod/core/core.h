@@ -107,8 +107,10 @@ struct kpatch_patch {
 };
 
 /*
- * One ftrace_ops per patched address, shared by every patch of that function
- * (ftrace allows a single IPMODIFY ops per function).
+ * One patched address, shared by every patch of that function. All addresses share one
+ * IPMODIFY ftrace_ops (patch.c), whose handler finds the kpatch_ops of the address
+ * called in a hash table; ftrace allows a single IPMODIFY ops per function, so a
+ * function has one kpatch_ops whatever the number of patches on it.
  *
  * @stack lists the attached kpatch_funcs, highest patch order first; it changes only
  * under kpatch_mutex and is never read by the handler. @active/@target say which
@@ -116,12 +118,13 @@ struct kpatch_patch {
  * the handler (preemption disabled) sees either the old or the new value.
  */
 struct kpatch_ops {
-	struct ftrace_ops fops;
 	unsigned long old_addr;
 	struct kpatch_func *active;
 	unsigned long target;
 	struct list_head stack;
-	struct list_head node;		/* in the ops list of patch.c */
+	struct hlist_node hnode;	/* in the handler's hash table (RCU) */
+	struct list_head node;		/* in patch.c's list of live or of dead ops */
+	bool filtered;			/* old_addr is in the shared ops' filter */
 };
 
 /* Registered patches, oldest first (kpatch_mutex); core.c adds and removes them. */
@@ -185,10 +188,19 @@ void kpatch_module_exit(void);
 int __kpatch_objects_prepare(struct kpatch_patch *patch);
 void __kpatch_objects_finish(struct kpatch_patch *patch, bool applied);
 
-/* patch.c: the ftrace glue. */
+/*
+ * patch.c: the ftrace glue. __kpatch_func_attach() puts a function on the stack of its
+ * address; __kpatch_ops_commit() then hands every new address to ftrace at once (one
+ * code update for the whole batch). __kpatch_func_detach() takes a function off; an
+ * address left with no function is handed back by the next __kpatch_ops_flush(),
+ * which every batch of detaches must be followed by.
+ */
 int __kpatch_func_attach(struct kpatch_func *func);
+int __kpatch_ops_commit(struct kpatch_patch *patch);
 void __kpatch_func_detach(struct kpatch_func *func);
+void __kpatch_ops_flush(void);
 void __kpatch_patch_retire(struct kpatch_patch *patch);
+void kpatch_ops_exit(void);
 
 /* transition.c */
 int __kpatch_enable_patch(struct kpatch_patch *patch);

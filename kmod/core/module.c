@@ -289,6 +289,7 @@ static void __kpatch_module_revert(struct module *mod)
 			func->old_addr = 0;
 			func->old_size = 0;
 		}
+		__kpatch_ops_flush();
 		for (i = 0; i < patch->nr_objs; i++) {
 			struct kpatch_object *obj = &patch->objs[i];
 
@@ -376,6 +377,8 @@ static int kpatch_module_coming(struct module *mod)
 				ret = __kpatch_hook_pre_patch(patch);
 			if (!ret)
 				ret = __kpatch_attach_object(obj);
+			if (!ret)
+				ret = __kpatch_ops_commit(patch);
 		}
 		if (ret) {
 			failed = patch;

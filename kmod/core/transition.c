@@ -467,6 +467,9 @@ int __kpatch_enable_patch(struct kpatch_patch *patch)
 		if (ret)
 			goto err_detach;
 	}
+	ret = __kpatch_ops_commit(patch);
+	if (ret)
+		goto err_detach;	/* i == patch->nr_funcs */
 	for (i = 0; i < patch->nr_funcs; i++) {
 		struct kpatch_func *func = &patch->funcs[i];
 
@@ -494,10 +497,14 @@ int __kpatch_enable_patch(struct kpatch_patch *patch)
 	return 0;
 
 err_detach:
-	/* undoes __kpatch_func_attach(): no target moved, so handlers just go away */
+	/*
+	 * undoes __kpatch_func_attach() and __kpatch_ops_commit(): no target moved, so
+	 * handlers just go away
+	 */
 	while (i--)
 		if (patch->funcs[i].ops)
 			__kpatch_func_detach(&patch->funcs[i]);
+	__kpatch_ops_flush();
 	/* undoes the pre-patch hook */
 	if (patch->hooks_active)
 		__kpatch_hook_post_unpatch(patch);
