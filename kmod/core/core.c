@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * core.c - the kpatch core module: patch registry, sysfs under /sys/kernel/kpatch,
- * and error reporting. Patch modules call kpatch_register_patch() from their init and
- * kpatch_unregister_patch() from their exit (see kpatch.h).
+ * core.c - the kpatch core module: patch registry and sysfs under /sys/kernel/kpatch.
+ * Patch modules call kpatch_register_patch() from their init and
+ * kpatch_unregister_patch() from their exit (see kpatch.h). Errors and statistics are
+ * kept by report.c; no other file of the core calls into this one.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -13,81 +14,9 @@
 #include <linux/sysfs.h>
 #include "core.h"
 
-DEFINE_MUTEX(kpatch_mutex);
-struct kpatch_stats kpatch_stats;
-
 LIST_HEAD(kpatch_patches);
 static unsigned long kpatch_next_order = 1;
 static struct kobject *kpatch_root_kobj;
-
-static const char *kpatch_errname(int err, char *buf, size_t len)
-{
-	static const struct { int err; const char *name; } names[] = {
-		{ EBUSY, "EBUSY" }, { ENOENT, "ENOENT" }, { EINVAL, "EINVAL" },
-		{ ENOMEM, "ENOMEM" }, { EEXIST, "EEXIST" }, { ENODEV, "ENODEV" },
-		{ E2BIG, "E2BIG" }, { EPERM, "EPERM" }, { ENOEXEC, "ENOEXEC" },
-	};
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(names); i++)
-		if (names[i].err == -err)
-			return names[i].name;
-	snprintf(buf, len, "E%d", -err);
-	return buf;
-}
-
-static void kpatch_vset_error(char *patch_buf, const char *name, const char *op, int err,
-			      const char *fmt, va_list args)
-{
-	char msg[KPATCH_ERR_LEN], ebuf[16];
-	char *line = kpatch_stats.last_error;
-
-	lockdep_assert_held(&kpatch_mutex);
-	vsnprintf(msg, sizeof(msg), fmt, args);
-	snprintf(line, KPATCH_ERR_LEN, "%s %s %s: %s", name, op,
-		 kpatch_errname(err, ebuf, sizeof(ebuf)), msg);
-	if (patch_buf)
-		strscpy(patch_buf, line, KPATCH_ERR_LEN);
-	pr_err("%s\n", line);
-}
-
-/*
- * Records a failed operation as "<patch> <op> <errno-name>: <message>" in the patch's
- * and the global last_error, and logs it. Both files are readable by every user:
- * messages hold no kernel address. Caller holds kpatch_mutex.
- */
-void kpatch_set_error(struct kpatch_patch *patch, const char *op, int err,
-		      const char *fmt, ...)
-{
-	va_list args;
-
-	va_start(args, fmt);
-	kpatch_vset_error(patch->last_error, patch->name, op, err, fmt, args);
-	va_end(args);
-}
-
-/* The same for a patch that has no kpatch_patch (yet): only the global last_error. */
-void kpatch_set_error_name(const char *name, const char *op, int err, const char *fmt, ...)
-{
-	va_list args;
-
-	va_start(args, fmt);
-	kpatch_vset_error(NULL, name, op, err, fmt, args);
-	va_end(args);
-}
-
-/*
- * Called when an operation (registration, enable, disable) begins: both last_error
- * files then describe only that operation, empty while it runs and when it succeeds
- * (doc/interfaces.md). @patch may be NULL (registration). Caller holds kpatch_mutex.
- */
-void kpatch_clear_error(struct kpatch_patch *patch)
-{
-	lockdep_assert_held(&kpatch_mutex);
-	kpatch_stats.last_error[0] = '\0';
-	if (patch)
-		patch->last_error[0] = '\0';
-}
 
 /* ---- per-patch sysfs: /sys/kernel/kpatch/<patch>/ ---- */
 
@@ -107,15 +36,15 @@ static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
 
 	ret = kstrtobool(buf, &enable);
 	mutex_lock(&kpatch_mutex);
-	kpatch_clear_error(patch);
+	__kpatch_clear_error(patch);
 	if (ret) {
 		/* Say why the write failed: a caller sees only -EINVAL from write(2). */
-		kpatch_set_error(patch, "write", ret,
-				 "'enabled' takes 1 or 0, not the value written");
+		__kpatch_set_error(patch, "write", ret,
+				   "'enabled' takes 1 or 0, not the value written");
 	} else if (!patch->registered) {
 		ret = -ENODEV;
-		kpatch_set_error(patch, enable ? "enable" : "disable", ret,
-				 "its module '%s' is being removed", patch->name);
+		__kpatch_set_error(patch, enable ? "enable" : "disable", ret,
+				   "its module '%s' is being removed", patch->name);
 	} else if (enable) {
 		ret = __kpatch_enable_patch(patch);
 	} else {
@@ -217,33 +146,14 @@ static struct kobj_type kpatch_patch_ktype = {
 
 /* ---- global sysfs: /sys/kernel/kpatch/ ---- */
 
-#define KPATCH_STAT_ATTR(field, fmt)						\
-static ssize_t field##_show(struct kobject *kobj, struct kobj_attribute *attr,	\
-			    char *buf)						\
-{										\
-	ssize_t len;								\
-										\
-	mutex_lock(&kpatch_mutex);						\
-	len = sysfs_emit(buf, fmt "\n", kpatch_stats.field);			\
-	mutex_unlock(&kpatch_mutex);						\
-	return len;								\
-}										\
-static struct kobj_attribute field##_attr = __ATTR_RO(field)
-
-KPATCH_STAT_ATTR(stop_machine_ns, "%llu");
-KPATCH_STAT_ATTR(check_ns, "%llu");
-KPATCH_STAT_ATTR(tasks_checked, "%u");
-KPATCH_STAT_ATTR(tasks_skipped, "%u");
-KPATCH_STAT_ATTR(last_error, "%s");
-KPATCH_STAT_ATTR(verify_ns, "%llu");
-KPATCH_STAT_ATTR(module_apply_ns, "%llu");
-
 static struct attribute *kpatch_root_attrs[] = {
-	&stop_machine_ns_attr.attr, &check_ns_attr.attr, &tasks_checked_attr.attr,
-	&tasks_skipped_attr.attr, &last_error_attr.attr, &kpatch_shadow_count_attr.attr,
-	&verify_ns_attr.attr, &module_apply_ns_attr.attr, &kpatch_nudged_attr.attr, NULL,
+	&kpatch_shadow_count_attr.attr, &kpatch_nudged_attr.attr, NULL,
 };
 static const struct attribute_group kpatch_root_group = { .attrs = kpatch_root_attrs };
+/* The statistics and last_error (report.c), and the counters of shadow.c and nudge.c. */
+static const struct attribute_group *kpatch_root_groups[] = {
+	&kpatch_stats_group, &kpatch_root_group, NULL,
+};
 
 /* ---- registration ---- */
 
@@ -274,39 +184,41 @@ static const char *kpatch_desc_name(const struct kpatch_patch_desc *desc)
  * Hooks that belong to a module follow that module's part of the patch, so the patch
  * must have one (a patch of only callbacks for a module has nothing to follow).
  */
-static int kpatch_check_hooks_objname(const struct kpatch_patch_desc *desc)
+static int __kpatch_check_hooks_objname(const struct kpatch_patch_desc *desc)
 {
 	const char *objname = desc->hooks_objname;
 	unsigned int i;
 
+	lockdep_assert_held(&kpatch_mutex);
 	if (kpatch_is_vmlinux(objname))
 		return 0;
 	if (kpatch_objname_ok(objname))
 		for (i = 0; i < desc->nr_funcs; i++)
 			if (desc->funcs[i].objname && !strcmp(desc->funcs[i].objname, objname))
 				return 0;
-	kpatch_set_error_name(desc->name, "load", -EINVAL,
-			      "its hooks belong to module '%s', of which it replaces no function (hooks follow their module's part of the patch)",
-			      objname);
+	__kpatch_set_error_name(desc->name, "load", -EINVAL,
+				"its hooks belong to module '%s', of which it replaces no function (hooks follow their module's part of the patch)",
+				objname);
 	return -EINVAL;
 }
 
 /* Refuses a malformed description, saying what is wrong. Caller holds kpatch_mutex. */
-static int kpatch_check_desc(const struct kpatch_patch_desc *desc)
+static int __kpatch_check_desc(const struct kpatch_patch_desc *desc)
 {
 	const char *name = kpatch_desc_name(desc);
 	unsigned int i;
 
+	lockdep_assert_held(&kpatch_mutex);
 	if (!desc || !desc->name || !*desc->name || strchr(desc->name, '/') ||
 	    !desc->mod || !desc->funcs || !desc->nr_funcs) {
-		kpatch_set_error_name(name, "load", -EINVAL,
-				      "invalid patch description (name, module or functions missing, or '/' in the name)");
+		__kpatch_set_error_name(name, "load", -EINVAL,
+					"invalid patch description (name, module or functions missing, or '/' in the name)");
 		return -EINVAL;
 	}
 	if (desc->flags & ~KPATCH_PATCH_REPLACE) {
-		kpatch_set_error_name(name, "load", -EINVAL,
-				      "unknown patch flags 0x%lx (built for a newer core? update kpatch.ko)",
-				      desc->flags & ~KPATCH_PATCH_REPLACE);
+		__kpatch_set_error_name(name, "load", -EINVAL,
+					"unknown patch flags 0x%lx (built for a newer core? update kpatch.ko)",
+					desc->flags & ~KPATCH_PATCH_REPLACE);
 		return -EINVAL;
 	}
 	for (i = 0; i < desc->nr_funcs; i++) {
@@ -319,9 +231,9 @@ static int kpatch_check_desc(const struct kpatch_patch_desc *desc)
 		    (f->verify_len && (!f->verify_bytes || !f->verify_mask ||
 				       f->verify_len > f->old_size)) ||
 		    !kpatch_objname_ok(f->objname)) {
-			kpatch_set_error_name(name, "load", -EINVAL,
-					      "invalid function entry %u ('%s')", i,
-					      f->old_name ? f->old_name : "");
+			__kpatch_set_error_name(name, "load", -EINVAL,
+						"invalid function entry %u ('%s')", i,
+						f->old_name ? f->old_name : "");
 			return -EINVAL;
 		}
 		/*
@@ -329,13 +241,13 @@ static int kpatch_check_desc(const struct kpatch_patch_desc *desc)
 		 * the ELF data the loader keeps only for livepatch-marked modules.
 		 */
 		if (!kpatch_is_vmlinux(f->objname) && !desc->mod->klp) {
-			kpatch_set_error_name(name, "load", -EINVAL,
-					      "it replaces functions of module '%s' but is not marked MODULE_INFO(livepatch, \"Y\"); rebuild it with kpatch-build",
-					      f->objname);
+			__kpatch_set_error_name(name, "load", -EINVAL,
+						"it replaces functions of module '%s' but is not marked MODULE_INFO(livepatch, \"Y\"); rebuild it with kpatch-build",
+						f->objname);
 			return -EINVAL;
 		}
 	}
-	return kpatch_check_hooks_objname(desc);
+	return __kpatch_check_hooks_objname(desc);
 }
 
 static struct kpatch_patch *kpatch_patch_alloc(struct kpatch_patch_desc *desc)
@@ -386,51 +298,23 @@ err:
 	return NULL;
 }
 
-/*
- * Resolves the old functions of @obj (vmlinux, or the module in obj->mod), refuses a
- * patch that names one function twice, and checks that the running code is what the
- * patch was built against. Caller holds kpatch_mutex.
- */
-int __kpatch_resolve_object(struct kpatch_object *obj)
-{
-	struct kpatch_patch *patch = obj->patch;
-	unsigned int i, j;
-	int ret;
-
-	for (i = 0; i < patch->nr_funcs; i++) {
-		if (patch->funcs[i].obj != obj)
-			continue;
-		ret = kpatch_resolve_func(&patch->funcs[i]);
-		if (ret)
-			return ret;
-		for (j = 0; j < i; j++) {
-			if (patch->funcs[j].obj == obj &&
-			    patch->funcs[j].old_addr == patch->funcs[i].old_addr) {
-				kpatch_set_error(patch, "load", -EINVAL,
-						 "function '%s' is replaced twice",
-						 patch->funcs[i].old_name);
-				return -EINVAL;
-			}
-		}
-	}
-	return kpatch_verify_object(obj);
-}
-
 /* Resolves the vmlinux part now; a module's part is resolved each time it applies. */
-static int kpatch_resolve_patch(struct kpatch_patch *patch)
+static int __kpatch_resolve_patch(struct kpatch_patch *patch)
 {
 	unsigned int i;
 
+	lockdep_assert_held(&kpatch_mutex);
 	for (i = 0; i < patch->nr_objs; i++)
 		if (!patch->objs[i].is_module)
 			return __kpatch_resolve_object(&patch->objs[i]);
 	return 0;
 }
 
-static struct kpatch_patch *kpatch_find_patch(const char *name)
+static struct kpatch_patch *__kpatch_find_patch(const char *name)
 {
 	struct kpatch_patch *patch;
 
+	lockdep_assert_held(&kpatch_mutex);
 	list_for_each_entry(patch, &kpatch_patches, node)
 		if (!strcmp(patch->name, name))
 			return patch;
@@ -443,38 +327,38 @@ int kpatch_register_patch(struct kpatch_patch_desc *desc)
 	int ret;
 
 	mutex_lock(&kpatch_mutex);
-	kpatch_clear_error(NULL);
-	ret = kpatch_check_desc(desc);
+	__kpatch_clear_error(NULL);
+	ret = __kpatch_check_desc(desc);
 	if (ret)
 		goto err_unlock;
 	if (desc->core_private) {
 		ret = -EEXIST;
-		kpatch_set_error_name(desc->name, "load", ret,
-				      "this description is already registered");
+		__kpatch_set_error_name(desc->name, "load", ret,
+					"this description is already registered");
 		goto err_unlock;
 	}
 	patch = kpatch_patch_alloc(desc);
 	if (!patch) {
 		ret = -ENOMEM;
-		kpatch_set_error_name(desc->name, "load", ret,
-				      "no memory for %u functions", desc->nr_funcs);
+		__kpatch_set_error_name(desc->name, "load", ret,
+					"no memory for %u functions", desc->nr_funcs);
 		goto err_unlock;
 	}
-	if (kpatch_find_patch(patch->name)) {
-		kpatch_set_error(patch, "load", -EEXIST, "a patch of that name is registered");
+	if (__kpatch_find_patch(patch->name)) {
+		__kpatch_set_error(patch, "load", -EEXIST, "a patch of that name is registered");
 		ret = -EEXIST;
 		goto err_free;
 	}
-	ret = kpatch_resolve_patch(patch);
+	ret = __kpatch_resolve_patch(patch);
 	if (ret)
 		goto err_free;
 	ret = kobject_init_and_add(&patch->kobj, &kpatch_patch_ktype, kpatch_root_kobj,
 				   "%s", patch->name);
 	if (ret) {
-		kpatch_set_error(patch, "load", ret, "cannot create its sysfs directory");
+		__kpatch_set_error(patch, "load", ret, "cannot create its sysfs directory");
 		goto err_put;
 	}
-	ret = kpatch_sysfs_add(patch);
+	ret = __kpatch_sysfs_add(patch);
 	if (ret)
 		goto err_put;
 	patch->order = kpatch_next_order++;
@@ -495,7 +379,7 @@ err_unlist:
 err_put:
 	mutex_unlock(&kpatch_mutex);
 	/*
-	 * undoes kobject_init_and_add() and kpatch_sysfs_add() (the patch's release frees
+	 * undoes kobject_init_and_add() and __kpatch_sysfs_add() (the patch's release frees
 	 * it); outside the mutex because removing the sysfs files waits for running
 	 * handlers, which take it
 	 */
@@ -519,6 +403,7 @@ EXPORT_SYMBOL_GPL(kpatch_register_patch);
  */
 static void __kpatch_leak_patch(struct kpatch_patch *patch)
 {
+	lockdep_assert_held(&kpatch_mutex);
 	patch->registered = false;
 	patch->desc = NULL;	/* in the module being freed; no hook may run */
 	__module_get(THIS_MODULE);
@@ -541,7 +426,7 @@ void kpatch_unregister_patch(struct kpatch_patch_desc *desc)
 	if (patch->enabled) {
 		pr_warn("patch '%s' removed by force while enabled; disabling it\n",
 			patch->name);
-		kpatch_clear_error(patch);
+		__kpatch_clear_error(patch);
 		if (__kpatch_disable_patch(patch)) {
 			__kpatch_leak_patch(patch);
 			mutex_unlock(&kpatch_mutex);
@@ -572,7 +457,7 @@ static int __init kpatch_init(void)
 		ret = -ENOMEM;
 		goto err_shadow;
 	}
-	ret = sysfs_create_group(kpatch_root_kobj, &kpatch_root_group);
+	ret = sysfs_create_groups(kpatch_root_kobj, kpatch_root_groups);
 	if (ret)
 		goto err_kobj;
 	ret = kpatch_module_init();
@@ -581,8 +466,8 @@ static int __init kpatch_init(void)
 	return 0;
 
 err_group:
-	/* undoes sysfs_create_group() */
-	sysfs_remove_group(kpatch_root_kobj, &kpatch_root_group);
+	/* undoes sysfs_create_groups() */
+	sysfs_remove_groups(kpatch_root_kobj, kpatch_root_groups);
 err_kobj:
 	/* undoes kobject_create_and_add() */
 	kobject_put(kpatch_root_kobj);
@@ -597,7 +482,8 @@ static void __exit kpatch_exit(void)
 	/* Patch modules depend on us, and a leaked patch pins us: none is left. */
 	WARN_ON(!list_empty(&kpatch_patches));
 	kpatch_module_exit();
-	sysfs_remove_group(kpatch_root_kobj, &kpatch_root_group);
+	kpatch_ops_exit();
+	sysfs_remove_groups(kpatch_root_kobj, kpatch_root_groups);
 	kobject_put(kpatch_root_kobj);
 	kpatch_nudge_exit();
 	kpatch_shadow_exit();

@@ -10,8 +10,7 @@
 #include <linux/mutex.h>
 #include <linux/sched.h>
 #include "kpatch.h"
-
-#define KPATCH_ERR_LEN	256
+#include "report.h"	/* kpatch_mutex; a __ prefix means: the caller holds it */
 
 struct kpatch_ops;
 struct kpatch_patch;
@@ -108,8 +107,10 @@ struct kpatch_patch {
 };
 
 /*
- * One ftrace_ops per patched address, shared by every patch of that function
- * (ftrace allows a single IPMODIFY ops per function).
+ * One patched address, shared by every patch of that function. All addresses share one
+ * IPMODIFY ftrace_ops (patch.c), whose handler finds the kpatch_ops of the address
+ * called in a hash table; ftrace allows a single IPMODIFY ops per function, so a
+ * function has one kpatch_ops whatever the number of patches on it.
  *
  * @stack lists the attached kpatch_funcs, highest patch order first; it changes only
  * under kpatch_mutex and is never read by the handler. @active/@target say which
@@ -117,53 +118,29 @@ struct kpatch_patch {
  * the handler (preemption disabled) sees either the old or the new value.
  */
 struct kpatch_ops {
-	struct ftrace_ops fops;
 	unsigned long old_addr;
 	struct kpatch_func *active;
 	unsigned long target;
 	struct list_head stack;
-	struct list_head node;		/* in the ops list of patch.c */
+	struct hlist_node hnode;	/* in the handler's hash table (RCU) */
+	struct list_head node;		/* in patch.c's list of live or of dead ops */
+	bool filtered;			/* old_addr is in the shared ops' filter */
 };
 
-/*
- * kpatch_mutex guards every patch, func and ops and the global error/timing state
- * below. Sysfs handlers, registration and unregistration take it; the stop_machine
- * callback runs while its caller holds it.
- */
-extern struct mutex kpatch_mutex;
-/* Registered patches, oldest first (kpatch_mutex). */
+/* Registered patches, oldest first (kpatch_mutex); core.c adds and removes them. */
 extern struct list_head kpatch_patches;
-
-/* Global state shown in /sys/kernel/kpatch (kpatch_mutex). */
-struct kpatch_stats {
-	u64 stop_machine_ns;		/* whole stop_machine() call of the last attempt */
-	u64 check_ns;			/* of which: the stack check in the callback */
-	unsigned int tasks_checked;	/* stacks walked by the last check */
-	unsigned int tasks_skipped;	/* stopper threads passed over by rule */
-	u64 verify_ns;			/* comparing the running code at the last load */
-	u64 module_apply_ns;		/* last module's parts applied on its COMING */
-	char last_error[KPATCH_ERR_LEN];
-};
-extern struct kpatch_stats kpatch_stats;
-
-/* core.c; callers hold kpatch_mutex */
-void kpatch_set_error(struct kpatch_patch *patch, const char *op, int err,
-		      const char *fmt, ...) __printf(4, 5);
-void kpatch_set_error_name(const char *name, const char *op, int err,
-			   const char *fmt, ...) __printf(4, 5);
-void kpatch_clear_error(struct kpatch_patch *patch);
 
 /*
  * object.c: groups a patch's functions by object, and their sysfs directories.
  * kpatch_objects_init() before registering (the patch is still private);
- * kpatch_sysfs_add() once the patch's own kobject is in sysfs; kpatch_sysfs_put()
+ * __kpatch_sysfs_add() once the patch's own kobject is in sysfs; kpatch_sysfs_put()
  * puts every kobject of the patch, the patch's last (its release frees everything),
  * and must not be called under kpatch_mutex: removing a sysfs file waits for
  * running handlers, which take it.
  */
 int kpatch_objects_init(struct kpatch_patch *patch);
 void kpatch_objects_free(struct kpatch_patch *patch);
-int kpatch_sysfs_add(struct kpatch_patch *patch);
+int __kpatch_sysfs_add(struct kpatch_patch *patch);
 void kpatch_sysfs_put(struct kpatch_patch *patch);
 void __kpatch_objects_set_state(struct kpatch_patch *patch, enum kpatch_object_state state);
 
@@ -192,13 +169,11 @@ struct kpatch_syms {
 };
 extern struct kpatch_syms kpatch_syms;
 int kpatch_syms_init(void);
-int kpatch_resolve_func(struct kpatch_func *func);
-
-/* core.c: resolves and verifies the functions of @obj (vmlinux, or obj->mod). */
+/* kallsyms.c: resolves and verifies the functions of @obj (vmlinux, or obj->mod). */
 int __kpatch_resolve_object(struct kpatch_object *obj);
 
 /* verify.c: is the running code what the patch was built against? */
-int kpatch_verify_object(struct kpatch_object *obj);
+int __kpatch_verify_object(struct kpatch_object *obj);
 
 /*
  * module.c: functions in modules. A function takes part in a switch when its object
@@ -213,16 +188,23 @@ void kpatch_module_exit(void);
 int __kpatch_objects_prepare(struct kpatch_patch *patch);
 void __kpatch_objects_finish(struct kpatch_patch *patch, bool applied);
 
-/* A __ prefix means: the caller holds kpatch_mutex. */
-
-/* patch.c: the ftrace glue. */
+/*
+ * patch.c: the ftrace glue. __kpatch_func_attach() puts a function on the stack of its
+ * address; __kpatch_ops_commit() then hands every new address to ftrace at once (one
+ * code update for the whole batch). __kpatch_func_detach() takes a function off; an
+ * address left with no function is handed back by the next __kpatch_ops_flush(),
+ * which every batch of detaches must be followed by.
+ */
 int __kpatch_func_attach(struct kpatch_func *func);
+int __kpatch_ops_commit(struct kpatch_patch *patch);
 void __kpatch_func_detach(struct kpatch_func *func);
+void __kpatch_ops_flush(void);
+void __kpatch_patch_retire(struct kpatch_patch *patch);
+void kpatch_ops_exit(void);
 
 /* transition.c */
 int __kpatch_enable_patch(struct kpatch_patch *patch);
 int __kpatch_disable_patch(struct kpatch_patch *patch);
-void __kpatch_patch_retire(struct kpatch_patch *patch);
 
 /*
  * replace.c: the bookkeeping of a cumulative patch's enable (KPATCH_PATCH_REPLACE).

@@ -38,6 +38,7 @@ static void kpatch_hook_leave(void)
  */
 bool __kpatch_hooks_present(const struct kpatch_patch *patch)
 {
+	lockdep_assert_held(&kpatch_mutex);
 	return !patch->hooks_obj || patch->hooks_obj->mod;
 }
 
@@ -75,8 +76,8 @@ int __kpatch_hook_pre_patch(struct kpatch_patch *patch)
 	}
 	if (ret > 0)	/* a hook must return a negative errno; "(%d)" shows it */
 		ret = -EINVAL;
-	kpatch_set_error(patch, "enable", ret, "pre-patch hook %ps failed (%d)", hook,
-			 ret);
+	__kpatch_set_error(patch, "enable", ret, "pre-patch hook %ps failed (%d)", hook,
+			   ret);
 	return ret;
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * kallsyms.c - finds what the core needs but 6.1 does not export, and resolves a
- * patch's old functions by name and position among same-named symbols.
+ * patch's old functions by name and position among same-named symbols (then has
+ * verify.c check their code).
  *
  * kallsyms_lookup_name() is not exported since 5.7; a kprobe registered on it by name
  * reports its address (the kprobe code may use kallsyms internally), and from there
@@ -130,18 +131,19 @@ static void kpatch_module_matches(struct module *mod, const char *name,
  * unique) and its kallsyms size. @what says what @name is in messages ("function",
  * "cold part"). Errors go to last_error with the name quoted. Sleeps.
  */
-static int kpatch_lookup(struct kpatch_patch *patch, struct module *mod,
-			 const char *what, const char *name,
-			 unsigned long sympos, unsigned long *addr, unsigned long *size)
+static int __kpatch_lookup(struct kpatch_patch *patch, struct module *mod,
+			   const char *what, const char *name,
+			   unsigned long sympos, unsigned long *addr, unsigned long *size)
 {
 	struct kpatch_match *m;
 	unsigned long off;
 	int ret = 0;
 
+	lockdep_assert_held(&kpatch_mutex);
 	m = kzalloc(sizeof(*m), GFP_KERNEL);
 	if (!m) {
-		kpatch_set_error(patch, "load", -ENOMEM, "no memory to look up %s '%s'",
-				 what, name);
+		__kpatch_set_error(patch, "load", -ENOMEM, "no memory to look up %s '%s'",
+				   what, name);
 		return -ENOMEM;
 	}
 	if (mod)
@@ -149,29 +151,29 @@ static int kpatch_lookup(struct kpatch_patch *patch, struct module *mod,
 	else
 		kpatch_syms.kallsyms_on_each_match_symbol(kpatch_match_cb, name, m);
 	if (m->count == 0) {
-		kpatch_set_error(patch, "load", -ENOENT, "%s '%s' not found in %s",
-				 what, name, mod ? module_name(mod) : "vmlinux");
+		__kpatch_set_error(patch, "load", -ENOENT, "%s '%s' not found in %s",
+				   what, name, mod ? module_name(mod) : "vmlinux");
 		ret = -ENOENT;
 		goto out;
 	}
 	if (m->count > KPATCH_MAX_SAME_NAME) {
-		kpatch_set_error(patch, "load", -E2BIG,
-				 "%s '%s' has %u same-named symbols, more than %d supported",
-				 what, name, m->count, KPATCH_MAX_SAME_NAME);
+		__kpatch_set_error(patch, "load", -E2BIG,
+				   "%s '%s' has %u same-named symbols, more than %d supported",
+				   what, name, m->count, KPATCH_MAX_SAME_NAME);
 		ret = -E2BIG;
 		goto out;
 	}
 	if (sympos == 0 && m->count > 1) {
-		kpatch_set_error(patch, "load", -EINVAL,
-				 "%s '%s' is ambiguous: %u symbols share the name; give its position (1..%u)",
-				 what, name, m->count, m->count);
+		__kpatch_set_error(patch, "load", -EINVAL,
+				   "%s '%s' is ambiguous: %u symbols share the name; give its position (1..%u)",
+				   what, name, m->count, m->count);
 		ret = -EINVAL;
 		goto out;
 	}
 	if (sympos > m->count) {
-		kpatch_set_error(patch, "load", -ENOENT,
-				 "%s '%s' position %lu not found: only %u symbols share the name",
-				 what, name, sympos, m->count);
+		__kpatch_set_error(patch, "load", -ENOENT,
+				   "%s '%s' position %lu not found: only %u symbols share the name",
+				   what, name, sympos, m->count);
 		ret = -ENOENT;
 		goto out;
 	}
@@ -181,8 +183,8 @@ static int kpatch_lookup(struct kpatch_patch *patch, struct module *mod,
 	*addr = m->addrs[sympos ? sympos - 1 : 0];
 	/* No address in the message: last_error is readable by every user (KASLR). */
 	if (!kpatch_syms.kallsyms_lookup_size_offset(*addr, size, &off) || off != 0) {
-		kpatch_set_error(patch, "load", -EINVAL, "%s '%s' has no size in kallsyms",
-				 what, name);
+		__kpatch_set_error(patch, "load", -EINVAL, "%s '%s' has no size in kallsyms",
+				   what, name);
 		ret = -EINVAL;
 	}
 out:
@@ -191,16 +193,17 @@ out:
 }
 
 /* Size of the patch module's function at @addr, which must start there. */
-static int kpatch_new_size(struct kpatch_func *func, const char *what, unsigned long addr,
-			   unsigned long *size)
+static int __kpatch_new_size(struct kpatch_func *func, const char *what, unsigned long addr,
+			     unsigned long *size)
 {
 	unsigned long off;
 
+	lockdep_assert_held(&kpatch_mutex);
 	if (!within_module(addr, func->patch->mod) ||
 	    !kpatch_syms.kallsyms_lookup_size_offset(addr, size, &off) || off != 0) {
-		kpatch_set_error(func->patch, "load", -EINVAL,
-				 "%s of '%s' is not the start of a function of module '%s'",
-				 what, func->old_name, module_name(func->patch->mod));
+		__kpatch_set_error(func->patch, "load", -EINVAL,
+				   "%s of '%s' is not the start of a function of module '%s'",
+				   what, func->old_name, module_name(func->patch->mod));
 		return -EINVAL;
 	}
 	return 0;
@@ -209,41 +212,75 @@ static int kpatch_new_size(struct kpatch_func *func, const char *what, unsigned 
 /*
  * Resolves @func: the old function (which must be an ftrace location) and its cold
  * part, and the sizes of the new function and its cold part, for the stack check.
- * In vmlinux, or in obj->mod for a module's. Errors go to the patch's last_error. Sleeps.
+ * In vmlinux, or in obj->mod for a module's. Errors go to the patch's last_error.
+ * Caller holds kpatch_mutex; sleeps.
  */
-int kpatch_resolve_func(struct kpatch_func *func)
+static int __kpatch_resolve_func(struct kpatch_func *func)
 {
 	struct kpatch_patch *patch = func->patch;
 	unsigned long addr, size;
 	int ret;
 
+	lockdep_assert_held(&kpatch_mutex);
 	/* a module's functions are resolved while it is loaded (module.c) */
 	if (WARN_ON(func->obj->is_module && !func->obj->mod))
 		return -EINVAL;
-	ret = kpatch_lookup(patch, func->obj->mod, "function", func->old_name, func->sympos, &addr, &size);
+	ret = __kpatch_lookup(patch, func->obj->mod, "function", func->old_name, func->sympos,
+			      &addr, &size);
 	if (ret)
 		return ret;
 	/* With fentry and no IBT the ftrace site is the first instruction. */
 	if (kpatch_syms.ftrace_location(addr) != addr) {
-		kpatch_set_error(patch, "load", -EINVAL,
-				 "function '%s' is not traceable (no ftrace location at its entry)",
-				 func->old_name);
+		__kpatch_set_error(patch, "load", -EINVAL,
+				   "function '%s' is not traceable (no ftrace location at its entry)",
+				   func->old_name);
 		return -EINVAL;
 	}
 	func->old_addr = addr;
 	func->old_size = size;
 	if (func->old_cold_name) {
-		ret = kpatch_lookup(patch, func->obj->mod, "cold part", func->old_cold_name,
-				    func->old_cold_sympos, &func->old_cold_addr,
-				    &func->old_cold_size);
+		ret = __kpatch_lookup(patch, func->obj->mod, "cold part", func->old_cold_name,
+				      func->old_cold_sympos, &func->old_cold_addr,
+				      &func->old_cold_size);
 		if (ret)
 			return ret;
 	}
-	ret = kpatch_new_size(func, "replacement", func->new_addr, &func->new_size);
+	ret = __kpatch_new_size(func, "replacement", func->new_addr, &func->new_size);
 	if (ret)
 		return ret;
 	if (func->new_cold_addr)
-		ret = kpatch_new_size(func, "cold part of the replacement", func->new_cold_addr,
-				      &func->new_cold_size);
+		ret = __kpatch_new_size(func, "cold part of the replacement", func->new_cold_addr,
+					&func->new_cold_size);
 	return ret;
+}
+
+/*
+ * Resolves the old functions of @obj (vmlinux, or the module in obj->mod), refuses a
+ * patch that names one function twice, and checks that the running code is what the
+ * patch was built against. Caller holds kpatch_mutex.
+ */
+int __kpatch_resolve_object(struct kpatch_object *obj)
+{
+	struct kpatch_patch *patch = obj->patch;
+	unsigned int i, j;
+	int ret;
+
+	lockdep_assert_held(&kpatch_mutex);
+	for (i = 0; i < patch->nr_funcs; i++) {
+		if (patch->funcs[i].obj != obj)
+			continue;
+		ret = __kpatch_resolve_func(&patch->funcs[i]);
+		if (ret)
+			return ret;
+		for (j = 0; j < i; j++) {
+			if (patch->funcs[j].obj == obj &&
+			    patch->funcs[j].old_addr == patch->funcs[i].old_addr) {
+				__kpatch_set_error(patch, "load", -EINVAL,
+						   "function '%s' is replaced twice",
+						   patch->funcs[i].old_name);
+				return -EINVAL;
+			}
+		}
+	}
+	return __kpatch_verify_object(obj);
 }

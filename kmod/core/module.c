@@ -116,13 +116,14 @@ static void kpatch_clear_relocs(struct kpatch_object *obj)
  * the kernel resolves .klp.sym.<module>.NAME,POS among @mod's symbols and writes
  * through text_poke. On failure none stays written.
  */
-static int kpatch_write_relocs(struct kpatch_object *obj, struct module *mod)
+static int __kpatch_write_relocs(struct kpatch_object *obj, struct module *mod)
 {
 	struct module *pmod = obj->patch->mod;
 	const struct klp_modinfo *info = pmod->klp_info;
 	unsigned int i;
 	int ret;
 
+	lockdep_assert_held(&kpatch_mutex);
 	if (obj->reloc_mod == mod)
 		return 0;
 	if (WARN_ON(obj->reloc_mod))	/* the GOING notifier missed a module? */
@@ -136,9 +137,9 @@ static int kpatch_write_relocs(struct kpatch_object *obj, struct module *mod)
 							   pmod->core_kallsyms.strtab,
 							   info->symndx, i, obj->name);
 		if (ret) {
-			kpatch_set_error(obj->patch, "load", ret,
-					 "cannot write relocation section '%s' for module '%s' (a symbol it needs is missing from the module? the kernel log names it)",
-					 info->secstrings + info->sechdrs[i].sh_name, obj->name);
+			__kpatch_set_error(obj->patch, "load", ret,
+					   "cannot write relocation section '%s' for module '%s' (a symbol it needs is missing from the module? the kernel log names it)",
+					   info->secstrings + info->sechdrs[i].sh_name, obj->name);
 			/* undoes the sections written before */
 			kpatch_clear_relocs(obj);
 			return ret;
@@ -148,32 +149,35 @@ static int kpatch_write_relocs(struct kpatch_object *obj, struct module *mod)
 }
 
 /* Relocations, then the functions: resolved in @mod and verified. */
-static int kpatch_prepare_object(struct kpatch_object *obj, struct module *mod)
+static int __kpatch_prepare_object(struct kpatch_object *obj, struct module *mod)
 {
 	int ret;
 
+	lockdep_assert_held(&kpatch_mutex);
 	obj->mod = mod;
-	ret = kpatch_write_relocs(obj, mod);
+	ret = __kpatch_write_relocs(obj, mod);
 	if (ret)
 		return ret;
 	/* relocations stay written on failure: valid while @mod is loaded */
 	return __kpatch_resolve_object(obj);
 }
 
-static bool kpatch_coming_seen(const struct module *mod)
+static bool __kpatch_coming_seen(const struct module *mod)
 {
 	struct kpatch_coming *c;
 
+	lockdep_assert_held(&kpatch_mutex);
 	list_for_each_entry(c, &kpatch_coming_mods, node)
 		if (c->mod == mod)
 			return true;
 	return false;
 }
 
-static void kpatch_coming_forget(const struct module *mod)
+static void __kpatch_coming_forget(const struct module *mod)
 {
 	struct kpatch_coming *c;
 
+	lockdep_assert_held(&kpatch_mutex);
 	list_for_each_entry(c, &kpatch_coming_mods, node) {
 		if (c->mod == mod) {
 			list_del(&c->node);
@@ -187,14 +191,15 @@ static void kpatch_coming_forget(const struct module *mod)
  * The module @name with a reference, if it is loaded in the sense of the enable path:
  * live, or coming and already past our notifier. NULL: the notifier will apply it.
  */
-static struct module *kpatch_get_loaded_module(const char *name)
+static struct module *__kpatch_get_loaded_module(const char *name)
 {
 	struct module *mod;
 
+	lockdep_assert_held(&kpatch_mutex);
 	mutex_lock(kpatch_syms.module_mutex);
 	mod = kpatch_syms.find_module(name);
 	if (mod && !(mod->state == MODULE_STATE_LIVE ||
-		     (mod->state == MODULE_STATE_COMING && kpatch_coming_seen(mod))))
+		     (mod->state == MODULE_STATE_COMING && __kpatch_coming_seen(mod))))
 		mod = NULL;
 	if (mod && !try_module_get(mod))
 		mod = NULL;	/* going away: its GOING notifier follows */
@@ -219,10 +224,10 @@ int __kpatch_objects_prepare(struct kpatch_patch *patch)
 
 		if (!obj->is_module)
 			continue;
-		mod = kpatch_get_loaded_module(obj->name);
+		mod = __kpatch_get_loaded_module(obj->name);
 		if (!mod)
 			continue;	/* pending */
-		ret = kpatch_prepare_object(obj, mod);
+		ret = __kpatch_prepare_object(obj, mod);
 		if (ret) {
 			__kpatch_objects_finish(patch, false);
 			return ret;
@@ -264,11 +269,12 @@ void __kpatch_objects_finish(struct kpatch_patch *patch, bool applied)
  * ftrace handlers are unregistered before ftrace forgets the module) and to undo a
  * failed apply on COMING.
  */
-static void kpatch_module_revert(struct module *mod)
+static void __kpatch_module_revert(struct module *mod)
 {
 	struct kpatch_patch *patch;
 	unsigned int i;
 
+	lockdep_assert_held(&kpatch_mutex);
 	list_for_each_entry(patch, &kpatch_patches, node) {
 		for (i = 0; i < patch->nr_funcs; i++) {
 			struct kpatch_func *func = &patch->funcs[i];
@@ -283,6 +289,7 @@ static void kpatch_module_revert(struct module *mod)
 			func->old_addr = 0;
 			func->old_size = 0;
 		}
+		__kpatch_ops_flush();
 		for (i = 0; i < patch->nr_objs; i++) {
 			struct kpatch_object *obj = &patch->objs[i];
 
@@ -299,28 +306,30 @@ static void kpatch_module_revert(struct module *mod)
 }
 
 /* Attaches the functions of @obj (prepared); nothing visible until a target moves. */
-static int kpatch_attach_object(struct kpatch_object *obj)
+static int __kpatch_attach_object(struct kpatch_object *obj)
 {
 	struct kpatch_patch *patch = obj->patch;
 	unsigned int i;
 	int ret;
 
+	lockdep_assert_held(&kpatch_mutex);
 	for (i = 0; i < patch->nr_funcs; i++) {
 		if (patch->funcs[i].obj != obj)
 			continue;
 		ret = __kpatch_func_attach(&patch->funcs[i]);
 		if (ret)
-			return ret;	/* kpatch_module_revert() detaches the others */
+			return ret;	/* __kpatch_module_revert() detaches the others */
 	}
 	return 0;
 }
 
 /* Sends calls of @obj's functions to the newest enabled version: nothing runs them yet. */
-static void kpatch_switch_object(struct kpatch_object *obj)
+static void __kpatch_switch_object(struct kpatch_object *obj)
 {
 	struct kpatch_patch *patch = obj->patch;
 	unsigned int i;
 
+	lockdep_assert_held(&kpatch_mutex);
 	for (i = 0; i < patch->nr_funcs; i++) {
 		struct kpatch_ops *ops = patch->funcs[i].ops;
 
@@ -362,12 +371,14 @@ static int kpatch_module_coming(struct module *mod)
 
 			if (!kpatch_object_is(obj, mod) || WARN_ON(obj->mod))
 				continue;
-			ret = kpatch_prepare_object(obj, mod);
+			ret = __kpatch_prepare_object(obj, mod);
 			/* hooks of this module's part: before anything is attached */
 			if (!ret && obj == patch->hooks_obj)
 				ret = __kpatch_hook_pre_patch(patch);
 			if (!ret)
-				ret = kpatch_attach_object(obj);
+				ret = __kpatch_attach_object(obj);
+			if (!ret)
+				ret = __kpatch_ops_commit(patch);
 		}
 		if (ret) {
 			failed = patch;
@@ -378,7 +389,7 @@ static int kpatch_module_coming(struct module *mod)
 	list_for_each_entry(patch, &kpatch_patches, node)
 		for (i = 0; i < patch->nr_objs; i++)
 			if (patch->objs[i].mod == mod)
-				kpatch_switch_object(&patch->objs[i]);
+				__kpatch_switch_object(&patch->objs[i]);
 	/* before the module's init runs, as its part is (kpatch's callbacks do the same) */
 	list_for_each_entry(patch, &kpatch_patches, node)
 		if (__kpatch_hooks_follow(patch, mod) && patch->hooks_active)
@@ -390,14 +401,14 @@ static int kpatch_module_coming(struct module *mod)
 
 err:
 	/* undoes the parts prepared and attached so far, of every patch */
-	kpatch_module_revert(mod);
+	__kpatch_module_revert(mod);
 	/* undoes the pre-patch hooks that ran (not the failed one's: it did not) */
 	list_for_each_entry(patch, &kpatch_patches, node)
 		if (__kpatch_hooks_follow(patch, mod) && patch->hooks_active)
 			__kpatch_hook_post_unpatch(patch);
 	reason = strnchr(failed->last_error, KPATCH_ERR_LEN, ':');
-	kpatch_set_error(failed, "enable", ret, "refused to load module '%s': %s", mod->name,
-			 reason ? reason + 2 : "its part of the patch cannot be applied");
+	__kpatch_set_error(failed, "enable", ret, "refused to load module '%s': %s", mod->name,
+			   reason ? reason + 2 : "its part of the patch cannot be applied");
 	mutex_unlock(&kpatch_mutex);
 	kfree(seen);
 	return ret;
@@ -412,7 +423,7 @@ static int kpatch_module_notify_coming(struct notifier_block *nb, unsigned long 
 		return notifier_from_errno(kpatch_module_coming(mod));
 	if (state == MODULE_STATE_LIVE) {
 		mutex_lock(&kpatch_mutex);
-		kpatch_coming_forget(mod);
+		__kpatch_coming_forget(mod);
 		mutex_unlock(&kpatch_mutex);
 	}
 	return NOTIFY_OK;
@@ -422,10 +433,11 @@ static int kpatch_module_notify_coming(struct notifier_block *nb, unsigned long 
  * The unpatch hooks of the patches whose hooks follow @mod's part, around its revert
  * when it goes (its exit has run: the hooks see it as kpatch's callbacks do).
  */
-static void kpatch_module_hooks_going(struct module *mod, bool before)
+static void __kpatch_module_hooks_going(struct module *mod, bool before)
 {
 	struct kpatch_patch *patch;
 
+	lockdep_assert_held(&kpatch_mutex);
 	list_for_each_entry(patch, &kpatch_patches, node) {
 		if (!__kpatch_hooks_follow(patch, mod) || !patch->hooks_active)
 			continue;
@@ -444,10 +456,10 @@ static int kpatch_module_notify_going(struct notifier_block *nb, unsigned long s
 	if (state != MODULE_STATE_GOING)
 		return NOTIFY_OK;
 	mutex_lock(&kpatch_mutex);
-	kpatch_coming_forget(mod);	/* its init failed, or it never became live */
-	kpatch_module_hooks_going(mod, true);
-	kpatch_module_revert(mod);
-	kpatch_module_hooks_going(mod, false);
+	__kpatch_coming_forget(mod);	/* its init failed, or it never became live */
+	__kpatch_module_hooks_going(mod, true);
+	__kpatch_module_revert(mod);
+	__kpatch_module_hooks_going(mod, false);
 	mutex_unlock(&kpatch_mutex);
 	return NOTIFY_OK;
 }

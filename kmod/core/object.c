@@ -165,11 +165,12 @@ static struct kobj_type kpatch_func_ktype = {
  * On failure the ones added stay marked for kpatch_sysfs_put(). Caller holds
  * kpatch_mutex (adding does not wait for handlers).
  */
-int kpatch_sysfs_add(struct kpatch_patch *patch)
+int __kpatch_sysfs_add(struct kpatch_patch *patch)
 {
 	unsigned int i;
 	int ret;
 
+	lockdep_assert_held(&kpatch_mutex);
 	for (i = 0; i < patch->nr_objs; i++) {
 		struct kpatch_object *obj = &patch->objs[i];
 
@@ -177,9 +178,9 @@ int kpatch_sysfs_add(struct kpatch_patch *patch)
 					   "%s", obj->name);
 		if (ret) {
 			kobject_put(&obj->kobj);	/* undoes kobject_init_and_add() */
-			kpatch_set_error(patch, "load", ret,
-					 "cannot create the sysfs directory of object '%s'",
-					 obj->name);
+			__kpatch_set_error(patch, "load", ret,
+					   "cannot create the sysfs directory of object '%s'",
+					   obj->name);
 			return ret;
 		}
 		obj->kobj_added = true;
@@ -191,9 +192,9 @@ int kpatch_sysfs_add(struct kpatch_patch *patch)
 					   "%s,%lu", f->old_name, f->sympos);
 		if (ret) {
 			kobject_put(&f->kobj);		/* undoes kobject_init_and_add() */
-			kpatch_set_error(patch, "load", ret,
-					 "cannot create the sysfs directory of function '%s'",
-					 f->old_name);
+			__kpatch_set_error(patch, "load", ret,
+					   "cannot create the sysfs directory of function '%s'",
+					   f->old_name);
 			return ret;
 		}
 		f->kobj_added = true;

@@ -32,11 +32,12 @@ static void kpatch_replace_free(struct kpatch_replace *rep)
 }
 
 /* Allocates @rep for @nr patches whose names take @len bytes, one per line. */
-static int kpatch_replace_alloc(struct kpatch_patch *patch, struct kpatch_replace *rep,
-				unsigned int nr, size_t len)
+static int __kpatch_replace_alloc(struct kpatch_patch *patch, struct kpatch_replace *rep,
+				  unsigned int nr, size_t len)
 {
 	struct kpatch_patch *old;
 
+	lockdep_assert_held(&kpatch_mutex);
 	rep->old = kcalloc(nr ?: 1, sizeof(*rep->old), GFP_KERNEL);
 	rep->by = kcalloc(nr ?: 1, sizeof(*rep->by), GFP_KERNEL);
 	rep->names = kzalloc(len + 1, GFP_KERNEL);
@@ -75,18 +76,18 @@ int __kpatch_replace_begin(struct kpatch_patch *patch, struct kpatch_replace *re
 			continue;
 		/* its module is gone; its functions cannot be taken over safely (core.c) */
 		if (!old->registered) {
-			kpatch_set_error(patch, "enable", -EBUSY,
-					 "patch '%s' was removed by force while enabled and leaked: it cannot be replaced; reboot",
-					 old->name);
+			__kpatch_set_error(patch, "enable", -EBUSY,
+					   "patch '%s' was removed by force while enabled and leaked: it cannot be replaced; reboot",
+					   old->name);
 			return -EBUSY;
 		}
 		nr++;
 		len += strlen(old->name) + 1;
 	}
-	ret = kpatch_replace_alloc(patch, rep, nr, len);
+	ret = __kpatch_replace_alloc(patch, rep, nr, len);
 	if (ret) {
-		kpatch_set_error(patch, "enable", ret,
-				 "no memory to record the %u patches it replaces", nr);
+		__kpatch_set_error(patch, "enable", ret,
+				   "no memory to record the %u patches it replaces", nr);
 		kpatch_replace_free(rep);
 		return ret;
 	}

@@ -274,26 +274,27 @@ static unsigned int kpatch_build_ranges(const struct kpatch_switch *sw, unsigned
 	return n ? out + 1 : 0;
 }
 
-static void kpatch_report_blocker(struct kpatch_patch *patch, const char *op,
-				  const struct kpatch_transition *tr)
+static void __kpatch_report_blocker(struct kpatch_patch *patch, const char *op,
+				    const struct kpatch_transition *tr)
 {
 	unsigned int i;
 
+	lockdep_assert_held(&kpatch_mutex);
 	switch (tr->blocker) {
 	case KPATCH_BLOCK_FUNC:
-		kpatch_set_error(patch, op, -EBUSY,
-				 "function '%s' in use by %s/%d (tried %d times)",
-				 tr->func_name, tr->comm, tr->pid, KPATCH_TRIES);
+		__kpatch_set_error(patch, op, -EBUSY,
+				   "function '%s' in use by %s/%d (tried %d times)",
+				   tr->func_name, tr->comm, tr->pid, KPATCH_TRIES);
 		break;
 	case KPATCH_BLOCK_UNRELIABLE:
-		kpatch_set_error(patch, op, -EBUSY,
-				 "stack of %s/%d cannot be unwound reliably (%d; tried %d times)",
-				 tr->comm, tr->pid, tr->unwind_err, KPATCH_TRIES);
+		__kpatch_set_error(patch, op, -EBUSY,
+				   "stack of %s/%d cannot be unwound reliably (%d; tried %d times)",
+				   tr->comm, tr->pid, tr->unwind_err, KPATCH_TRIES);
 		break;
 	case KPATCH_BLOCK_RUNNING:
-		kpatch_set_error(patch, op, -EBUSY,
-				 "task %s/%d was running during stop_machine (tried %d times)",
-				 tr->comm, tr->pid, KPATCH_TRIES);
+		__kpatch_set_error(patch, op, -EBUSY,
+				   "task %s/%d was running during stop_machine (tried %d times)",
+				   tr->comm, tr->pid, KPATCH_TRIES);
 		break;
 	case KPATCH_BLOCK_NONE:
 		break;
@@ -308,8 +309,8 @@ static void kpatch_report_blocker(struct kpatch_patch *patch, const char *op,
  * @active_leaves: the versions running now go away (kpatch_build_ranges()).
  * Caller holds kpatch_mutex.
  */
-static int kpatch_transition(struct kpatch_patch *patch, const char *op,
-			     struct kpatch_switch *sw, unsigned int nr, bool active_leaves)
+static int __kpatch_transition(struct kpatch_patch *patch, const char *op,
+			       struct kpatch_switch *sw, unsigned int nr, bool active_leaves)
 {
 	struct kpatch_transition *tr = &kpatch_tr;
 	struct kpatch_range *ranges = (struct kpatch_range *)(sw + nr);
@@ -317,6 +318,7 @@ static int kpatch_transition(struct kpatch_patch *patch, const char *op,
 	int ret;
 	u64 start;
 
+	lockdep_assert_held(&kpatch_mutex);
 	nr_ranges = kpatch_build_ranges(sw, nr, active_leaves, ranges);
 	__kpatch_nudge_begin(patch, op);
 	for (try = 1; ; try++) {
@@ -344,9 +346,9 @@ static int kpatch_transition(struct kpatch_patch *patch, const char *op,
 	}
 	__kpatch_nudge_end();
 	if (ret == -EBUSY)
-		kpatch_report_blocker(patch, op, tr);
+		__kpatch_report_blocker(patch, op, tr);
 	else if (ret)
-		kpatch_set_error(patch, op, ret, "stop_machine failed");
+		__kpatch_set_error(patch, op, ret, "stop_machine failed");
 	return ret;
 }
 
@@ -355,16 +357,17 @@ static int kpatch_transition(struct kpatch_patch *patch, const char *op,
  * replaces) and, behind it, room for its ranges; kvfree() it. NULL (and last_error
  * set) when there is no memory.
  */
-static struct kpatch_switch *kpatch_sw_alloc(struct kpatch_patch *patch, const char *op,
-					     unsigned int nr)
+static struct kpatch_switch *__kpatch_sw_alloc(struct kpatch_patch *patch, const char *op,
+					       unsigned int nr)
 {
 	size_t size = (size_t)nr * (sizeof(struct kpatch_switch) +
 				    KPATCH_RANGES_PER_SWITCH * sizeof(struct kpatch_range));
 	struct kpatch_switch *sw = kvzalloc(size, GFP_KERNEL);
 
+	lockdep_assert_held(&kpatch_mutex);
 	if (!sw)
-		kpatch_set_error(patch, op, -ENOMEM, "no memory to plan the switch of %u functions",
-				 nr);
+		__kpatch_set_error(patch, op, -ENOMEM,
+				   "no memory to plan the switch of %u functions", nr);
 	return sw;
 }
 
@@ -424,9 +427,9 @@ int __kpatch_enable_patch(struct kpatch_patch *patch)
 	if (patch->enabled)
 		return 0;
 	if (patch->replaced_by) {
-		kpatch_set_error(patch, "enable", -EPERM,
-				 "it was replaced by patch '%s'; remove its module and load it again to use it",
-				 patch->replaced_by);
+		__kpatch_set_error(patch, "enable", -EPERM,
+				   "it was replaced by patch '%s'; remove its module and load it again to use it",
+				   patch->replaced_by);
 		return -EPERM;
 	}
 	if (patch->replace) {
@@ -434,14 +437,14 @@ int __kpatch_enable_patch(struct kpatch_patch *patch)
 		if (ret)
 			return ret;
 	}
-	sw = kpatch_sw_alloc(patch, "enable", patch->nr_funcs + rep.nr_funcs);
+	sw = __kpatch_sw_alloc(patch, "enable", patch->nr_funcs + rep.nr_funcs);
 	if (!sw) {
 		ret = -ENOMEM;
 		goto err_replace;
 	}
 	if (!try_module_get(patch->mod)) {
-		kpatch_set_error(patch, "enable", -ENODEV, "module '%s' is going away",
-				 module_name(patch->mod));
+		__kpatch_set_error(patch, "enable", -ENODEV, "module '%s' is going away",
+				   module_name(patch->mod));
 		ret = -ENODEV;
 		goto err_free;
 	}
@@ -464,6 +467,9 @@ int __kpatch_enable_patch(struct kpatch_patch *patch)
 		if (ret)
 			goto err_detach;
 	}
+	ret = __kpatch_ops_commit(patch);
+	if (ret)
+		goto err_detach;	/* i == patch->nr_funcs */
 	for (i = 0; i < patch->nr_funcs; i++) {
 		struct kpatch_func *func = &patch->funcs[i];
 
@@ -476,7 +482,7 @@ int __kpatch_enable_patch(struct kpatch_patch *patch)
 	if (patch->replace)
 		nr += kpatch_plan_reverts(patch, &rep, sw + nr);
 	/* nothing present (only modules that are not loaded): no stop_machine needed */
-	ret = nr ? kpatch_transition(patch, "enable", sw, nr, patch->replace) : 0;
+	ret = nr ? __kpatch_transition(patch, "enable", sw, nr, patch->replace) : 0;
 	if (ret) {
 		i = patch->nr_funcs;
 		goto err_detach;
@@ -491,10 +497,14 @@ int __kpatch_enable_patch(struct kpatch_patch *patch)
 	return 0;
 
 err_detach:
-	/* undoes __kpatch_func_attach(): no target moved, so handlers just go away */
+	/*
+	 * undoes __kpatch_func_attach() and __kpatch_ops_commit(): no target moved, so
+	 * handlers just go away
+	 */
 	while (i--)
 		if (patch->funcs[i].ops)
 			__kpatch_func_detach(&patch->funcs[i]);
+	__kpatch_ops_flush();
 	/* undoes the pre-patch hook */
 	if (patch->hooks_active)
 		__kpatch_hook_post_unpatch(patch);
@@ -530,7 +540,7 @@ int __kpatch_disable_patch(struct kpatch_patch *patch)
 	hooks = patch->hooks_active;
 	if (hooks)
 		__kpatch_hook_pre_unpatch(patch);
-	sw = kpatch_sw_alloc(patch, "disable", patch->nr_funcs);
+	sw = __kpatch_sw_alloc(patch, "disable", patch->nr_funcs);
 	if (!sw) {
 		if (hooks)
 			__kpatch_hook_post_patch(patch);	/* undoes the pre-unpatch hook */
@@ -549,7 +559,7 @@ int __kpatch_disable_patch(struct kpatch_patch *patch)
 				list_next_entry(func, stack_node);
 		kpatch_plan(&sw[nr++], func, to);
 	}
-	ret = nr ? kpatch_transition(patch, "disable", sw, nr, true) : 0;
+	ret = nr ? __kpatch_transition(patch, "disable", sw, nr, true) : 0;
 	kvfree(sw);
 	if (ret) {
 		/* no target moved; the patch still runs, so undo the pre-unpatch hook */
@@ -562,25 +572,4 @@ int __kpatch_disable_patch(struct kpatch_patch *patch)
 		__kpatch_hook_post_unpatch(patch);
 	module_put(patch->mod);
 	return 0;
-}
-
-/*
- * After a switch left every function of @patch (a disable, or a cumulative patch
- * replacing it): takes them off the ops stacks and marks the patch disabled. Its
- * pending module parts then never apply (module.c skips disabled patches). The
- * caller runs the post-unpatch hook and drops the module reference.
- */
-void __kpatch_patch_retire(struct kpatch_patch *patch)
-{
-	unsigned int i;
-
-	lockdep_assert_held(&kpatch_mutex);
-	for (i = 0; i < patch->nr_funcs; i++)
-		if (patch->funcs[i].ops)
-			__kpatch_func_detach(&patch->funcs[i]);
-	/* a module may go now: its relocations are zeroed then (module.c) */
-	for (i = 0; i < patch->nr_objs; i++)
-		patch->objs[i].mod = NULL;
-	patch->enabled = false;
-	__kpatch_objects_set_state(patch, KPATCH_OBJECT_DISABLED);
 }

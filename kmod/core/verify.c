@@ -77,25 +77,27 @@ static unsigned long kpatch_pad_end(const u8 *code, unsigned long from,
  * data passes. On a mismatch, records "load ENOEXEC" with the function and the first
  * differing offset. Reads kernel text only; caller holds kpatch_mutex.
  */
-static int kpatch_verify_func(struct kpatch_func *func)
+static int __kpatch_verify_func(struct kpatch_func *func)
 {
 	const u8 *code = (const u8 *)func->old_addr;
 	unsigned long i, end, pad;
 
+	lockdep_assert_held(&kpatch_mutex);
 	if (!func->verify_len)
 		return 0;
 	if (func->old_size < func->verify_len) {
-		kpatch_set_error(func->patch, "load", -ENOEXEC,
-				 "function '%s' is %lu bytes in the running kernel, %lu in the object the patch was built from",
-				 func->old_name, func->old_size, func->obj_size);
+		__kpatch_set_error(func->patch, "load", -ENOEXEC,
+				   "function '%s' is %lu bytes in the running kernel, %lu in the object the patch was built from",
+				   func->old_name, func->old_size, func->obj_size);
 		return -ENOEXEC;
 	}
 	for (i = 0; i < func->verify_len; i++) {
 		if ((code[i] ^ func->verify_bytes[i]) & func->verify_mask[i]) {
-			kpatch_set_error(func->patch, "load", -ENOEXEC,
-					 "function '%s' differs from the code the patch was built against at offset 0x%lx (running %02x, expected %02x)%s",
-					 func->old_name, i, code[i], func->verify_bytes[i],
-					 code[i] == 0xcc ? "; an int3: a kprobe or breakpoint there?" : "");
+			__kpatch_set_error(func->patch, "load", -ENOEXEC,
+					   "function '%s' differs from the code the patch was built against at offset 0x%lx (running %02x, expected %02x)%s",
+					   func->old_name, i, code[i], func->verify_bytes[i],
+					   code[i] == 0xcc ?
+					   "; an int3: a kprobe or breakpoint there?" : "");
 			return -ENOEXEC;
 		}
 	}
@@ -105,9 +107,9 @@ static int kpatch_verify_func(struct kpatch_func *func)
 		  ALIGN(func->old_addr + func->verify_len, KPATCH_FUNC_ALIGN) - func->old_addr);
 	end = kpatch_pad_end(code, func->verify_len, pad, func->old_size);
 	if (end != pad) {
-		kpatch_set_error(func->patch, "load", -ENOEXEC,
-				 "function '%s' is longer in the running kernel than in the object the patch was built from (code at offset 0x%lx, after its end at 0x%lx)",
-				 func->old_name, end, func->verify_len);
+		__kpatch_set_error(func->patch, "load", -ENOEXEC,
+				   "function '%s' is longer in the running kernel than in the object the patch was built from (code at offset 0x%lx, after its end at 0x%lx)",
+				   func->old_name, end, func->verify_len);
 		return -ENOEXEC;
 	}
 	return 0;
@@ -115,18 +117,19 @@ static int kpatch_verify_func(struct kpatch_func *func)
 
 /*
  * Verifies every function of @obj (resolved); the time it took goes to
- * kpatch_stats.verify_ns.
+ * kpatch_stats.verify_ns. Caller holds kpatch_mutex.
  */
-int kpatch_verify_object(struct kpatch_object *obj)
+int __kpatch_verify_object(struct kpatch_object *obj)
 {
 	struct kpatch_patch *patch = obj->patch;
 	u64 start = ktime_get_ns();
 	unsigned int i;
 	int ret = 0;
 
+	lockdep_assert_held(&kpatch_mutex);
 	for (i = 0; i < patch->nr_funcs && !ret; i++)
 		if (patch->funcs[i].obj == obj)
-			ret = kpatch_verify_func(&patch->funcs[i]);
+			ret = __kpatch_verify_func(&patch->funcs[i]);
 	kpatch_stats.verify_ns = ktime_get_ns() - start;
 	return ret;
 }
