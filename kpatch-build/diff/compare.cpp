@@ -6,7 +6,7 @@
 // strings with the same text. Its special-section entries (bug table, exception table,
 // jump labels, alternatives, ORC, ...) are compared the same way, so a change that only
 // touches an alternative or a jump label's key still counts. Differences that are only
-// moved line numbers are forgiven; see lines.cpp for the rule.
+// moved line numbers are forgiven; see lines.cpp for the rule (line_calls.cpp without DWARF).
 //
 // Data is compared first, because a function that reads a read-only table whose content
 // changed has changed too (it must use a new copy of the table). Writable data whose
@@ -200,7 +200,7 @@ bool Comparer::same_code(const Symbol &o, const Symbol &p, bool &line_only)
         if (!imms)
             return false;
         for (auto &c : *imms)
-            if (!lines.is_line_shift(*o.section, *p.section, c.original, c.patched))
+            if (!is_moved_line(lines, code_p, o, p, bp, c))
                 return false;
         line_only = true;
     }
@@ -257,7 +257,7 @@ bool Comparer::same_entries(const Symbol &o, const Symbol &p, const SpecialLayou
             std::memcpy(&la, a.section->data.data() + a.offset + line.first, sizeof la);
             std::memcpy(&lb, b.section->data.data() + b.offset + line.first, sizeof lb);
             if (la != lb) {
-                if (!lines.is_line_shift(*o.section, *p.section, la, lb))
+                if (!is_moved_bug_line(lines, o, p, la, lb))
                     return false;
                 line_only = true;
             }

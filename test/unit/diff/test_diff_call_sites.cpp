@@ -1,0 +1,127 @@
+// Issue 16, classes 3, 5 and 6: objects without DWARF, per-call-site data, and what a new
+// function must not pull in (licence: GPL-2.0-only).
+#include <algorithm>
+#include <elf.h>
+
+#include "fixtures.hpp"
+
+using namespace kpatch;
+using diff::Outcome;
+using fixtures::symbol;
+
+namespace {
+
+std::vector<std::string> changed_names(const diff::DiffResult &r)
+{
+    std::vector<std::string> out;
+    for (auto &c : r.changed)
+        out.push_back(c.name);
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+bool contains(const std::vector<std::string> &v, const std::string &s)
+{
+    return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// The names the relocations of section `sec` of `o` refer to (a section's name for a
+// section symbol).
+std::vector<std::string> relocation_targets(const elf::Object &o, const std::string &sec)
+{
+    std::vector<std::string> out;
+    auto *s = o.find_section(sec);
+    if (!s || !s->relocations)
+        return out;
+    for (auto &r : s->relocations->entries)
+        out.push_back(r.symbol ? (r.symbol->is_section_symbol() ? r.symbol->section->name : r.symbol->name) : "");
+    return out;
+}
+
+// The function symbols the output defines, sorted.
+std::vector<std::string> defined_functions(const elf::Object &o)
+{
+    std::vector<std::string> out;
+    for (auto &s : o.symbols)
+        if (s->is_function() && s->is_defined())
+            out.push_back(s->name);
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+// The symbol of the original's section `data` that text section `text` refers to first
+// (a descriptor, a static local): the running kernel's copy the patch must keep using.
+std::string orig_referent(const elf::Object &orig, const std::string &text, const std::string &data)
+{
+    auto *t = orig.find_section(text);
+    REQUIRE(t);
+    REQUIRE(t->relocations);
+    for (auto &r : t->relocations->entries) {
+        if (!r.symbol || !r.symbol->section || r.symbol->section->name != data)
+            continue;
+        int64_t at = static_cast<int64_t>(r.symbol->value) + r.addend;
+        if (r.type == R_X86_64_PC32)
+            at += 4;   // the field's distance to the end of the instruction
+        for (auto &s : orig.symbols)
+            if (s->is_object() && s->section == r.symbol->section && at >= static_cast<int64_t>(s->value) &&
+                at < static_cast<int64_t>(s->value + s->size))
+                return s->name;
+    }
+    FAIL("no reference from " << text << " into " << data);
+    return {};
+}
+
+// Whether a klp relocation of output section `section` names kernel symbol `symbol`.
+bool klp_refers(const diff::DiffResult &r, const std::string &section, const std::string &symbol)
+{
+    return std::any_of(r.klp.begin(), r.klp.end(),
+                       [&](const diff::KlpReference &k) { return k.section == section && k.symbol == symbol; });
+}
+
+// Whether a relocation of section `text` of `o` points into section `data` of `o` itself.
+bool refers_into(const elf::Object &o, const std::string &text, const std::string &data)
+{
+    auto *t = o.find_section(text);
+    if (!t || !t->relocations)
+        return false;
+    return std::any_of(t->relocations->entries.begin(), t->relocations->entries.end(), [&](const elf::Relocation &r) {
+        return r.symbol && r.symbol->section && r.symbol->section->name == data;
+    });
+}
+
+// The output's defined data objects in section `sec`.
+std::vector<std::string> defined_data(const elf::Object &o, const std::string &sec)
+{
+    std::vector<std::string> out;
+    for (auto &s : o.symbols)
+        if (s->is_object() && s->is_defined() && s->section && s->section->name == sec)
+            out.push_back(s->name);
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("no DWARF: moved lines in bug entries and known line arguments change nothing; other constants do",
+          "[diff][fixture][lines][nodwarf]")
+{
+    REQUIRE_FIXTURES();
+    auto r = fixtures::diff("lineshift_nodwarf");
+    REQUIRE(r.orig->find_section(".debug_line") == nullptr);   // really stripped
+    INFO((r.result.refusals.empty() ? std::string() : r.result.refusals[0]));
+    REQUIRE(r.result.outcome == Outcome::Changed);
+    // __LINE__ to an unknown function is a constant like any other: changed (safe), and
+    // fixture_mixed's real change is seen although its __might_sleep line moved as well.
+    CHECK(changed_names(r.result) == std::vector<std::string>{"fixture_mixed", "fixture_unknown"});
+    for (const char *f : {"fixture_sleepy", "fixture_warn", "fixture_fs_error"})
+        CHECK(contains(r.result.line_shift_only, f));
+    auto &out = *r.result.output;
+    CHECK(defined_functions(out) == std::vector<std::string>{"fixture_mixed", "fixture_unknown"});
+    // No Module.symvers given: kernel functions are reached through klp relocations.
+    CHECK(klp_refers(r.result, ".text.fixture_mixed", "__might_sleep"));
+    CHECK(klp_refers(r.result, ".text.fixture_unknown", "fixture_report"));
+    // Only the two replaced functions have .kpatch.funcs entries; no bug entry of
+    // fixture_warn is carried.
+    CHECK(out.find_section(".kpatch.funcs")->data.size() == 2 * 96);
+    CHECK(r.result.special_entries.count("__bug_table") == 0);
+}
+
