@@ -38,6 +38,12 @@ bool in_init_or_exit(const Section &s)
 
 bool writable(const Symbol &s) { return s.section && (s.section->flags & SHF_WRITE); }
 
+// Dynamic-debug descriptors (__dyndbg since 5.x, __verbose before): per-call-site data that
+// carries its pr_debug()'s line, and whose state (the flags `echo ... >control` set) is the
+// running kernel's. They belong to the function using them (correlate.cpp pairs them through
+// it); a moved line or a new format is never "changed data".
+bool is_debug_descriptor(const Section &s) { return s.name == "__dyndbg" || s.name == "__verbose"; }
+
 // A range of one section: a symbol's bytes or a special-section entry.
 struct Span {
     const Section *section;
@@ -275,7 +281,7 @@ bool Comparer::same_data(const Symbol &o, const Symbol &p)
     Span so{o.section, o.value, o.size}, sp{p.section, p.value, p.size};
     // Dynamic-debug descriptors carry the line of their pr_debug(): only what they point
     // to matters (a moved line is not a change of the descriptor).
-    bool descriptor = p.section->name == "__dyndbg";
+    bool descriptor = is_debug_descriptor(*p.section);
     if (!descriptor && masked(so) != masked(sp))
         return false;
     return same_relocations(so, sp, false);
@@ -420,7 +426,7 @@ Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p
             continue;
         }
         result.status[&p] = Status::Changed;
-        if (writable(p) && p.section->name != "__dyndbg")
+        if (writable(p) && !is_debug_descriptor(*p.section))
             result.refusals.push_back(data_refusal(*o, p));
     }
     // Existing data that moved into or out of __read_mostly or __ro_after_init: same bytes,

@@ -125,3 +125,42 @@ TEST_CASE("no DWARF: moved lines in bug entries and known line arguments change 
     CHECK(r.result.special_entries.count("__bug_table") == 0);
 }
 
+// Class 5: per-call-site data carrying a line belongs to the function using it.
+TEST_CASE("dynamic debug: a pr_debug() added above renumbers and moves descriptors; only its function changes",
+          "[diff][fixture][callsite]")
+{
+    REQUIRE_FIXTURES();
+    auto r = fixtures::diff("dyndbg_shift");
+    INFO((r.result.refusals.empty() ? std::string() : r.result.refusals[0]));
+    REQUIRE(r.result.outcome == Outcome::Changed);
+    CHECK(changed_names(r.result) == std::vector<std::string>{"fixture_dbg_changed"});
+    auto &out = *r.result.output;
+    CHECK(defined_functions(out) == std::vector<std::string>{"fixture_dbg_changed"});
+    // The pr_debug() it had keeps the kernel's descriptor (its `echo ... >control` state);
+    // the one it gained is new and travels with it.
+    std::string kept = orig_referent(*r.orig, ".text.fixture_dbg_changed", "__dyndbg");
+    CHECK(klp_refers(r.result, ".text.fixture_dbg_changed", kept));
+    CHECK(r.result.new_data.size() == 1);
+    CHECK(defined_data(out, "__dyndbg").size() == 1);
+    CHECK(klp_refers(r.result, ".text.fixture_dbg_changed", "__dynamic_pr_debug"));
+    CHECK(refers_into(out, ".text.fixture_dbg_changed", "__dyndbg"));
+}
+
+TEST_CASE("dynamic debug, older layout (__verbose): a moved descriptor line is no changed data",
+          "[diff][fixture][callsite]")
+{
+    REQUIRE_FIXTURES();
+    auto r = fixtures::diff("verbose_old");
+    INFO((r.result.refusals.empty() ? std::string() : r.result.refusals[0]));
+    REQUIRE(r.result.outcome == Outcome::Changed);   // was exit 2: "changed its initial value"
+    CHECK(r.result.refusals.empty());
+    CHECK(changed_names(r.result) == std::vector<std::string>{"fixture_vdbg_changed"});
+    auto &out = *r.result.output;
+    CHECK(defined_functions(out) == std::vector<std::string>{"fixture_vdbg_changed"});
+    std::string kept = orig_referent(*r.orig, ".text.fixture_vdbg_changed", "__verbose");
+    CHECK(klp_refers(r.result, ".text.fixture_vdbg_changed", kept));
+    CHECK(defined_data(out, "__verbose").size() == 1);
+    CHECK(klp_refers(r.result, ".text.fixture_vdbg_changed", "fixture_dprintk"));
+    CHECK(refers_into(out, ".text.fixture_vdbg_changed", "__verbose"));
+}
+
