@@ -6,7 +6,8 @@
 // `__func__.N`; each `__already_done.N` of .data.once) is paired through the functions
 // that use it: the static local of function f pairs with the static local of f's twin, in
 // order of appearance when f has several (what they point at decides first: a
-// descriptor's format). Sections pair through their symbols first (their
+// descriptor's format). Users that are new functions do not count when old users remain:
+// a new helper naming f's static local got it from f. Sections pair through their symbols first (their
 // names carry the same renumbered suffixes), then by unique name.
 #include <algorithm>
 #include <cctype>
@@ -234,6 +235,20 @@ void pair_by_users(Group &g, Correlation &c, CodeIndex &io, CodeIndex &ip,
             continue;
         std::string sig = patched_sig(p);
         auto it = orig_by_sig.find(sig);
+        if (it == orig_by_sig.end() || it->second.empty()) {
+            // A static local has one function; a new function that names it got its
+            // address from there (a helper GCC specialised for its one caller:
+            // helper.constprop.0 names the caller's `total`). Judged by its old users, it
+            // is still theirs, and their running copy is the one to keep.
+            std::vector<const Symbol *> old_users;
+            for (auto *u : up[p])
+                if (c.twin(u))
+                    old_users.push_back(u);
+            if (old_users.empty() || old_users.size() == up[p].size())
+                continue;
+            sig = signature(old_users, [&](const Symbol *u) { return c.twin(u)->name; });
+            it = orig_by_sig.find(sig);
+        }
         if (it == orig_by_sig.end() || it->second.empty() || sig.empty())
             continue;
         // Several candidates with the same users (two __func__ of helpers inlined into one

@@ -164,3 +164,57 @@ TEST_CASE("dynamic debug, older layout (__verbose): a moved descriptor line is n
     CHECK(refers_into(out, ".text.fixture_vdbg_changed", "__verbose"));
 }
 
+// Class 6: a new function called from one changed function pulls in nothing else.
+TEST_CASE("a new helper with a pr_debug(): only it and its caller go in; the caller's static local is the kernel's",
+          "[diff][fixture][newfunc]")
+{
+    REQUIRE_FIXTURES();
+    auto r = fixtures::diff("newfunc_static");
+    REQUIRE(r.result.outcome == Outcome::Changed);
+    CHECK(changed_names(r.result) == std::vector<std::string>{"fixture_counted"});
+    CHECK(r.result.new_functions == std::vector<std::string>{"fixture_added"});
+    auto &out = *r.result.output;
+    CHECK(defined_functions(out) == std::vector<std::string>{"fixture_added", "fixture_counted"});
+    CHECK(klp_refers(r.result, ".text.fixture_counted", orig_referent(*r.orig, ".text.fixture_counted", "__dyndbg")));
+    std::string calls;
+    for (auto &s : r.orig->symbols)
+        if (s->name.rfind("calls.", 0) == 0)
+            calls = s->name;
+    CHECK(klp_refers(r.result, ".text.fixture_counted", calls));
+    // The helper's descriptor is its own (copied), never another function's in the kernel.
+    for (auto &k : r.result.klp)
+        CHECK_FALSE((k.section == ".text.fixture_added" && k.symbol.rfind("__UNIQUE_ID_ddebug", 0) == 0));
+    CHECK(defined_data(out, "__dyndbg").size() == 1);
+    CHECK(refers_into(out, ".text.fixture_added", "__dyndbg"));
+    CHECK(contains(relocation_targets(out, ".text.fixture_counted"), "fixture_added"));
+}
+
+TEST_CASE("a static local a new specialised helper names is still the kernel's, not a copy", "[diff][fixture][newfunc]")
+{
+    REQUIRE_FIXTURES();
+    auto r = fixtures::diff("static_local_clone");
+    REQUIRE(r.result.outcome == Outcome::Changed);
+    CHECK(changed_names(r.result) == std::vector<std::string>{"fixture_step"});
+    REQUIRE(r.result.new_functions.size() == 1);
+    std::string helper = r.result.new_functions[0];
+    CHECK(helper.rfind("fixture_bump", 0) == 0);
+    CHECK(r.result.new_data.empty());
+    auto &out = *r.result.output;
+    CHECK(defined_functions(out) == std::vector<std::string>{helper, "fixture_step"});
+    // Both the changed function and the helper reach fixture_step's `total` in the kernel.
+    std::string total;
+    for (auto &sec : r.orig->sections)
+        if (sec->name.rfind(".bss.total.", 0) == 0) {
+            auto *t = r.orig->find_section(".text.fixture_step");
+            for (auto &rel : t->relocations->entries)
+                if (rel.symbol && rel.symbol->section == sec.get())
+                    total = orig_referent(*r.orig, ".text.fixture_step", sec->name);
+        }
+    REQUIRE(!total.empty());
+    CHECK(klp_refers(r.result, ".text." + helper, total));
+    CHECK(klp_refers(r.result, ".text.fixture_step", total));
+    bool any_total_defined = false;
+    for (auto &s : out.symbols)
+        any_total_defined |= s->is_defined() && s->name.rfind("total", 0) == 0;
+    CHECK_FALSE(any_total_defined);
+}
