@@ -216,13 +216,21 @@ void pair_by_users(Group &g, Correlation &c, CodeIndex &io, CodeIndex &ip,
     // First what says the same thing: a function with two pr_debug()s where it had one
     // keeps the descriptor of the one it had, whatever the order of the symbol table.
     std::unordered_set<const Symbol *> done;
+    std::unordered_map<const Symbol *, std::string> orig_keys;   // each read once: a big __dyndbg has thousands of relocations
+    auto orig_key = [&](const Symbol *o) -> const std::string & {
+        auto it = orig_keys.find(o);
+        return it != orig_keys.end() ? it->second : orig_keys.emplace(o, content_key(io, *o)).first->second;
+    };
     for (auto *p : g.patched) {
-        std::string sig = patched_sig(p), key = content_key(ip, *p);
+        std::string sig = patched_sig(p);
         auto it = orig_by_sig.find(sig);
-        if (key.empty() || sig.empty() || it == orig_by_sig.end())
+        if (sig.empty() || it == orig_by_sig.end())
+            continue;
+        std::string key = content_key(ip, *p);
+        if (key.empty())
             continue;
         auto &cands = it->second;
-        auto same = [&](const Symbol *o) { return content_key(io, *o) == key; };
+        auto same = [&](const Symbol *o) { return orig_key(o) == key; };
         if (std::count_if(cands.begin(), cands.end(), same) != 1)
             continue;
         auto pick = std::find_if(cands.begin(), cands.end(), same);
