@@ -29,6 +29,14 @@ struct ImmediateChange {
     int64_t patched;
 };
 
+// An immediate that becomes a call's argument (the no-DWARF line-number test in
+// diff/line_calls.cpp): the call that takes it, and which argument it is (0 = first).
+struct CallArgument {
+    uint32_t call_offset;
+    uint8_t call_size;
+    unsigned argument;
+};
+
 class Arch {
 public:
     virtual ~Arch() = default;
@@ -53,6 +61,12 @@ public:
     // immediate operands, those operands; std::nullopt when anything else differs.
     virtual std::optional<std::vector<ImmediateChange>>
     immediate_changes(const uint8_t *a, const uint8_t *b, size_t size) const = 0;
+    // When the instruction at `offset` of `size` bytes of code loads an immediate into an
+    // argument register and the next call (or direct jmp: a tail call) takes it there, with
+    // no other branch and no other write of that register in between, that call (its
+    // target is for the caller to check); std::nullopt otherwise.
+    virtual std::optional<CallArgument> immediate_argument(const uint8_t *code, size_t size,
+                                                           uint32_t offset) const = 0;
 };
 
 } // namespace kpatch::arch

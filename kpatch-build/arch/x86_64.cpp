@@ -164,7 +164,66 @@ public:
         return out;
     }
 
+    std::optional<CallArgument> immediate_argument(const uint8_t *code, size_t size,
+                                                   uint32_t offset) const override
+    {
+        csh h;
+        if (!capstone_.get(h) || offset >= size)
+            return std::nullopt;
+        cs_insn *insn = cs_malloc(h);
+        const uint8_t *p = code + offset;
+        size_t left = size - offset;
+        uint64_t addr = offset;
+        std::optional<CallArgument> out;
+        int arg = -1;
+        // A few instructions at most set up the other arguments between the load and the call.
+        for (int n = 0; n < 16 && cs_disasm_iter(h, &p, &left, &addr, insn); n++) {
+            const cs_x86 &x = insn->detail->x86;
+            if (n == 0) {
+                if (insn->id != X86_INS_MOV || x.op_count != 2 || x.operands[0].type != X86_OP_REG ||
+                    x.operands[1].type != X86_OP_IMM || (arg = argument_register(x.operands[0].reg)) < 0)
+                    break;
+                continue;
+            }
+            // A call, or a direct jmp: a tail call (the caller's callers check the target).
+            if (insn->id == X86_INS_CALL || (insn->id == X86_INS_JMP && x.op_count == 1 &&
+                                             x.operands[0].type == X86_OP_IMM)) {
+                out = CallArgument{static_cast<uint32_t>(insn->address), static_cast<uint8_t>(insn->size),
+                                   static_cast<unsigned>(arg)};
+                break;
+            }
+            if (cs_insn_group(h, insn, CS_GRP_JUMP) || cs_insn_group(h, insn, CS_GRP_RET) ||
+                cs_insn_group(h, insn, CS_GRP_INT) || cs_insn_group(h, insn, CS_GRP_IRET))
+                break;
+            cs_regs read, written;
+            uint8_t nread = 0, nwritten = 0;
+            if (cs_regs_access(h, insn, read, &nread, written, &nwritten) != CS_ERR_OK)
+                break;
+            bool clobbered = false;
+            for (unsigned i = 0; i < nwritten; i++)
+                clobbered |= argument_register(written[i]) == arg;
+            if (clobbered)
+                break;
+        }
+        cs_free(insn, 1);
+        return out;
+    }
+
 private:
+    // The SysV argument a register (any width) carries: 0 for rdi ... 5 for r9; -1 for others.
+    static int argument_register(unsigned reg)
+    {
+        switch (reg) {
+        case X86_REG_RDI: case X86_REG_EDI: case X86_REG_DI: case X86_REG_DIL: return 0;
+        case X86_REG_RSI: case X86_REG_ESI: case X86_REG_SI: case X86_REG_SIL: return 1;
+        case X86_REG_RDX: case X86_REG_EDX: case X86_REG_DX: case X86_REG_DL: case X86_REG_DH: return 2;
+        case X86_REG_RCX: case X86_REG_ECX: case X86_REG_CX: case X86_REG_CL: case X86_REG_CH: return 3;
+        case X86_REG_R8: case X86_REG_R8D: case X86_REG_R8W: case X86_REG_R8B: return 4;
+        case X86_REG_R9: case X86_REG_R9D: case X86_REG_R9W: case X86_REG_R9B: return 5;
+        default: return -1;
+        }
+    }
+
     mutable CapstoneHandle capstone_;
 };
 

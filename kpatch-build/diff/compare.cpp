@@ -6,7 +6,7 @@
 // strings with the same text. Its special-section entries (bug table, exception table,
 // jump labels, alternatives, ORC, ...) are compared the same way, so a change that only
 // touches an alternative or a jump label's key still counts. Differences that are only
-// moved line numbers are forgiven; see lines.cpp for the rule.
+// moved line numbers are forgiven; see lines.cpp for the rule (line_calls.cpp without DWARF).
 //
 // Data is compared first, because a function that reads a read-only table whose content
 // changed has changed too (it must use a new copy of the table). Writable data whose
@@ -37,6 +37,12 @@ bool in_init_or_exit(const Section &s)
 }
 
 bool writable(const Symbol &s) { return s.section && (s.section->flags & SHF_WRITE); }
+
+// Dynamic-debug descriptors (__dyndbg since 5.x, __verbose before): per-call-site data that
+// carries its pr_debug()'s line, and whose state (the flags `echo ... >control` set) is the
+// running kernel's. They belong to the function using them (correlate.cpp pairs them through
+// it); a moved line or a new format is never "changed data".
+bool is_debug_descriptor(const Section &s) { return s.name == "__dyndbg" || s.name == "__verbose"; }
 
 // A range of one section: a symbol's bytes or a special-section entry.
 struct Span {
@@ -200,7 +206,7 @@ bool Comparer::same_code(const Symbol &o, const Symbol &p, bool &line_only)
         if (!imms)
             return false;
         for (auto &c : *imms)
-            if (!lines.is_line_shift(*o.section, *p.section, c.original, c.patched))
+            if (!is_moved_line(lines, code_p, o, p, bp, c))
                 return false;
         line_only = true;
     }
@@ -257,7 +263,7 @@ bool Comparer::same_entries(const Symbol &o, const Symbol &p, const SpecialLayou
             std::memcpy(&la, a.section->data.data() + a.offset + line.first, sizeof la);
             std::memcpy(&lb, b.section->data.data() + b.offset + line.first, sizeof lb);
             if (la != lb) {
-                if (!lines.is_line_shift(*o.section, *p.section, la, lb))
+                if (!is_moved_bug_line(lines, o, p, la, lb))
                     return false;
                 line_only = true;
             }
@@ -275,7 +281,7 @@ bool Comparer::same_data(const Symbol &o, const Symbol &p)
     Span so{o.section, o.value, o.size}, sp{p.section, p.value, p.size};
     // Dynamic-debug descriptors carry the line of their pr_debug(): only what they point
     // to matters (a moved line is not a change of the descriptor).
-    bool descriptor = p.section->name == "__dyndbg";
+    bool descriptor = is_debug_descriptor(*p.section);
     if (!descriptor && masked(so) != masked(sp))
         return false;
     return same_relocations(so, sp, false);
@@ -420,7 +426,7 @@ Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p
             continue;
         }
         result.status[&p] = Status::Changed;
-        if (writable(p) && p.section->name != "__dyndbg")
+        if (writable(p) && !is_debug_descriptor(*p.section))
             result.refusals.push_back(data_refusal(*o, p));
     }
     // Existing data that moved into or out of __read_mostly or __ro_after_init: same bytes,

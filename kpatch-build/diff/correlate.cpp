@@ -5,7 +5,9 @@
 // local. A name that stays ambiguous (several `count.N`, one per function; every
 // `__func__.N`; each `__already_done.N` of .data.once) is paired through the functions
 // that use it: the static local of function f pairs with the static local of f's twin, in
-// order of appearance when f has several. Sections pair through their symbols first (their
+// order of appearance when f has several (what they point at decides first: a
+// descriptor's format). Users that are new functions do not count when old users remain:
+// a new helper naming f's static local got it from f. Sections pair through their symbols first (their
 // names carry the same renumbered suffixes), then by unique name.
 #include <algorithm>
 #include <cctype>
@@ -35,6 +37,18 @@ void Correlation::pair(const Symbol *patched, const Symbol *orig)
 
 std::string base_name(std::string_view name)
 {
+    // __UNIQUE_ID_<prefix><N> (dynamic-debug descriptors, once flags, ...): N is the
+    // unit's __COUNTER__, which every such macro above renumbers.
+    constexpr std::string_view unique = "__UNIQUE_ID_";
+    if (name.starts_with(unique)) {
+        size_t end = name.find('.');
+        std::string_view head = name.substr(0, end);
+        size_t digits = head.size();
+        while (digits > unique.size() && std::isdigit(static_cast<unsigned char>(head[digits - 1])))
+            digits--;
+        if (digits < head.size())
+            return base_name(std::string(head.substr(0, digits)) + std::string(name.substr(head.size())));
+    }
     std::string out;
     size_t start = 0;
     bool first = true;
@@ -130,12 +144,51 @@ std::unordered_map<const Symbol *, std::vector<const Symbol *>> users_of(CodeInd
     return users;
 }
 
+// What a data symbol refers to, by meaning: the strings and names its relocations point at
+// (a dynamic-debug descriptor: its format, function and file). Numbers that move with the
+// source (a descriptor's line) are not in it. "" when it refers to nothing.
+std::string content_key(CodeIndex &idx, const Symbol &s)
+{
+    std::string key;
+    if (!s.is_object() || !s.section || !s.section->relocations)
+        return key;
+    for (auto &r : s.section->relocations->entries) {
+        if (r.offset < s.value || r.offset >= s.value + s.size)
+            continue;
+        Referent ref = idx.resolve(*s.section, r);
+        key += std::to_string(r.offset - s.value) + "=";
+        if (ref.kind == Referent::Kind::String) {
+            key += ref.text;
+        } else if (ref.kind == Referent::Kind::Symbol) {
+            const Symbol &t = *ref.symbol;
+            const Section *ts = t.section;
+            bool constant = t.is_object() && ts && ts->type != SHT_NOBITS && !(ts->flags & SHF_WRITE) &&
+                            t.value + t.size <= ts->data.size();
+            // A constant (`__func__.N`) by its bytes: its number is renumbered like the rest.
+            key += constant ? std::string(ts->data.begin() + t.value, ts->data.begin() + t.value + t.size)
+                            : base_name(t.name);
+        }
+        key += '\n';
+    }
+    return key;
+}
+
+// Whether two data symbols hold the same bytes.
+bool same_content(const Symbol &o, const Symbol &p)
+{
+    return o.size == p.size && o.section && p.section && o.section->type != SHT_NOBITS &&
+           p.section->type != SHT_NOBITS && o.value + o.size <= o.section->data.size() &&
+           p.value + p.size <= p.section->data.size() &&
+           std::equal(o.section->data.begin() + o.value, o.section->data.begin() + o.value + o.size,
+                      p.section->data.begin() + p.value);
+}
+
 struct Group {
     std::vector<const Symbol *> orig, patched;
 };
 
 // Pairs an ambiguous group through the functions that use its members.
-void pair_by_users(Group &g, Correlation &c,
+void pair_by_users(Group &g, Correlation &c, CodeIndex &io, CodeIndex &ip,
                    std::unordered_map<const Symbol *, std::vector<const Symbol *>> &uo,
                    std::unordered_map<const Symbol *, std::vector<const Symbol *>> &up)
 {
@@ -154,12 +207,56 @@ void pair_by_users(Group &g, Correlation &c,
     std::unordered_map<std::string, std::vector<const Symbol *>> orig_by_sig;
     for (auto *o : g.orig)
         orig_by_sig[signature(uo[o], [](const Symbol *u) { return u->name; })].push_back(o);
-    for (auto *p : g.patched) {
-        std::string sig = signature(up[p], [&](const Symbol *u) {
+    auto patched_sig = [&](const Symbol *p) {
+        return signature(up[p], [&](const Symbol *u) {
             const Symbol *t = c.twin(u);
             return t ? t->name : std::string("<new>") + u->name;
         });
+    };
+    // First what says the same thing: a function with two pr_debug()s where it had one
+    // keeps the descriptor of the one it had, whatever the order of the symbol table.
+    std::unordered_set<const Symbol *> done;
+    std::unordered_map<const Symbol *, std::string> orig_keys;   // each read once: a big __dyndbg has thousands of relocations
+    auto orig_key = [&](const Symbol *o) -> const std::string & {
+        auto it = orig_keys.find(o);
+        return it != orig_keys.end() ? it->second : orig_keys.emplace(o, content_key(io, *o)).first->second;
+    };
+    for (auto *p : g.patched) {
+        std::string sig = patched_sig(p);
         auto it = orig_by_sig.find(sig);
+        if (sig.empty() || it == orig_by_sig.end())
+            continue;
+        std::string key = content_key(ip, *p);
+        if (key.empty())
+            continue;
+        auto &cands = it->second;
+        auto same = [&](const Symbol *o) { return orig_key(o) == key; };
+        if (std::count_if(cands.begin(), cands.end(), same) != 1)
+            continue;
+        auto pick = std::find_if(cands.begin(), cands.end(), same);
+        c.pair(p, *pick);
+        cands.erase(pick);
+        done.insert(p);
+    }
+    for (auto *p : g.patched) {
+        if (done.count(p))
+            continue;
+        std::string sig = patched_sig(p);
+        auto it = orig_by_sig.find(sig);
+        if (it == orig_by_sig.end() || it->second.empty()) {
+            // A static local has one function; a new function that names it got its
+            // address from there (a helper GCC specialised for its one caller:
+            // helper.constprop.0 names the caller's `total`). Judged by its old users, it
+            // is still theirs, and their running copy is the one to keep.
+            std::vector<const Symbol *> old_users;
+            for (auto *u : up[p])
+                if (c.twin(u))
+                    old_users.push_back(u);
+            if (old_users.empty() || old_users.size() == up[p].size())
+                continue;
+            sig = signature(old_users, [&](const Symbol *u) { return c.twin(u)->name; });
+            it = orig_by_sig.find(sig);
+        }
         if (it == orig_by_sig.end() || it->second.empty() || sig.empty())
             continue;
         // Several candidates with the same users (two __func__ of helpers inlined into one
@@ -167,14 +264,7 @@ void pair_by_users(Group &g, Correlation &c,
         // same name, then the order of appearance.
         auto &cands = it->second;
         auto pick = cands.begin();
-        auto same_bytes = [&](const Symbol *o) {
-            return o->size == p->size && o->section && p->section &&
-                   o->section->type != SHT_NOBITS && p->section->type != SHT_NOBITS &&
-                   o->value + o->size <= o->section->data.size() &&
-                   p->value + p->size <= p->section->data.size() &&
-                   std::equal(o->section->data.begin() + o->value, o->section->data.begin() + o->value + o->size,
-                              p->section->data.begin() + p->value);
-        };
+        auto same_bytes = [&](const Symbol *o) { return same_content(*o, *p); };
         if (cands.size() > 1) {
             auto by_bytes = std::find_if(cands.begin(), cands.end(), same_bytes);
             auto by_name = std::find_if(cands.begin(), cands.end(), [&](const Symbol *o) { return o->name == p->name; });
@@ -185,6 +275,19 @@ void pair_by_users(Group &g, Correlation &c,
         }
         c.pair(p, *pick);
         cands.erase(pick);
+    }
+    // Constants no code names (the `__func__.N` a dynamic-debug descriptor points at):
+    // the one old constant left with the same bytes.
+    for (auto *p : g.patched) {
+        if (c.twin(p) || !p->section || (p->section->flags & SHF_WRITE))
+            continue;
+        const Symbol *match = nullptr;
+        int n = 0;
+        for (auto *o : g.orig)
+            if (!c.patched_of.count(o) && same_content(*o, *p))
+                match = o, n++;
+        if (n == 1)
+            c.pair(p, match);
     }
 }
 
@@ -231,7 +334,7 @@ Correlation correlate(CodeIndex &orig_index, CodeIndex &patched_index)
             return a->patched[0]->is_function() && !b->patched[0]->is_function();
         });
         for (auto *g : ambiguous)
-            pair_by_users(*g, c, uo, up);
+            pair_by_users(*g, c, orig_index, patched_index, uo, up);
     }
 
     // Sections: through symbols, then by unique name.

@@ -74,22 +74,33 @@ LineTables::~LineTables() = default;
  * identical, equal offsets are the same statement, so (o, p) is exactly how that
  * statement moved. A constant that really changed (a buffer size of 128 that became 256)
  * is not the line of any statement of the function whose twin carries the new value, so
- * it still counts as a change. Without DWARF the rule never applies and such functions
- * are (safely) treated as changed.
+ * it still counts as a change. Without DWARF (available() is false) the rule never
+ * applies; line_calls.cpp then recognises line numbers from the code instead.
  *
  * This complements, and does not need, the source-level #line approach of klp-build that
  * the kpatch-build driver may use: with #line in place no numbers move at all.
  */
-bool LineTables::is_line_shift(const Section &orig, const Section &patched, int64_t orig_line,
-                               int64_t patched_line)
+void LineTables::load()
 {
-    if (orig_line == patched_line)
-        return true;
     if (!impl_->loaded) {
         impl_->loaded = true;
         impl_->orig = load_rows(impl_->orig_debug);
         impl_->patched = load_rows(impl_->patched_debug);
     }
+}
+
+bool LineTables::available()
+{
+    load();
+    return !impl_->orig.empty() && !impl_->patched.empty();
+}
+
+bool LineTables::is_line_shift(const Section &orig, const Section &patched, int64_t orig_line,
+                               int64_t patched_line)
+{
+    if (orig_line == patched_line)
+        return true;
+    load();
     auto o = impl_->orig.find(orig.original_index);
     auto p = impl_->patched.find(patched.original_index);
     if (o == impl_->orig.end() || p == impl_->patched.end())

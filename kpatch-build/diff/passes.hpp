@@ -194,11 +194,25 @@ public:
     // lines of instructions at equal offsets of the twin sections.
     bool is_line_shift(const Section &orig, const Section &patched, int64_t orig_line,
                        int64_t patched_line);
+    // Whether both objects have a line table (neither was built or stripped without DWARF).
+    bool available();
 
 private:
+    void load();
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
+
+// ---- line_calls.cpp: moved line numbers told from the code, for objects without DWARF.
+// Whether immediate change `c` of patched function `p` (`code`: its bytes, relocated
+// fields zeroed) is a moved line number: the line table says so, or, without one, the
+// immediate is the line argument of a call known to take __LINE__ (__might_sleep, ...).
+bool is_moved_line(LineTables &lines, CodeIndex &code_p, const Symbol &o, const Symbol &p,
+                   const std::vector<uint8_t> &code, const arch::ImmediateChange &c);
+// Whether a bug-table entry's line field that went from `o_line` to `p_line` (the entry
+// otherwise the same) is a moved line: by the line table, or without one, always (the
+// field holds nothing else) as long as both are plausible line numbers.
+bool is_moved_bug_line(LineTables &lines, const Symbol &o, const Symbol &p, int64_t o_line, int64_t p_line);
 
 // A reason the patch cannot be applied live. `subjects` are the functions or variables it
 // concerns: when every one is marked KPATCH_REVIEWED in the patch (reviewed.cpp), it is

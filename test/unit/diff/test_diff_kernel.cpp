@@ -43,7 +43,9 @@ struct KernelRun {
     fixtures::Run run;
 };
 
-KernelRun kernel_diff(const std::string &obj, const std::string &patch)
+// `nodwarf`: both objects go through `strip --strip-debug` first, as objects of a kernel
+// built without debug info would come.
+KernelRun kernel_diff(const std::string &obj, const std::string &patch, bool nodwarf = false)
 {
     KernelRun k;
     std::string tree = env("KPATCH_TEST_KERNEL_TREE");
@@ -56,8 +58,17 @@ KernelRun kernel_diff(const std::string &obj, const std::string &patch)
                       "' '" + patch_file + "' '" + out + "' >&2";
     if (std::system(cmd.c_str()) != 0)
         FAIL("building the kernel pair failed: " << cmd);
-    k.run.orig = fixtures::load_path(out + "/orig.o");
-    k.run.patched = fixtures::load_path(out + "/patched.o");
+    std::string suffix;
+    if (nodwarf) {
+        suffix = "-nodwarf";
+        for (const char *side : {"orig", "patched"}) {
+            std::string strip = "strip --strip-debug -o '" + out + "/" + side + suffix + ".o' '" + out + "/" + side + ".o'";
+            if (std::system(strip.c_str()) != 0)
+                FAIL("stripping failed: " << strip);
+        }
+    }
+    k.run.orig = fixtures::load_path(out + "/orig" + suffix + ".o");
+    k.run.patched = fixtures::load_path(out + "/patched" + suffix + ".o");
     // The target's tables: Module.symvers of its headers, and a copy of its /proc/kallsyms
     // when KPATCH_TEST_KALLSYMS names one (positions are 0 without it).
     auto kernel = diff::KernelResolver::load(env("KPATCH_TEST_KALLSYMS"),
@@ -75,8 +86,8 @@ KernelRun kernel_diff(const std::string &obj, const std::string &patch)
     return k;
 }
 
-#define KERNEL_PAIR(var, obj, patch)                                                   \
-    auto var = kernel_diff(obj, patch);                                                \
+#define KERNEL_PAIR(var, obj, patch, ...)                                              \
+    auto var = kernel_diff(obj, patch, ##__VA_ARGS__);                                 \
     if (var.skipped) {                                                                 \
         WARN("SKIPPED: set KPATCH_TEST_KERNEL_TREE to a prepared 6.1 tree");           \
         return;                                                                        \
@@ -128,6 +139,29 @@ TEST_CASE("kernel/: a comment that moves lines changes nothing", "[diff][kernel]
     CHECK(r.outcome == Outcome::Unchanged);
     CHECK(r.changed.empty());
     CHECK(!r.line_shift_only.empty());
+}
+
+TEST_CASE("kernel/ without DWARF: a comment that moves lines changes nothing", "[diff][kernel][lines][nodwarf]")
+{
+    // Before: 29 of kthread.o's functions changed (their __bug_table lines moved).
+    KERNEL_PAIR(k, "kernel/kthread.o", "kthread-lineshift", true);
+    REQUIRE(k.run.orig->find_section(".debug_line") == nullptr);
+    auto &r = k.run.result;
+    CHECK(r.outcome == Outcome::Unchanged);
+    CHECK(r.changed.empty());
+    CHECK(r.line_shift_only.size() > 20);
+    CHECK(std::find(r.line_shift_only.begin(), r.line_shift_only.end(), "kthread_stop") != r.line_shift_only.end());
+}
+
+TEST_CASE("kernel/ without DWARF: a real change is still the only one", "[diff][kernel][nodwarf]")
+{
+    KERNEL_PAIR(k, "kernel/kthread.o", "kthread-change", true);
+    auto &r = k.run.result;
+    REQUIRE(r.outcome == Outcome::Changed);
+    REQUIRE(r.changed.size() == 1);
+    CHECK(r.changed[0].name == "kthread_data");
+    CHECK(fixtures::symbol(*r.output, "kthread_data")->is_defined());
+    CHECK(fixtures::symbol(*r.output, "kthread_stop") == nullptr);
 }
 
 TEST_CASE("mm/: a change in a function with a jump label", "[diff][kernel]")
