@@ -234,10 +234,15 @@ Correlation correlate(CodeIndex &orig_index, CodeIndex &patched_index)
             pair_by_users(*g, c, uo, up);
     }
 
-    // Sections: through symbols, then by unique name.
-    for (auto &[p, o] : c.orig_of)
-        if (p->section && o->section && !c.orig_section_of.count(p->section))
+    // Sections: through symbols, then by unique name. Symbols are taken in the patched
+    // object's symbol-table order (never by iterating the pointer-keyed maps, whose order
+    // follows heap addresses): when a section's symbols have twins in different sections,
+    // the first symbol decides, the same on every run.
+    for (auto &sp : patched.symbols) {
+        const Symbol *p = sp.get(), *o = c.twin(p);
+        if (o && p->section && o->section && !c.orig_section_of.count(p->section))
             c.orig_section_of[p->section] = o->section;
+    }
     std::unordered_map<std::string, int> orig_names;
     std::unordered_map<std::string, const Section *> orig_by_name;
     for (auto &s : orig.sections) {
