@@ -1,4 +1,4 @@
-// Pass 2, compare: which functions changed, which are new, and which data changes a live patch cannot carry (licence: GPL-2.0-only).
+// Pass 4 (pipeline.cpp), compare: which functions changed, which are new, and which data changes a live patch cannot carry (licence: GPL-2.0-only).
 //
 // A function is compared with its twin as code bytes with every relocated field zeroed,
 // then relocation by relocation by meaning (diff/referent.cpp): the same offset, type and

@@ -1,4 +1,4 @@
-// Pass 1, correlate: pairs each symbol and section of the patched object with its twin in the original (licence: GPL-2.0-only).
+// Pass 2 (pipeline.cpp), correlate: pairs each symbol and section of the patched object with its twin in the original (licence: GPL-2.0-only).
 //
 // Names are matched without the parts compilers number per build: `foo.constprop.0` and
 // `foo.constprop.1` are the same function, `count.3` and `count.5` may be the same static
