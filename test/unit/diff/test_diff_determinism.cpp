@@ -3,7 +3,9 @@
 // The passes keep many maps keyed by symbol and section pointers; iterating one of them
 // makes the result follow heap addresses. These tests run the differ on the same input
 // under different allocation patterns and compare what comes out byte for byte.
+#include <algorithm>
 #include <elf.h>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <unistd.h>
@@ -64,21 +66,16 @@ std::string run_once(const std::string &name, HeapShift *shift, bool patched_fir
     return out;
 }
 
+// The fixture pairs: every orig/NAME.o with a patched/NAME.o, in name order.
 std::vector<std::string> fixture_names()
 {
+    namespace fs = std::filesystem;
     std::vector<std::string> names;
-    std::string list = "ls '" + fixtures::dir() + "/orig' 2>/dev/null";
-    if (FILE *p = popen(list.c_str(), "r")) {
-        char line[512];
-        while (fgets(line, sizeof line, p)) {
-            std::string n(line);
-            while (!n.empty() && (n.back() == '\n'))
-                n.pop_back();
-            if (n.size() > 2 && n.ends_with(".o") && access((fixtures::dir() + "/patched/" + n).c_str(), R_OK) == 0)
-                names.push_back(n.substr(0, n.size() - 2));
-        }
-        pclose(p);
-    }
+    std::error_code ec;
+    for (auto &e : fs::directory_iterator(fixtures::dir() + "/orig", ec))
+        if (e.path().extension() == ".o" && fs::exists(fixtures::dir() + "/patched/" + e.path().filename().string()))
+            names.push_back(e.path().stem().string());
+    std::sort(names.begin(), names.end());
     return names;
 }
 
