@@ -51,9 +51,9 @@ Aliases::Aliases(const Object &patched, const Correlation &corr)
                 return binding_rank(*a) < binding_rank(*b);
             return a->original_index < b->original_index;
         });
-        groups_.push_back(std::make_unique<std::vector<const Symbol *>>(std::move(list)));
-        for (auto *s : *groups_.back())
-            group_of_[s] = groups_.back().get();
+        auto group = std::make_shared<const std::vector<const Symbol *>>(std::move(list));
+        for (auto *s : *group)
+            group_of_[s] = group;
     }
 }
 

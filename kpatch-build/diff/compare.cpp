@@ -1,4 +1,4 @@
-// Pass 2, compare: which functions changed, which are new, and which data changes a live patch cannot carry (licence: GPL-2.0-only).
+// Pass 4 (pipeline.cpp), compare: which functions changed, which are new, and which data changes a live patch cannot carry (licence: GPL-2.0-only).
 //
 // A function is compared with its twin as code bytes with every relocated field zeroed,
 // then relocation by relocation by meaning (diff/referent.cpp): the same offset, type and
@@ -395,16 +395,49 @@ std::optional<Refusal> split_alias(const Symbol &p, const Correlation &corr, Cod
     return std::nullopt;
 }
 
-} // namespace
+// The steps of compare(), in their order: each adds to the Comparison being built, which
+// compare() returns once they are all done.
+class ComparePass {
+public:
+    ComparePass(const Correlation &c, CodeIndex &o, CodeIndex &p, const SpecialLayout &so,
+                const SpecialLayout &sp, LineTables &lines, const Markers &m)
+        : corr(c), code_o(o), code_p(p), special_o(so), special_p(sp), markers(m),
+          patched(p.object()), cmp(c, o, p, lines, result) {}
 
-Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p,
-                   const SpecialLayout &special_o, const SpecialLayout &special_p,
-                   LineTables &lines, const Markers &markers)
-{
     Comparison result;
-    Comparer cmp(corr, code_o, code_p, lines, result);
-    const Object &patched = code_p.object();
 
+    void data();
+    void data_placement();
+    void functions();
+    void cold_parents();
+    void second_names();
+    void changed_functions();
+
+private:
+    // Whether `f`, a second name, is its canonical name's function in the kernel too.
+    bool joined(const Symbol &f) const
+    {
+        const Aliases &aliases = result.aliases;
+        const Symbol *c = aliases.canonical(&f), *of = corr.twin(&f), *oc = corr.twin(c);
+        return c != &f && of && oc && of->section == oc->section && of->value == oc->value;
+    }
+    // Whether an ignore marker names `f` under any of its names.
+    bool covered(const Symbol &f) const
+    {
+        return result.aliases.any_name(f, [&](const Symbol &n) { return markers.covers(n); });
+    }
+
+    const Correlation &corr;
+    CodeIndex &code_o, &code_p;
+    const SpecialLayout &special_o, &special_p;
+    const Markers &markers;
+    const Object &patched;
+    Comparer cmp;
+};
+
+// Existing data: the same, changed (writable data refused), or new.
+void ComparePass::data()
+{
     for (auto &sp : patched.symbols) {
         const Symbol &p = *sp;
         if (!p.is_defined() || !p.is_object())
@@ -429,8 +462,12 @@ Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p
         if (writable(p) && !is_debug_descriptor(*p.section))
             result.refusals.push_back(data_refusal(*o, p));
     }
-    // Existing data that moved into or out of __read_mostly or __ro_after_init: same bytes,
-    // but a promise (read-only after boot, cache placement) the running copy cannot take.
+}
+
+// Existing data that moved into or out of __read_mostly or __ro_after_init: same bytes,
+// but a promise (read-only after boot, cache placement) the running copy cannot take.
+void ComparePass::data_placement()
+{
     for (auto &sp : patched.symbols) {
         const Symbol &p = *sp;
         const Symbol *o = p.is_defined() && p.is_object() ? corr.twin(&p) : nullptr;
@@ -447,19 +484,13 @@ Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p
                 "it was",
             {source_name(p.name)}});
     }
+}
 
-    // A function with several names is judged once, under its canonical name (aliases.cpp);
-    // an ignore marker for any of its names covers it.
+// Each function against its twin. A function with several names is judged once, under
+// its canonical name (aliases.cpp); an ignore marker for any of its names covers it.
+void ComparePass::functions()
+{
     result.aliases = Aliases(patched, corr);
-    const Aliases &aliases = result.aliases;
-    // Whether `f`, a second name, is its canonical name's function in the kernel too.
-    auto joined = [&](const Symbol &f) {
-        const Symbol *c = aliases.canonical(&f), *of = corr.twin(&f), *oc = corr.twin(c);
-        return c != &f && of && oc && of->section == oc->section && of->value == oc->value;
-    };
-    auto covered = [&](const Symbol &f) {
-        return aliases.any_name(f, [&](const Symbol &n) { return markers.covers(n); });
-    };
     for (auto &sp : patched.symbols) {
         const Symbol &p = *sp;
         if (!p.is_defined() || !p.is_function())
@@ -473,7 +504,7 @@ Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p
             continue;
         }
         if (joined(p))
-            continue;   // takes its canonical name's status below
+            continue;   // takes its canonical name's status (second_names)
         bool line_only = false;
         bool same = cmp.same_code(*o, p, line_only) &&
                     cmp.same_entries(*o, p, special_o, special_p, line_only);
@@ -485,9 +516,13 @@ Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p
         if (same && line_only)
             result.line_shift_only.push_back(p.name);
     }
+}
 
-    // A changed .cold part changes its parent: they are one function split in two, and
-    // only the parent can be redirected (the part is reached by a jump from it).
+// A changed .cold part changes its parent: they are one function split in two, and
+// only the parent can be redirected (the part is reached by a jump from it).
+void ComparePass::cold_parents()
+{
+    const Aliases &aliases = result.aliases;
     for (auto &sp : patched.symbols) {
         const Symbol &p = *sp;
         if (!p.is_function() || result.of(&p) != Status::Changed)
@@ -501,11 +536,24 @@ Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p
         if (ps && ps->is_function() && result.of(ps) == Status::Same && !covered(*ps))
             result.status[ps] = Status::Changed;
     }
+}
+
+// A second name that is its canonical name's function in the kernel too takes its status.
+void ComparePass::second_names()
+{
+    const Aliases &aliases = result.aliases;
     for (auto &sp : patched.symbols) {
         const Symbol &p = *sp;
         if (p.is_function() && joined(p))
             result.status[&p] = result.of(aliases.canonical(&p));
     }
+}
+
+// The changed functions, and what refuses them: __init/__exit code, a section shared with
+// other functions, a kernel alias the patched object splits off.
+void ComparePass::changed_functions()
+{
+    const Aliases &aliases = result.aliases;
     for (auto &sp : patched.symbols) {
         const Symbol &p = *sp;
         if (!p.is_function() || result.of(&p) != Status::Changed || is_cold_part(p.name) || joined(p))
@@ -532,7 +580,22 @@ Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p
         if (auto split = split_alias(p, corr, code_o, aliases))
             result.refusals.push_back(std::move(*split));
     }
-    return result;
+}
+
+} // namespace
+
+Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p,
+                   const SpecialLayout &special_o, const SpecialLayout &special_p,
+                   LineTables &lines, const Markers &markers)
+{
+    ComparePass pass(corr, code_o, code_p, special_o, special_p, lines, markers);
+    pass.data();
+    pass.data_placement();
+    pass.functions();
+    pass.cold_parents();
+    pass.second_names();
+    pass.changed_functions();
+    return std::move(pass.result);
 }
 
 } // namespace kpatch::diff

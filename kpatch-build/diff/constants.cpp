@@ -1,4 +1,4 @@
-// Pass 3a, constants (before include): the read-only constants a patch carries its own copy of instead of using the kernel's (licence: GPL-2.0-only).
+// Pass 5 (pipeline.cpp), include, its first step: the read-only constants a patch carries its own copy of instead of using the kernel's (licence: GPL-2.0-only).
 //
 // Copied code must find the data it uses. Data whose contents the patch did not change
 // is normally the kernel's own copy, reached through a klp relocation by name and

@@ -1,4 +1,4 @@
-// Pass 1, correlate: pairs each symbol and section of the patched object with its twin in the original (licence: GPL-2.0-only).
+// Pass 2 (pipeline.cpp), correlate: pairs each symbol and section of the patched object with its twin in the original (licence: GPL-2.0-only).
 //
 // Names are matched without the parts compilers number per build: `foo.constprop.0` and
 // `foo.constprop.1` are the same function, `count.3` and `count.5` may be the same static
@@ -337,10 +337,15 @@ Correlation correlate(CodeIndex &orig_index, CodeIndex &patched_index)
             pair_by_users(*g, c, orig_index, patched_index, uo, up);
     }
 
-    // Sections: through symbols, then by unique name.
-    for (auto &[p, o] : c.orig_of)
-        if (p->section && o->section && !c.orig_section_of.count(p->section))
+    // Sections: through symbols, then by unique name. Symbols are taken in the patched
+    // object's symbol-table order (never by iterating the pointer-keyed maps, whose order
+    // follows heap addresses): when a section's symbols have twins in different sections,
+    // the first symbol decides, the same on every run.
+    for (auto &sp : patched.symbols) {
+        const Symbol *p = sp.get(), *o = c.twin(p);
+        if (o && p->section && o->section && !c.orig_section_of.count(p->section))
             c.orig_section_of[p->section] = o->section;
+    }
     std::unordered_map<std::string, int> orig_names;
     std::unordered_map<std::string, const Section *> orig_by_name;
     for (auto &s : orig.sections) {

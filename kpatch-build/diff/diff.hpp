@@ -2,11 +2,10 @@
 //
 // run_diff() (pipeline.cpp) takes two parsed objects and returns a DiffResult: an output
 // object, or a refusal with reasons, or "nothing changed"; the manifest is built from the
-// same result. The library never prints; warnings go to the callback in Options.
+// same result. The library never prints; warnings are part of the result (DiffResult::warnings).
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -31,8 +30,12 @@ public:
     // original object defines, which tell its copy of a duplicated local name.
     virtual Expected<unsigned long> position(std::string_view name, bool is_local,
                                              const std::vector<std::string> &object_symbols) const = 0;
-    // Whether the kernel exports `name`; std::nullopt when nothing is known about exports.
-    virtual std::optional<bool> is_exported(std::string_view name) const = 0;
+    // Whether anything is known about the kernel's exports (a Module.symvers was read).
+    // When not, every kernel symbol is reached through a .klp.sym placeholder.
+    virtual bool knows_exports() const = 0;
+    // Whether the kernel (or a module the patch may call) exports `name`; false for every
+    // vmlinux name when !knows_exports().
+    virtual bool is_exported(std::string_view name) const = 0;
 
     // For an object of a module (Options::klp_object is not "vmlinux"):
     // Who exports `name`: "vmlinux", a module name, or "" when nobody (or unknown).
@@ -64,7 +67,6 @@ struct Options {
     EntrySizes entry_sizes;           // overrides, e.g. from BUG_STRUCT_SIZE
     EntrySizes kernel_entry_sizes;    // measured in the kernel tree's headers (--entry-sizes)
     const SymbolResolver *symbols = nullptr; // null: positions 0, nothing known as exported
-    std::function<void(const std::string &)> warn;  // may be empty
     // Names that other objects of the same patch define (their new global functions and
     // data; kpatch-build collects them before it runs the differ on any object). A
     // reference to one stays a plain undefined symbol, which the module link resolves

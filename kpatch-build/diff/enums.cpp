@@ -1,4 +1,4 @@
-// Pass: enumerators whose value changed anywhere in the compilation unit (licence: GPL-2.0-only).
+// Pass 4 (pipeline.cpp), compare, enumerators whose value changed anywhere in the compilation unit (licence: GPL-2.0-only).
 //
 // An enumerator is a constant: code that uses it holds its value as an immediate, with no
 // relocation and, when it is passed as an int or stored in an int, no trace of the enum

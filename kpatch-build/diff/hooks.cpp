@@ -3,9 +3,10 @@
 //
 // Each section holds pointers to hook functions of the patch. Those are new functions,
 // which include() has taken already; nothing in the code refers to the sections, so
-// they are added here by name. Their relocations are rewritten like any copied
-// section's (output.cpp), and the generated module source finds them through its linker
-// script (kpatch-build, module_hooks.cpp). Which kinds exist and how many of each is
+// include() adds them here by name, as its last step (after its refusals and its list of
+// new data, which the hooks' descriptors are not part of). Their relocations are
+// rewritten like any copied section's (output.cpp), and the generated module source
+// finds them through its linker script (kpatch-build, module_hooks.cpp). Which kinds exist and how many of each is
 // kpatch-build's business: it sees every object of the module.
 #include <elf.h>
 

@@ -1,4 +1,4 @@
-// Pass 3, include: what the patch object must carry, starting from the changed and new functions (licence: GPL-2.0-only).
+// Pass 5 (pipeline.cpp), include: what the patch object must carry, starting from the changed and new functions (licence: GPL-2.0-only).
 //
 // A section is copied when the kernel does not already have what it holds: the changed
 // and new functions (under all their names, aliases.cpp), new global variables (another
@@ -222,6 +222,7 @@ Inclusion include(const Correlation &corr, const Comparison &cmp, CodeIndex &cod
             break;
         }
     }
+    include_hooks(code_p, inc);
     return inc;
 }
 

@@ -54,14 +54,14 @@ Expected<unsigned long> KernelResolver::position(std::string_view name, bool is_
     return symbols::resolve_position(&*table_, name, is_local, object_symbols, object_path_);
 }
 
-std::optional<bool> KernelResolver::is_exported(std::string_view name) const
+bool KernelResolver::knows_exports() const { return exports_ && exports_->size() != 0; }
+
+bool KernelResolver::is_exported(std::string_view name) const
 {
     for (const auto &m : module_exports_)
         if (m.is_exported(name))
             return true;
-    if (!exports_ || exports_->size() == 0)
-        return std::nullopt;
-    return exports_->is_exported_by_vmlinux(name);
+    return knows_exports() && exports_->is_exported_by_vmlinux(name);
 }
 
 Expected<void> KernelResolver::load_module(const std::string &name, const std::string &ko_path)

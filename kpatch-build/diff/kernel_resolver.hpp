@@ -34,7 +34,8 @@ public:
 
     Expected<unsigned long> position(std::string_view name, bool is_local,
                                      const std::vector<std::string> &object_symbols) const override;
-    std::optional<bool> is_exported(std::string_view name) const override;
+    bool knows_exports() const override;
+    bool is_exported(std::string_view name) const override;
     std::string exporter(std::string_view name) const override;
     bool module_defines(std::string_view name) const override;
     Expected<unsigned long> module_position(std::string_view name, bool is_local,

@@ -1,4 +1,4 @@
-// Pass 4b, klp references: how copied code reaches kernel symbols that are not exported (licence: GPL-2.0-only).
+// Pass 6 (pipeline.cpp), output, klp references: how copied code reaches kernel symbols that are not exported (licence: GPL-2.0-only).
 //
 // The patch object must link cleanly through kbuild, and linkers mangle real livepatch
 // ELF (SHN_LIVEPATCH symbols, a second relocation section for one section). So the

@@ -1,4 +1,4 @@
-// Pass: types whose layout changed under the code a patch replaces, read from DWARF (licence: GPL-2.0-only).
+// Pass 4 (pipeline.cpp), compare, types whose layout changed under the code a patch replaces, read from DWARF (licence: GPL-2.0-only).
 //
 // A replaced function runs against objects that the running kernel made with the old
 // definitions of its types. If a struct, union, enum or typedef that the new code works
@@ -33,10 +33,10 @@
 // objects, and new functions (and new data) of the patch that use it create, use and free
 // objects of the new layout themselves, which is why only changed functions are roots here.
 //
-// COST. This runs only when some function changed. Pass 1 walks the union of the changed
+// COST. This runs only when some function changed. Walk 1 takes the union of the changed
 // functions' closures once and compares each named type in it with the original's
 // definition; the original's types are indexed by name on the first lookup (one walk over
-// the top level of its units). Only when a type did change does pass 2 walk each changed
+// the top level of its units). Only when a type did change does walk 2 go over each changed
 // function's closure on its own, to name the functions that use it.
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -482,7 +482,7 @@ public:
     // Fills `reached` with the keys of the named types the changed functions reach.
     std::vector<Refusal> run(std::set<std::string> &reached)
     {
-        // Pass 1: the union of every changed function's closure.
+        // Walk 1: the union of every changed function's closure.
         Closure all(patched_.dwarf());
         for (auto *f : cmp_.changed_functions)
             add_roots(all, *f);
@@ -493,7 +493,7 @@ public:
                     changed.push_back(std::move(*c));
         if (changed.empty())
             return {};
-        // Pass 2: which changed functions reach each changed type.
+        // Walk 2: which changed functions reach each changed type.
         for (auto *f : cmp_.changed_functions) {
             Closure one(patched_.dwarf());
             add_roots(one, *f);
@@ -630,20 +630,20 @@ std::map<std::string, std::vector<std::string>> functions_reaching(DebugInfo &de
     return out;
 }
 
-std::vector<Refusal> check_layouts(const Comparison &cmp, CodeIndex &code_p, DebugInfo &orig,
-                                   DebugInfo &patched, std::vector<std::string> &warnings,
-                                   std::set<std::string> &reached)
+Layouts check_layouts(const Comparison &cmp, CodeIndex &code_p, DebugInfo &orig, DebugInfo &patched)
 {
+    Layouts out;
     if (cmp.changed_functions.empty())
-        return {};
+        return out;
     if (!orig.dwarf() || !patched.dwarf()) {
-        warnings.push_back("no DWARF in the " + std::string(orig.dwarf() ? "patched" : "original") +
-                           " object: the layout of the types the changed functions use and the "
-                           "values of the enumerators of the unit were not checked (build with "
-                           "CONFIG_DEBUG_INFO)");
-        return {};
+        out.warnings.push_back("no DWARF in the " + std::string(orig.dwarf() ? "patched" : "original") +
+                               " object: the layout of the types the changed functions use and the "
+                               "values of the enumerators of the unit were not checked (build with "
+                               "CONFIG_DEBUG_INFO)");
+        return out;
     }
-    return LayoutCheck(cmp, code_p, orig, patched).run(reached);
+    out.refusals = LayoutCheck(cmp, code_p, orig, patched).run(out.reached);
+    return out;
 }
 
 } // namespace kpatch::diff

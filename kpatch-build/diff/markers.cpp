@@ -88,8 +88,9 @@ Expected<Markers> read_markers(const Object &patched)
     return m;
 }
 
-void report_markers(const Markers &ig, const Object &patched, const Comparison &cmp, DiffResult &result)
+MarkerReport report_markers(const Markers &ig, const Object &patched, const Comparison &cmp)
 {
+    MarkerReport result;
     for (auto &name : cmp.ignored)
         result.warnings.push_back("`" + name + "` changed, but the patch ignores it (KPATCH_IGNORE_FUNCTION "
                                   "or KPATCH_IGNORE_SECTION): the kernel's version stays");
@@ -119,6 +120,7 @@ void report_markers(const Markers &ig, const Object &patched, const Comparison &
         if (!patched.find_section(name))
             result.warnings.push_back("KPATCH_IGNORE_SECTION(\"" + name + "\") names no section of "
                                       "this object (a stale or misspelt entry?)");
+    return result;
 }
 
 } // namespace kpatch::diff

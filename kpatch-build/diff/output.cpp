@@ -1,4 +1,4 @@
-// Pass 4, output: builds the patch object from the copied sections, the kept special entries and the .kpatch.funcs table (licence: GPL-2.0-only).
+// Pass 6 (pipeline.cpp), output: builds the patch object from the copied sections, the kept special entries and the .kpatch.funcs table (licence: GPL-2.0-only).
 //
 // Every relocation of copied code is rewritten to one of four targets:
 //   - something the output carries: its symbol there (or its section's symbol);
@@ -30,18 +30,27 @@ enum FuncsField {
 constexpr uint64_t flag_no_stack_check = 0x1;   // KPATCH_FUNC_NO_STACK_CHECK
 constexpr uint64_t flag_verify_padding = 0x2;   // KPATCH_FUNC_VERIFY_PADDING
 
+// A relocation's new target: the output's symbol, and the klp record when that symbol is
+// a placeholder for a kernel symbol (its addend is filled by convert()).
+struct Target {
+    Symbol *symbol = nullptr;
+    std::optional<KlpReference> klp;
+};
+
 class Builder {
 public:
-    Builder(OutputContext &c, DiffResult &r) : ctx(c), result(r), out(std::make_unique<Object>()) {}
+    explicit Builder(const OutputContext &c) : ctx(c), out(std::make_unique<Object>()) {}
 
-    Expected<void> run();
+    Expected<Output> run();
 
 private:
     Section &clone_section(const Section &s);
+    // `where`: the input section the relocation is in (the output section has its name).
     Expected<Relocation> convert(const Section &where, const Relocation &r, uint64_t new_offset);
-    Expected<Symbol *> kernel_reference(const Symbol &patched, const std::string &name, bool local,
-                                        uint8_t type);
-    Symbol *patch_reference(const Symbol &undefined);
+    Expected<Target> kernel_reference(const Symbol &patched, const std::string &name, bool local,
+                                      uint8_t type, const Section &where, uint64_t offset,
+                                      uint32_t rtype);
+    Target patch_reference(const Symbol &undefined);
     Expected<void> copy_relocations(const Section &s);
     Expected<void> special_sections();
     Expected<void> funcs_table();
@@ -49,20 +58,17 @@ private:
     Expected<void> cold_parts(const Symbol &f, const Symbol &old, Section &tab, uint64_t at,
                               ChangedFunction &entry);
     Expected<void> verify_entry(const Symbol &old, Section &tab, uint64_t at);
-    void refuse_late_special(const std::string &name, const std::string &object);
+    void refuse_late_special(const std::string &name, const std::string &object,
+                             const std::string &section);
     void owner_section();
     void put_u64(Section &s, uint64_t at, uint64_t v) { std::memcpy(s.data.data() + at, &v, 8); }
 
-    OutputContext &ctx;
-    DiffResult &result;
+    const OutputContext &ctx;
+    Output result;
     std::unique_ptr<Object> out;
     std::unordered_map<const Section *, Section *> sections;
     std::unordered_map<const Symbol *, Symbol *> symbols;
     std::unordered_map<std::string, Symbol *> externals;
-    std::string current_section;   // for KlpReference records
-    uint64_t current_offset = 0;
-    uint32_t current_type = 0;
-    std::optional<KlpReference> pending_klp;   // made by kernel_reference, recorded by convert
     std::set<std::string> cross_module_sections;   // refer to another module's symbols
 };
 
@@ -87,8 +93,9 @@ Section &Builder::clone_section(const Section &s)
 // undefined symbol would make the patch module depend on that module, so the patch could
 // not load before it), vmlinux's exports as plain undefined symbols, the rest of vmlinux
 // through `.klp.sym.vmlinux.`.
-Expected<Symbol *> Builder::kernel_reference(const Symbol &patched, const std::string &name,
-                                             bool local, uint8_t type)
+Expected<Target> Builder::kernel_reference(const Symbol &patched, const std::string &name,
+                                           bool local, uint8_t type, const Section &where,
+                                           uint64_t offset, uint32_t rtype)
 {
     const SymbolResolver *res = ctx.options.symbols;
     const std::string &self = ctx.options.klp_object;
@@ -100,9 +107,9 @@ Expected<Symbol *> Builder::kernel_reference(const Symbol &patched, const std::s
                !by.empty() && by != "vmlinux") {
         object = by;
         if (by != self)
-            cross_module_sections.insert(current_section);
+            cross_module_sections.insert(where.name);
     } else {
-        exported = !local && res && res->is_exported(name).value_or(false);
+        exported = !local && res && res->is_exported(name);
     }
     std::string out_name = name;
     unsigned long pos = 0;
@@ -122,7 +129,7 @@ Expected<Symbol *> Builder::kernel_reference(const Symbol &patched, const std::s
         }
         out_name = klp_symbol_name(object, name, pos);
         if (object != "vmlinux")
-            refuse_late_special(name, object);
+            refuse_late_special(name, object, where.name);
     }
     Symbol *&sym = externals[out_name];
     if (!sym) {
@@ -135,17 +142,18 @@ Expected<Symbol *> Builder::kernel_reference(const Symbol &patched, const std::s
         if (exported)
             result.undefined.push_back(name);
     }
-    if (!exported)
-        pending_klp = KlpReference{current_section, current_offset,
-                                   ctx.code_p.arch().type_name(current_type), name, pos, 0, object};
-    return sym;
+    if (exported)
+        return Target{sym, std::nullopt};
+    return Target{sym, KlpReference{where.name, offset, ctx.code_p.arch().type_name(rtype), name, pos, 0,
+                                    object}};
 }
 
 // The module loader applies these sections when the patch module loads, long before a
 // module's symbols are resolved into it (when the module loads, maybe never): an entry
 // that needs one would be processed with a zero in place of its address. A static key
 // or static call key in a module is the usual case.
-void Builder::refuse_late_special(const std::string &name, const std::string &object)
+void Builder::refuse_late_special(const std::string &name, const std::string &object,
+                                  const std::string &section)
 {
     static const std::map<std::string, std::string, std::less<>> why = {
         {"__jump_table", "a static key (static_branch_*/static_key_*) whose key"},
@@ -153,18 +161,18 @@ void Builder::refuse_late_special(const std::string &name, const std::string &ob
         {".altinstructions", "an alternative instruction entry whose target"},
         {".parainstructions", "a paravirt patch site whose target"},
     };
-    auto it = why.find(current_section);
+    auto it = why.find(section);
     if (it == why.end())
         return;
-    result.refusals.push_back(ctx.options.object_path + ": " + current_section + " refers to `" +
+    result.refusals.push_back(ctx.options.object_path + ": " + section + " refers to `" +
                               name + "` of module " + object + ": " + it->second +
                               " lives in a module cannot be used by a patch, because the module "
-                              "loader processes " + current_section + " when the patch module "
+                              "loader processes " + section + " when the patch module "
                               "loads, before " + object + "'s symbols can be resolved; use an "
                               "ordinary branch or call in the patched code");
 }
 
-Symbol *Builder::patch_reference(const Symbol &undefined)
+Target Builder::patch_reference(const Symbol &undefined)
 {
     Symbol *&sym = externals[undefined.name];
     if (!sym) {
@@ -176,26 +184,26 @@ Symbol *Builder::patch_reference(const Symbol &undefined)
         sym = &out->add_symbol(std::move(s));
         result.from_patch.push_back(undefined.name);
     }
-    return sym;
+    return Target{sym, std::nullopt};
 }
 
 Expected<Relocation> Builder::convert(const Section &where, const Relocation &r, uint64_t new_offset)
 {
     Relocation nr{new_offset, r.type, nullptr, r.addend};
-    current_offset = new_offset;
-    current_type = r.type;
     Referent ref = ctx.code_p.resolve(where, r);
-    auto finish = [&](Expected<Symbol *> s, int64_t addend) -> Expected<Relocation> {
-        if (!s)
-            return s.error();
-        nr.symbol = *s;
+    auto finish = [&](Expected<Target> t, int64_t addend) -> Expected<Relocation> {
+        if (!t)
+            return t.error();
+        nr.symbol = t->symbol;
         nr.addend = addend;
-        if (pending_klp) {
-            pending_klp->addend = addend;
-            result.klp.push_back(std::move(*pending_klp));
-            pending_klp.reset();
+        if (t->klp) {
+            t->klp->addend = addend;
+            result.klp.push_back(std::move(*t->klp));
         }
         return nr;
+    };
+    auto reference = [&](const Symbol &patched, const std::string &name, bool local, uint8_t type) {
+        return kernel_reference(patched, name, local, type, where, new_offset, r.type);
     };
     switch (ref.kind) {
     case Referent::Kind::None:
@@ -205,27 +213,28 @@ Expected<Relocation> Builder::convert(const Section &where, const Relocation &r,
         auto it = sections.find(ref.section);
         if (it == sections.end())
             return Error{"internal: section " + ref.section->name + " referred to but not copied"};
-        return finish(&out->section_symbol_of(*it->second), ref.offset);
+        return finish(Target{&out->section_symbol_of(*it->second), std::nullopt}, ref.offset);
     }
     case Referent::Kind::Symbol:
         break;
     }
     const Symbol &x = *ref.symbol;
     if (auto it = symbols.find(&x); it != symbols.end())
-        return finish(it->second, ref.offset);
+        return finish(Target{it->second, std::nullopt}, ref.offset);
     // Checked first: a new function of the patch may share its name with a kernel symbol
     // (a static elsewhere), and the patch means its own.
     if (!x.is_defined() && ctx.options.patch_symbols.count(x.name))
         return finish(patch_reference(x), ref.offset);
     if (!x.is_defined())
-        return finish(kernel_reference(x, x.name, false, x.type), ref.offset);
+        return finish(reference(x, x.name, false, x.type), ref.offset);
     if (const Symbol *twin = ctx.corr.twin(&x))
-        return finish(kernel_reference(x, twin->name, twin->is_local(), twin->type), ref.offset);
+        return finish(reference(x, twin->name, twin->is_local(), twin->type), ref.offset);
     // A symbol the kernel cannot have (a label) in a copied section: by section offset.
     auto it = sections.find(x.section);
     if (it == sections.end())
         return Error{"internal: `" + x.name + "` referred to but neither copied nor in the kernel"};
-    return finish(&out->section_symbol_of(*it->second), ref.offset + static_cast<int64_t>(x.value));
+    return finish(Target{&out->section_symbol_of(*it->second), std::nullopt},
+                  ref.offset + static_cast<int64_t>(x.value));
 }
 
 Expected<void> Builder::copy_relocations(const Section &s)
@@ -233,7 +242,6 @@ Expected<void> Builder::copy_relocations(const Section &s)
     if (!s.relocations || s.relocations->entries.empty())
         return {};
     auto &rs = out->relocations_for(*sections.at(&s));
-    current_section = s.name;
     for (auto &r : s.relocations->entries) {
         auto nr = convert(s, r, r.offset);
         if (!nr)
@@ -257,7 +265,6 @@ Expected<void> Builder::special_sections()
             continue;
         Section &s = clone_section(*sp);
         s.data.clear();
-        current_section = s.name;
         std::vector<Relocation> relocs;
         for (auto *e : kept) {
             uint64_t base = s.data.size();
@@ -435,7 +442,7 @@ Expected<void> Builder::verify_entry(const Symbol &old, Section &tab, uint64_t a
     return {};
 }
 
-Expected<void> Builder::run()
+Expected<Output> Builder::run()
 {
     const Object &p = ctx.patched;
     out->machine = p.machine;
@@ -455,11 +462,11 @@ Expected<void> Builder::run()
     for (auto &s : p.sections)
         if (ctx.inc.copied.count(s.get()))
             if (auto e = copy_relocations(*s); !e)
-                return e;
+                return e.error();
     if (auto e = special_sections(); !e)
-        return e;
+        return e.error();
     if (auto e = funcs_table(); !e)
-        return e;
+        return e.error();
     owner_section();
     auto note = std::make_unique<Section>();
     note->name = ".note.GNU-stack";
@@ -469,8 +476,8 @@ Expected<void> Builder::run()
         result.new_functions.push_back(f->name);
     for (auto *d : ctx.inc.new_data)
         result.new_data.push_back(d->name);
-    result.output = std::move(out);
-    return {};
+    result.object = std::move(out);
+    return std::move(result);
 }
 
 // Sections of this object that refer to another module's symbols, and the module whose
@@ -497,10 +504,9 @@ void Builder::owner_section()
 
 } // namespace
 
-Expected<void> build_output(OutputContext &ctx, DiffResult &result)
+Expected<Output> build_output(const OutputContext &ctx)
 {
-    Builder b(ctx, result);
-    return b.run();
+    return Builder(ctx).run();
 }
 
 } // namespace kpatch::diff

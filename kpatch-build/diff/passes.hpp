@@ -79,7 +79,8 @@ private:
 };
 
 // ---- aliases.cpp: one function under several names (same section, address and size),
-// as `__alias` and older kernels' SYSCALL_DEFINE (SyS_foo and sys_foo) make them.
+// as `__alias` and older kernels' SYSCALL_DEFINE (SyS_foo and sys_foo) make them. A copy
+// shares the (immutable) groups.
 class Aliases {
 public:
     Aliases() = default;
@@ -98,8 +99,7 @@ public:
     }
 
 private:
-    std::unordered_map<const Symbol *, const std::vector<const Symbol *> *> group_of_;
-    std::vector<std::unique_ptr<std::vector<const Symbol *>>> groups_;
+    std::unordered_map<const Symbol *, std::shared_ptr<const std::vector<const Symbol *>>> group_of_;
 };
 
 // ---- special.cpp: tables of per-instruction entries, split into entries.
@@ -257,17 +257,24 @@ struct Comparison {
 Comparison compare(const Correlation &corr, CodeIndex &code_o, CodeIndex &code_p,
                    const SpecialLayout &special_o, const SpecialLayout &special_p,
                    LineTables &lines, const Markers &markers = {});
-// Warnings for what compare() ignored, for unsafe functions, and for entries that name
-// nothing; fills result.ignored and result.unsafe.
-void report_markers(const Markers &markers, const Object &patched, const Comparison &cmp,
-                    DiffResult &result);
+// What the markers did: warnings for what compare() ignored, for unsafe functions, and for
+// entries that name nothing.
+struct MarkerReport {
+    std::vector<std::string> warnings;
+    std::vector<std::string> ignored;   // changed, but kept as the kernel has them
+    std::vector<std::string> unsafe;    // replaced without the stack check
+};
+MarkerReport report_markers(const Markers &markers, const Object &patched, const Comparison &cmp);
 
 // ---- layout.cpp: types whose layout changed under code that is replaced (DWARF).
-// Only called when some function changed. Warnings (no DWARF) go to `warnings`; `reached`
-// gets the keys ("enum mode", "struct foo") of the named types the changed functions reach.
-std::vector<Refusal> check_layouts(const Comparison &cmp, CodeIndex &code_p, DebugInfo &orig,
-                                   DebugInfo &patched, std::vector<std::string> &warnings,
-                                   std::set<std::string> &reached);
+// Nothing to check when no function changed.
+struct Layouts {
+    std::vector<Refusal> refusals;
+    std::vector<std::string> warnings;   // what could not be checked (no DWARF)
+    std::set<std::string> reached;       // keys ("enum mode", "struct foo") of the named types
+                                         // the changed functions reach
+};
+Layouts check_layouts(const Comparison &cmp, CodeIndex &code_p, DebugInfo &orig, DebugInfo &patched);
 // The functions with code in the object whose DWARF (subprogram tree, inlined callees)
 // reaches each of the named types `keys`, by key; C names, in DWARF order.
 std::map<std::string, std::vector<std::string>> functions_reaching(DebugInfo &debug,
@@ -284,11 +291,18 @@ constexpr std::string_view reviewed_section = ".kpatch.reviewed";
 std::string source_name(std::string_view symbol);
 // The entries of the patched object's .kpatch.reviewed; an Error when it is malformed.
 Expected<std::vector<Reviewed>> read_reviewed(const Object &patched);
-// Moves the refusals whose subjects are all reviewed into `result.warnings` and the
-// entries' `waived` lists; drops the changed functions such waivers name. Returns the
-// refusals that stand.
-std::vector<std::string> apply_reviews(std::vector<Refusal> refusals, Comparison &cmp,
-                                       DiffResult &result);
+// What the entries make of the refusals: a refusal whose subjects are all reviewed is
+// waived (a warning, and a line in each entry's `waived` list); the others stand.
+struct Waivers {
+    std::vector<std::string> standing;     // texts of the refusals no review waives
+    std::vector<std::string> warnings;     // one per waived refusal, one per entry that waived nothing
+    std::vector<Reviewed> reviewed;        // every entry, with what it waived
+    std::vector<const Symbol *> dropped;   // changed functions a waiver leaves out (Refusal::dropped)
+};
+Waivers apply_reviews(const std::vector<Refusal> &refusals, std::vector<Reviewed> entries);
+// The comparison the later passes work from: `cmp` with the `dropped` functions (and their
+// other names) counted as the same as the kernel's.
+Comparison without_dropped(const Comparison &cmp, const std::vector<const Symbol *> &dropped);
 
 // ---- constants.cpp: read-only constants the patch carries its own copy of (the rule is there).
 struct PrivateConstants {
@@ -306,7 +320,8 @@ struct Inclusion {
 Inclusion include(const Correlation &corr, const Comparison &cmp, CodeIndex &code_p,
                   const SpecialLayout &special_p, const PrivateConstants &constants);
 
-// ---- hooks.cpp: the patch's hook sections (kpatch-patch.h), copied whole after include().
+// ---- hooks.cpp: the patch's hook sections (kpatch-patch.h), copied whole: include()'s
+// last step, after its refusals and new data are settled (hooks point only at new functions).
 bool is_hook_section(std::string_view name);
 void include_hooks(CodeIndex &code_p, Inclusion &inc);
 
@@ -324,7 +339,20 @@ struct OutputContext {
     const SpecialLayout *special_o = nullptr; // set: .kpatch.funcs entries carry verification data
     const Markers *markers = nullptr;         // set: KPATCH_FORCE_UNSAFE sets entry flags
 };
-Expected<void> build_output(OutputContext &ctx, DiffResult &result);
+// What build_output() makes: the patch object, and what the result reports about it.
+struct Output {
+    std::unique_ptr<Object> object;
+    std::vector<ChangedFunction> changed;   // with positions, cold parts and aliases
+    std::vector<std::string> new_functions;
+    std::vector<std::string> new_data;
+    std::vector<KlpReference> klp;
+    std::vector<std::string> undefined;     // exported kernel symbols left undefined
+    std::vector<std::string> from_patch;    // left undefined: another object of the patch defines them
+    std::map<std::string, size_t> special_entries;
+    std::vector<std::string> warnings;
+    std::vector<std::string> refusals;      // a module's symbol in a section applied at load
+};
+Expected<Output> build_output(const OutputContext &ctx);
 
 // ---- verify.cpp: what the core compares with the running code of a replaced function.
 struct FunctionCheck {

@@ -75,11 +75,12 @@ Expected<std::vector<Reviewed>> read_reviewed(const Object &patched)
     return out;
 }
 
-std::vector<std::string> apply_reviews(std::vector<Refusal> refusals, Comparison &cmp, DiffResult &result)
+Waivers apply_reviews(const std::vector<Refusal> &refusals, std::vector<Reviewed> entries)
 {
-    std::vector<std::string> standing;
+    Waivers w;
+    w.reviewed = std::move(entries);
     auto entry = [&](const std::string &name) -> Reviewed * {
-        for (auto &r : result.reviewed)
+        for (auto &r : w.reviewed)
             if (r.function == name)
                 return &r;
         return nullptr;
@@ -89,7 +90,7 @@ std::vector<std::string> apply_reviews(std::vector<Refusal> refusals, Comparison
                       std::all_of(r.subjects.begin(), r.subjects.end(),
                                   [&](const std::string &s) { return entry(s) != nullptr; });
         if (!waived) {
-            standing.push_back(std::move(r.text));
+            w.standing.push_back(r.text);
             continue;
         }
         for (auto &s : r.subjects)
@@ -98,20 +99,28 @@ std::vector<std::string> apply_reviews(std::vector<Refusal> refusals, Comparison
         for (auto &s : r.subjects)
             who += (who.empty() ? "" : ", ") + s + " (\"" + entry(s)->reason + "\")";
         std::string note = r.dropped ? "; the function is left out of the patch" : "";
-        result.warnings.push_back("waived by KPATCH_REVIEWED for " + who + note + ": " + r.text);
-        if (r.dropped) {
-            auto &v = cmp.changed_functions;
-            v.erase(std::remove(v.begin(), v.end(), r.dropped), v.end());
-            cmp.status[r.dropped] = Status::Same;
-            for (auto *name : cmp.aliases.names(r.dropped))
-                cmp.status[name] = Status::Same;
-        }
+        w.warnings.push_back("waived by KPATCH_REVIEWED for " + who + note + ": " + r.text);
+        if (r.dropped)
+            w.dropped.push_back(r.dropped);
     }
-    for (auto &e : result.reviewed)
+    for (auto &e : w.reviewed)
         if (e.waived.empty())
-            result.warnings.push_back("KPATCH_REVIEWED(" + e.function + ") waived nothing: no refusal "
-                                      "concerns `" + e.function + "` (a stale or misspelt entry?)");
-    return standing;
+            w.warnings.push_back("KPATCH_REVIEWED(" + e.function + ") waived nothing: no refusal "
+                                 "concerns `" + e.function + "` (a stale or misspelt entry?)");
+    return w;
+}
+
+Comparison without_dropped(const Comparison &cmp, const std::vector<const Symbol *> &dropped)
+{
+    Comparison out = cmp;
+    for (const Symbol *f : dropped) {
+        auto &v = out.changed_functions;
+        v.erase(std::remove(v.begin(), v.end(), f), v.end());
+        out.status[f] = Status::Same;
+        for (auto *name : out.aliases.names(f))
+            out.status[name] = Status::Same;
+    }
+    return out;
 }
 
 } // namespace kpatch::diff

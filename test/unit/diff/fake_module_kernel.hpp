@@ -18,7 +18,8 @@ public:
     {
         return 0ul;
     }
-    std::optional<bool> is_exported(std::string_view name) const override
+    bool knows_exports() const override { return true; }
+    bool is_exported(std::string_view name) const override
     {
         return vmlinux.count(name) != 0 || name == "modpart_other_export";
     }

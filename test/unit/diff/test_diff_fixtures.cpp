@@ -31,7 +31,8 @@ public:
             return Error{"cannot tell which of the 405 kernel symbols named `" + std::string(name) + "`"};
         return 0ul;
     }
-    std::optional<bool> is_exported(std::string_view name) const override
+    bool knows_exports() const override { return true; }
+    bool is_exported(std::string_view name) const override
     {
         return exported.count(name) != 0;
     }
