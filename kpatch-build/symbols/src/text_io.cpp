@@ -1,19 +1,7 @@
 // Small text helpers shared by the symbol-table parsers (licence: GPL-2.0-only).
 #include "text_io.hpp"
 
-#include <kpatch/read_file.hpp>
-
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
-
 namespace kpatch::symbols::detail {
-
-Expected<std::string> read_file(const std::string &path)
-{
-    return kpatch::read_file(path);
-}
 
 std::string_view next_field(std::string_view &rest)
 {
