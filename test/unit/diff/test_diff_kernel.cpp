@@ -212,7 +212,7 @@ TEST_CASE("net/: a changed exported function", "[diff][kernel]")
 
 TEST_CASE("kernel/: a static function whose name is not unique gets its position", "[diff][kernel][sympos]")
 {
-    if (env("KPATCH_TEST_KALLSYMS").empty()) {
+    if (env("KPATCH_TEST_KALLSYMS").empty())
         SKIP_TEST("set KPATCH_TEST_KALLSYMS to a copy of the target's /proc/kallsyms");
     KERNEL_PAIR(k, "kernel/kallsyms.o", "kallsyms-s_show");
     auto &r = k.run.result;

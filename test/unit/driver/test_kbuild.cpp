@@ -60,7 +60,7 @@ TEST_CASE("kbuild: built-in, module and unbuilt objects of a synthetic tree", "[
 TEST_CASE("kbuild: the prepared Debian tree", "[kbuild][real]")
 {
     const char *tree = std::getenv("KPATCH_TEST_KERNEL_TREE");
-    if (!tree || !*tree) {
+    if (!tree || !*tree)
         SKIP_TEST("KPATCH_TEST_KERNEL_TREE is not set (make check sets it)");
     auto k = KbuildConfig::load(tree);
     REQUIRE(k);

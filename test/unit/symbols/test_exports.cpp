@@ -36,7 +36,7 @@ TEST_CASE("symvers: a malformed line is an error naming the line", "[symvers]")
 TEST_CASE("symvers: the target kernel's Module.symvers", "[symvers][real]")
 {
     const char *path = std::getenv("KPATCH_TEST_SYMVERS");
-    if (!path || !*path) {
+    if (!path || !*path)
         SKIP_TEST("no target kernel headers (KPATCH_TEST_SYMVERS)");
     auto t = ExportTable::load(path);
     REQUIRE(t);

@@ -164,7 +164,7 @@ TEST_CASE("load: a missing file is an error naming it", "[load]")
 TEST_CASE("module: a .ko's symbols as the 6.1 loader keeps them, init code left out", "[module][real]")
 {
     const char *ko = std::getenv("KPATCH_TEST_MODULE_KO");
-    if (!ko || !*ko || access(ko, R_OK) != 0) {
+    if (!ko || !*ko || access(ko, R_OK) != 0)
         SKIP_TEST("no target ext4.ko (KPATCH_TEST_MODULE_KO) to read");
     auto t = KernelSymbols::from_module(ko);
     REQUIRE(t);
