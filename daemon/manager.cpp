@@ -46,16 +46,16 @@ std::string Manager::run_pass(const char *why)
     loader::BootRecord record = loader::apply_installed(ctx_, disabled_);
     for (const auto &item : record.items) {
         auto l = logger_for(item.name);
-        if (item.result == "failed")
+        if (item.result == loader::BootResult::Failed)
             l->error("{}", item.error);
-        else if (item.result == "loaded")
+        else if (item.result == loader::BootResult::Loaded)
             l->info("Loaded patch '{}'", item.name);
         else
             l->debug("Patch '{}' is already loaded", item.name);
     }
     if (auto r = loader::write_boot_record(ctx_.config, record); !r)
         log_->error("Failed to record the boot pass in '{}': {}", ctx_.config.boot_record_path().string(), r.error().message);
-    (record.items.empty() || std::all_of(record.items.begin(), record.items.end(), [](const auto &i) { return i.result != "failed"; })
+    (record.items.empty() || std::all_of(record.items.begin(), record.items.end(), [](const auto &i) { return i.result != loader::BootResult::Failed; })
          ? log_->info("{}", record.status)
          : log_->warn("{}", record.status));
     return record.status;

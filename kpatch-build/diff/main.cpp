@@ -17,11 +17,17 @@
 #include "diff/huge_heap.hpp"
 #include "diff/kernel_resolver.hpp"
 
+#include <kpatch/diff_exit.hpp>
+
 #include <nlohmann/json.hpp>
 
 namespace {
 
-constexpr int exit_error = 1;
+constexpr int exit_error = kpatch::diff_exit::kError;
+// The outcome is the exit code: one set of numbers (common/), shared with kpatch-build.
+static_assert(static_cast<int>(kpatch::diff::Outcome::Changed) == kpatch::diff_exit::kChanged);
+static_assert(static_cast<int>(kpatch::diff::Outcome::Refused) == kpatch::diff_exit::kRefused);
+static_assert(static_cast<int>(kpatch::diff::Outcome::Unchanged) == kpatch::diff_exit::kUnchanged);
 
 struct Config {
     std::string orig, patched, output, json, object_path, symbols_file, symvers, klp_object = "vmlinux";

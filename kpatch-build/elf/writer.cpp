@@ -52,10 +52,20 @@ struct Layout {
     size_t symtab = 0, strtab = 0, shstrtab = 0;
 };
 
-Expected<Layout> finalize(const Object &obj)
+using SectionIndex = std::unordered_map<const Section *, size_t>;
+
+// The symbol table's bytes, with what the section headers and relocations need of it.
+struct SymbolTable {
+    std::vector<uint8_t> bytes;
+    std::unordered_map<const Symbol *, uint32_t> index;
+    size_t first_global = 0;
+    StringTable names;
+};
+
+// One output section a model section, in model order; the three generated tables follow.
+Expected<Layout> place_sections(const Object &obj, SectionIndex &index)
 {
     Layout l;
-    std::unordered_map<const Section *, size_t> index;
     for (auto &s : obj.sections) {
         OutSection o;
         o.model = s.get();
@@ -68,46 +78,91 @@ Expected<Layout> finalize(const Object &obj)
     l.shstrtab = l.strtab + 1;
     if (l.shstrtab >= SHN_LORESERVE)
         return Error{"too many sections to write (" + std::to_string(l.shstrtab) + ")"};
+    return l;
+}
 
-    // Symbols: the null symbol, then locals, then the rest (ELF requires locals first).
+uint16_t symbol_shndx(const Symbol &s, const SectionIndex &index)
+{
+    switch (s.placement) {
+    case Placement::InSection: return static_cast<uint16_t>(index.at(s.section));
+    case Placement::Undefined: return SHN_UNDEF;
+    case Placement::Absolute: return SHN_ABS;
+    case Placement::Common: return SHN_COMMON;
+    case Placement::Livepatch: return SHN_LIVEPATCH;
+    }
+    return SHN_UNDEF;
+}
+
+// Symbols: the null symbol, then locals, then the rest (ELF requires locals first).
+Expected<SymbolTable> build_symbols(const Object &obj, const SectionIndex &index)
+{
     std::vector<const Symbol *> order;
     for (auto &s : obj.symbols)
         if (s->bind == STB_LOCAL)
             order.push_back(s.get());
-    size_t first_global = order.size() + 1;
+    SymbolTable t;
+    t.first_global = order.size() + 1;
     for (auto &s : obj.symbols)
         if (s->bind != STB_LOCAL)
             order.push_back(s.get());
-    std::unordered_map<const Symbol *, uint32_t> symindex;
-    StringTable strtab;
-    std::vector<uint8_t> symbytes(sizeof(Elf64_Sym), 0);
+    t.bytes.assign(sizeof(Elf64_Sym), 0);
     for (size_t i = 0; i < order.size(); i++) {
         const Symbol &s = *order[i];
+        if (s.placement == Placement::InSection && !index.contains(s.section))
+            return Error{"symbol '" + s.name + "' refers to a section not in the object"};
         Elf64_Sym es{};
-        es.st_name = s.is_section_symbol() ? 0 : strtab.add(s.name);
+        es.st_name = s.is_section_symbol() ? 0 : t.names.add(s.name);
         es.st_info = ELF64_ST_INFO(s.bind, s.type);
         es.st_other = s.other;
         es.st_value = s.value;
         es.st_size = s.size;
-        switch (s.placement) {
-        case Placement::InSection: {
-            auto it = index.find(s.section);
-            if (it == index.end())
-                return Error{"symbol '" + s.name + "' refers to a section not in the object"};
-            es.st_shndx = static_cast<uint16_t>(it->second);
-            break;
-        }
-        case Placement::Undefined: es.st_shndx = SHN_UNDEF; break;
-        case Placement::Absolute: es.st_shndx = SHN_ABS; break;
-        case Placement::Common: es.st_shndx = SHN_COMMON; break;
-        case Placement::Livepatch: es.st_shndx = SHN_LIVEPATCH; break;
-        }
-        symindex[&s] = static_cast<uint32_t>(i + 1);
+        es.st_shndx = symbol_shndx(s, index);
+        t.index[&s] = static_cast<uint32_t>(i + 1);
         const auto *p = reinterpret_cast<const uint8_t *>(&es);
-        symbytes.insert(symbytes.end(), p, p + sizeof es);
+        t.bytes.insert(t.bytes.end(), p, p + sizeof es);
     }
+    return t;
+}
 
-    StringTable shstrtab;
+// A relocation section's header links and its Elf64_Rela bytes.
+Expected<void> encode_relocations(const Section &s, const Layout &l, const SectionIndex &index,
+                                  const SymbolTable &symbols, OutSection &o)
+{
+    // The reader models a SHT_RELA it could not parse as a plain section
+    // (found by the fuzzer): that is an error here, not a downcast.
+    const auto *rsp = dynamic_cast<const RelocationSection *>(&s);
+    if (!rsp)
+        return Error{"relocation section '" + s.name + "' could not be read as relocations"};
+    const auto &rs = *rsp;
+    auto it = index.find(rs.target);
+    if (!rs.target || it == index.end())
+        return Error{"relocation section '" + s.name + "' has no target in the object"};
+    GElf_Shdr &h = o.shdr;
+    h.sh_link = static_cast<uint32_t>(l.symtab);
+    h.sh_info = static_cast<uint32_t>(it->second);
+    h.sh_entsize = sizeof(Elf64_Rela);
+    for (auto &r : rs.entries) {
+        Elf64_Rela er{};
+        uint32_t si = 0;
+        if (r.symbol) {
+            auto sit = symbols.index.find(r.symbol);
+            if (sit == symbols.index.end())
+                return Error{"relocation in '" + s.name + "' refers to a symbol not in the object"};
+            si = sit->second;
+        }
+        er.r_offset = r.offset;
+        er.r_info = ELF64_R_INFO(si, r.type);
+        er.r_addend = r.addend;
+        const auto *p = reinterpret_cast<const uint8_t *>(&er);
+        o.bytes.insert(o.bytes.end(), p, p + sizeof er);
+    }
+    return {};
+}
+
+// Headers and contents of the model's sections (names go into SHSTRTAB in file order).
+Expected<void> fill_sections(Layout &l, const SectionIndex &index, const SymbolTable &symbols,
+                             StringTable &shstrtab)
+{
     for (auto &o : l.out) {
         const Section &s = *o.model;
         GElf_Shdr &h = o.shdr;
@@ -117,53 +172,34 @@ Expected<Layout> finalize(const Object &obj)
         h.sh_addralign = s.addralign;
         h.sh_entsize = s.entsize;
         if (s.type == SHT_RELA) {
-            // The reader models a SHT_RELA it could not parse as a plain section
-            // (found by the fuzzer): that is an error here, not a downcast.
-            const auto *rsp = dynamic_cast<const RelocationSection *>(&s);
-            if (!rsp)
-                return Error{"relocation section '" + s.name + "' could not be read as relocations"};
-            const auto &rs = *rsp;
-            auto it = index.find(rs.target);
-            if (!rs.target || it == index.end())
-                return Error{"relocation section '" + s.name + "' has no target in the object"};
-            h.sh_link = static_cast<uint32_t>(l.symtab);
-            h.sh_info = static_cast<uint32_t>(it->second);
-            h.sh_entsize = sizeof(Elf64_Rela);
-            for (auto &r : rs.entries) {
-                Elf64_Rela er{};
-                uint32_t si = 0;
-                if (r.symbol) {
-                    auto sit = symindex.find(r.symbol);
-                    if (sit == symindex.end())
-                        return Error{"relocation in '" + s.name + "' refers to a symbol not in the object"};
-                    si = sit->second;
-                }
-                er.r_offset = r.offset;
-                er.r_info = ELF64_R_INFO(si, r.type);
-                er.r_addend = r.addend;
-                const auto *p = reinterpret_cast<const uint8_t *>(&er);
-                o.bytes.insert(o.bytes.end(), p, p + sizeof er);
-            }
+            if (auto ok = encode_relocations(s, l, index, symbols, o); !ok)
+                return ok;
         } else if (s.type == SHT_NOBITS) {
             h.sh_size = s.nobits_size;
         } else {
             o.bytes = s.data;
         }
     }
+    return {};
+}
+
+// The generated tables, last: .symtab, .strtab, .shstrtab (which names itself).
+void append_tables(Layout &l, SymbolTable &symbols, StringTable &shstrtab)
+{
     OutSection sym, str, shs;
     sym.name = ".symtab";
     sym.shdr.sh_name = shstrtab.add(".symtab");
     sym.shdr.sh_type = SHT_SYMTAB;
     sym.shdr.sh_link = static_cast<uint32_t>(l.strtab);
-    sym.shdr.sh_info = static_cast<uint32_t>(first_global);
+    sym.shdr.sh_info = static_cast<uint32_t>(symbols.first_global);
     sym.shdr.sh_addralign = 8;
     sym.shdr.sh_entsize = sizeof(Elf64_Sym);
-    sym.bytes = std::move(symbytes);
+    sym.bytes = std::move(symbols.bytes);
     str.name = ".strtab";
     str.shdr.sh_name = shstrtab.add(".strtab");
     str.shdr.sh_type = SHT_STRTAB;
     str.shdr.sh_addralign = 1;
-    str.bytes = std::move(strtab.bytes());
+    str.bytes = std::move(symbols.names.bytes());
     shs.name = ".shstrtab";
     shs.shdr.sh_name = shstrtab.add(".shstrtab");
     shs.shdr.sh_type = SHT_STRTAB;
@@ -172,6 +208,21 @@ Expected<Layout> finalize(const Object &obj)
     l.out.push_back(std::move(str));
     shs.bytes = std::move(shstrtab.bytes());
     l.out.push_back(std::move(shs));
+}
+
+Expected<Layout> finalize(const Object &obj)
+{
+    SectionIndex index;
+    auto l = place_sections(obj, index);
+    if (!l)
+        return l;
+    auto symbols = build_symbols(obj, index);
+    if (!symbols)
+        return symbols.error();
+    StringTable shstrtab;
+    if (auto ok = fill_sections(*l, index, *symbols, shstrtab); !ok)
+        return ok.error();
+    append_tables(*l, *symbols, shstrtab);
     return l;
 }
 

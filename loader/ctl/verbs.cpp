@@ -104,7 +104,7 @@ int verb_list(const Verb &, const Options &o, Context &ctx, Io &io)
         }
         out << fmt::format("{:<28} {:<10} {:<20} {:>5} {:>9} {:>9}\n", "NAME", "STATE", "KERNEL", "ORDER", "INSTALLED", "FUNCTIONS");
         for (const auto &e : r->patches) {
-            out << fmt::format("{:<28} {:<10} {:<20} {:>5} {:>9} {:>9}\n", e.name, e.state, e.kernel_release,
+            out << fmt::format("{:<28} {:<10} {:<20} {:>5} {:>9} {:>9}\n", e.name, to_string(e.state), e.kernel_release,
                                e.loaded ? std::to_string(e.order) : "-",
                                e.installed ? fmt::format("#{}", e.install_position) : "no",
                                e.loaded ? std::to_string(e.functions.size()) : "-");
@@ -116,7 +116,7 @@ int verb_list(const Verb &, const Options &o, Context &ctx, Io &io)
                 out << "    replaced by: " << e.replaced_by << "\n";
             if (!e.replaced_patches.empty())
                 out << "    replaced: " << fmt::format("{}", fmt::join(e.replaced_patches, ", ")) << "\n";
-            if (!e.error.empty() && (o.verbose || e.state == "failed"))
+            if (!e.error.empty() && (o.verbose || e.state == ListState::Failed))
                 out << "    error: " << e.error << "\n";
         }
     });
@@ -210,12 +210,12 @@ int verb_verify(const Verb &, const Options &o, Context &ctx, Io &io)
         return report(r.error(), o, io);
     emit(o, io, *r, [&](std::ostream &out) {
         for (const auto &c : r->checks)
-            out << fmt::format("{:<5} {:<28} {}\n", c.result, c.name, c.detail);
+            out << fmt::format("{:<5} {:<28} {}\n", to_string(c.result), c.name, c.detail);
         out << fmt::format("'{}' {} load on {}\n", r->module.name, r->ok() ? "would" : "would not", r->kernel_release);
     });
     if (!r->ok() && o.quiet && o.json == JsonMode::off)
         for (const auto &c : r->checks)
-            if (c.result == "fail")
+            if (c.result == CheckResult::Fail)
                 io.err << fmt::format("Failed to verify '{}': {}: {}\n", r->module.name, c.name, c.detail);
     return r->ok() ? 0 : kRefused;
 }

@@ -35,7 +35,7 @@ void to_json(json &j, const UnloadResult &r)
 void to_json(json &j, const ListEntry &e)
 {
     j = {{"name", e.name},
-         {"state", e.state},
+         {"state", to_string(e.state)},
          {"kernel_release", e.kernel_release},
          {"loaded", e.loaded},
          {"installed", e.installed},
@@ -97,7 +97,7 @@ void to_json(json &j, const ModuleInfo &m)
 
 void to_json(json &j, const Check &c)
 {
-    j = {{"check", c.name}, {"result", c.result}, {"detail", c.detail}};
+    j = {{"check", c.name}, {"result", to_string(c.result)}, {"detail", c.detail}};
 }
 
 void to_json(json &j, const VerifyResult &r)
@@ -107,7 +107,7 @@ void to_json(json &j, const VerifyResult &r)
 
 void to_json(json &j, const BootItem &b)
 {
-    j = {{"name", b.name}, {"result", b.result}, {"error", b.error}};
+    j = {{"name", b.name}, {"result", to_string(b.result)}, {"error", b.error}};
 }
 
 void to_json(json &j, const BootRecord &b)
@@ -133,9 +133,14 @@ Expected<BootRecord> parse_boot_record(std::string_view text)
     for (const auto &i : *items) {
         BootItem item;
         JsonFields f(i);
-        f.take("name", item.name).take("result", item.result).take("error", item.error);
+        std::string result;
+        f.take("name", item.name).take("result", result).take("error", item.error);
         if (!f.ok())
             return f.error().in("\"patches\"");
+        auto known = from_name(kBootResultNames, result);
+        if (!known)
+            return Error{"key \"result\" is \"" + result + "\", expected loaded, already-loaded, failed or replaced"}.in("\"patches\"");
+        item.result = *known;
         b.items.push_back(std::move(item));
     }
     return b;

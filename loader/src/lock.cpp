@@ -1,12 +1,12 @@
 // The change lock: flock on a file under the run directory holding the owner's pid (licence: GPL-2.0-only).
 #include <kpatch/loader/lock.hpp>
+#include <kpatch/pid_lock.hpp>
 
 #include "util.hpp"
 
 #include <fmt/format.h>
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,11 +15,9 @@
 namespace kpatch::loader {
 
 namespace {
-std::string holder_of(int fd)
+// "comm (pid N)" of the holder whose pid the lock file names.
+std::string describe_holder(const std::string &pid)
 {
-    char buf[32] = {};
-    ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
-    std::string pid = n > 0 ? std::string(detail::trim(std::string_view(buf, static_cast<size_t>(n)))) : "";
     if (pid.empty())
         return "another process";
     std::string comm = detail::read_line(fmt::format("/proc/{}/comm", pid));
@@ -39,18 +37,14 @@ Expected<ChangeLock> ChangeLock::acquire(const std::filesystem::path &path, cons
         return detail::failure("open lock", path.string(), "not a regular file; remove it", kFailed);
     if (st.st_uid == ::geteuid() && (st.st_mode & 0777) != 0644)
         (void)::fchmod(fd.get(), 0644);  // umask-independent: readers show who holds it
-    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-        if (errno != EWOULDBLOCK)
-            return detail::failure("lock", path.string(), detail::errno_text(errno), kFailed);
+    bool pid_written = false;
+    int err = lock_with_pid(fd.get(), [&](const std::string &pid) {
         if (notify)
-            notify(fmt::format("Waiting for {} to finish (it holds {})", holder_of(fd.get()), path.string()));
-        while (::flock(fd.get(), LOCK_EX) != 0) {
-            if (errno != EINTR)
-                return detail::failure("lock", path.string(), detail::errno_text(errno), kFailed);
-        }
-    }
-    std::string pid = fmt::format("{}\n", ::getpid());
-    if (::ftruncate(fd.get(), 0) != 0 || ::pwrite(fd.get(), pid.data(), pid.size(), 0) < 0)
+            notify(fmt::format("Waiting for {} to finish (it holds {})", describe_holder(pid), path.string()));
+    }, &pid_written);
+    if (err != 0)
+        return detail::failure("lock", path.string(), detail::errno_text(err), kFailed);
+    if (!pid_written)
         return detail::failure("write lock", path.string(), detail::errno_text(errno), kFailed);
     return ChangeLock(std::move(fd));
 }

@@ -95,13 +95,13 @@ std::string summarize(const BootRecord &r)
         return r.reason + ": no patches loaded";
     if (r.items.empty())
         return fmt::format("no patches installed for {}", r.kernel_release);
-    size_t ok = std::count_if(r.items.begin(), r.items.end(), [](const BootItem &i) { return i.result != "failed" && i.result != "replaced"; });
-    size_t replaced = std::count_if(r.items.begin(), r.items.end(), [](const BootItem &i) { return i.result == "replaced"; });
+    size_t ok = std::count_if(r.items.begin(), r.items.end(), [](const BootItem &i) { return i.result != BootResult::Failed && i.result != BootResult::Replaced; });
+    size_t replaced = std::count_if(r.items.begin(), r.items.end(), [](const BootItem &i) { return i.result == BootResult::Replaced; });
     std::string s = fmt::format("{} of {} patches loaded", ok, r.items.size() - replaced);
     if (replaced)
         s += fmt::format(" ({} replaced by a cumulative patch, not loaded)", replaced);
     for (const auto &i : r.items)
-        if (i.result == "failed")
+        if (i.result == BootResult::Failed)
             s += fmt::format("; {} failed: {}", i.name, reason_of(i.error));
     return s;
 }
@@ -135,7 +135,7 @@ BootRecord apply_installed(Context &ctx, bool disabled)
     std::vector<std::string> missing;
     auto installed = Store(ctx.config.install_root).list(r.kernel_release, &missing);
     if (!lock || !installed) {
-        r.items.push_back({"(store)", "failed", !lock ? lock.error().message : installed.error().message});
+        r.items.push_back({"(store)", BootResult::Failed, !lock ? lock.error().message : installed.error().message});
         r.status = summarize(r);
         return r;
     }
@@ -151,24 +151,24 @@ BootRecord apply_installed(Context &ctx, bool disabled)
     for (size_t i = 0; i < installed->size(); ++i) {
         const InstalledPatch &p = (*installed)[i];
         if (i < start) {
-            r.items.push_back({p.name, "replaced", fmt::format("replaced by '{}', installed after it", (*installed)[start].name)});
+            r.items.push_back({p.name, BootResult::Replaced, fmt::format("replaced by '{}', installed after it", (*installed)[start].name)});
             continue;
         }
         if (loaded_before[i]) {
-            r.items.push_back({p.name, "already-loaded", {}});
+            r.items.push_back({p.name, BootResult::AlreadyLoaded, {}});
             continue;
         }
         if (auto conflict = detail::order_conflict(*installed, i, loaded_before)) {
-            r.items.push_back({p.name, "failed", *conflict});
+            r.items.push_back({p.name, BootResult::Failed, *conflict});
             continue;
         }
         auto loaded = load_locked(ctx, p.path.string());
         if (loaded && !loaded->nudged.empty())
             ctx.notify(fmt::format("{}: nudged {} asleep in a replaced function", p.name, fmt::join(loaded->nudged, ", ")));
-        r.items.push_back({p.name, loaded ? "loaded" : "failed", loaded ? "" : loaded.error().message});
+        r.items.push_back({p.name, loaded ? BootResult::Loaded : BootResult::Failed, loaded ? "" : loaded.error().message});
     }
     for (const auto &name : missing)
-        r.items.push_back({name, "failed", missing_file_error(ctx.config, r.kernel_release, name)});
+        r.items.push_back({name, BootResult::Failed, missing_file_error(ctx.config, r.kernel_release, name)});
     r.status = summarize(r);
     return r;
 }
@@ -179,7 +179,7 @@ ListEntry loaded_entry(const PatchState &p, const std::string &kver)
 {
     ListEntry e;
     e.name = p.name;
-    e.state = p.enabled ? "enabled" : "disabled";
+    e.state = p.enabled ? ListState::Enabled : ListState::Disabled;
     e.kernel_release = kver;
     e.loaded = true;
     e.order = p.order;
@@ -231,15 +231,15 @@ Expected<ListResult> list(const Context &ctx)
                 it->install_position = p.position;
                 continue;
             }
-            ListEntry e{p.name, "installed", kver, false, true, 0, p.position, {}, {}, {}, false, {}, {}};
-            if (const BootItem *b = boot_item(boot, kver, p.name); b && b->result == "failed") {
-                e.state = "failed";
+            ListEntry e{p.name, ListState::Installed, kver, false, true, 0, p.position, {}, {}, {}, false, {}, {}};
+            if (const BootItem *b = boot_item(boot, kver, p.name); b && b->result == BootResult::Failed) {
+                e.state = ListState::Failed;
                 e.error = b->error;
             }
             r.patches.push_back(std::move(e));
         }
         for (const auto &name : missing)
-            r.patches.push_back({name, "failed", kver, false, true, 0, 0, {}, {}, missing_file_error(ctx.config, kver, name), false, {}, {}});
+            r.patches.push_back({name, ListState::Failed, kver, false, true, 0, 0, {}, {}, missing_file_error(ctx.config, kver, name), false, {}, {}});
     }
     return r;
 }
@@ -274,7 +274,7 @@ void add_notes(StatusResult &s)
     for (const auto &e : s.list.patches) {
         if (e.kernel_release != s.kernel_release || e.loaded)
             continue;
-        s.notes.push_back(e.state == "failed" ? fmt::format("{} is installed but not loaded: {}", e.name, reason_of(e.error))
+        s.notes.push_back(e.state == ListState::Failed ? fmt::format("{} is installed but not loaded: {}", e.name, reason_of(e.error))
                                               : fmt::format("{} is installed but not loaded (run 'kpatchctl load {}')", e.name, e.name));
     }
     for (const auto &k : s.newer_kernels) {

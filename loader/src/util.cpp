@@ -13,42 +13,6 @@
 
 namespace kpatch::loader::detail {
 
-Expected<std::string> read_file(const std::filesystem::path &path, size_t max_size)
-{
-    // O_NONBLOCK: a FIFO planted where a file should be must not hang the reader.
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return Error{fmt::format("cannot read {}: {}", path.string(), errno_text(errno))};
-    struct stat st {};
-    int rc = ::fstat(fd, &st), err = errno;
-    if (rc != 0 || !S_ISREG(st.st_mode)) {
-        ::close(fd);
-        return Error{fmt::format("cannot read {}: {}", path.string(), rc != 0 ? errno_text(err) : "not a regular file")};
-    }
-    // sysfs and procfs files report a size of 4096 or 0: the limit is checked while reading.
-    std::string out;
-    char buf[1 << 16];
-    for (;;) {
-        ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int err = errno;
-            ::close(fd);
-            return Error{fmt::format("cannot read {}: {}", path.string(), errno_text(err))};
-        }
-        if (n == 0)
-            break;
-        if (out.size() + static_cast<size_t>(n) > max_size) {
-            ::close(fd);
-            return Error{fmt::format("cannot read {}: larger than {} bytes, which no file of kpatch's is", path.string(), max_size)};
-        }
-        out.append(buf, static_cast<size_t>(n));
-    }
-    ::close(fd);
-    return out;
-}
-
 std::string read_line(const std::filesystem::path &path)
 {
     auto text = read_file(path, kMaxLineFile);

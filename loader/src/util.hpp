@@ -2,6 +2,7 @@
 #pragma once
 
 #include <kpatch/expected.hpp>
+#include <kpatch/read_file.hpp>
 #include <kpatch/loader/config.hpp>
 
 #include <sys/types.h>
@@ -18,8 +19,11 @@ namespace kpatch::loader::detail {
 inline constexpr size_t kMaxFile = 16 << 20;
 inline constexpr size_t kMaxLineFile = 64 << 10;
 
-// The whole regular file PATH, at most MAX_SIZE bytes.
-Expected<std::string> read_file(const std::filesystem::path &path, size_t max_size = kMaxFile);
+// The whole regular file PATH, at most MAX_SIZE bytes (never blocking on a FIFO).
+inline Expected<std::string> read_file(const std::filesystem::path &path, size_t max_size = kMaxFile)
+{
+    return kpatch::read_file(path.string(), {.max_size = max_size, .regular_only = true});
+}
 // The first line of PATH (at most kMaxLineFile bytes) without its newline; empty when unreadable.
 std::string read_line(const std::filesystem::path &path);
 std::string_view trim(std::string_view s);

@@ -1,5 +1,6 @@
 // info and verify: what a patch module is, and whether it would load on this kernel (licence: GPL-2.0-only).
 #include <kpatch/loader/ops.hpp>
+#include <kpatch/build_id.hpp>
 
 #include "util.hpp"
 
@@ -70,23 +71,23 @@ std::optional<std::set<std::string>> ftrace_locations(const fs::path &file, cons
 Check check_function(const ReplacedFunction &fn, const std::optional<std::map<std::string, int>> &counts,
                      const std::optional<std::set<std::string>> &ftrace)
 {
-    Check c{"function:" + fn.name, "pass", ""};
+    Check c{"function:" + fn.name, CheckResult::Pass, ""};
     if (fn.object != "vmlinux")
-        return {c.name, "skip", fmt::format("in module {}; only vmlinux functions are checked", fn.object)};
+        return {c.name, CheckResult::Skip, fmt::format("in module {}; only vmlinux functions are checked", fn.object)};
     if (!counts)
-        return {c.name, "skip", "the kernel's symbol table is not readable"};
+        return {c.name, CheckResult::Skip, "the kernel's symbol table is not readable"};
     auto it = counts->find(fn.name);
     int n = it == counts->end() ? 0 : it->second;
     if (n == 0)
-        return {c.name, "fail", "no such function in this kernel (/proc/kallsyms)"};
+        return {c.name, CheckResult::Fail, "no such function in this kernel (/proc/kallsyms)"};
     if (fn.sympos == 0 && n > 1)
-        return {c.name, "fail", fmt::format("{} functions have this name and the patch does not say which", n)};
+        return {c.name, CheckResult::Fail, fmt::format("{} functions have this name and the patch does not say which", n)};
     if (fn.sympos > static_cast<unsigned long>(n))
-        return {c.name, "fail", fmt::format("position {} asked, only {} functions have this name", fn.sympos, n)};
+        return {c.name, CheckResult::Fail, fmt::format("position {} asked, only {} functions have this name", fn.sympos, n)};
     if (!ftrace)
         c.detail = "present; ftrace locations not readable (mount tracefs to check)";
     else if (!ftrace->count(fn.name))
-        return {c.name, "fail", "present but not an ftrace location (notrace or inlined)"};
+        return {c.name, CheckResult::Fail, "present but not an ftrace location (notrace or inlined)"};
     else
         c.detail = "present and an ftrace location";
     return c;
@@ -95,7 +96,7 @@ Check check_function(const ReplacedFunction &fn, const std::optional<std::map<st
 Check check_core(const Config &c, const std::string &kver)
 {
     if (core_loaded(c))
-        return {"core", "pass", "kpatch core module loaded"};
+        return {"core", CheckResult::Pass, "kpatch core module loaded"};
     std::vector<fs::path> paths;
     if (!c.core_module.empty())
         paths.push_back(c.core_module);
@@ -104,37 +105,37 @@ Check check_core(const Config &c, const std::string &kver)
     for (const auto &p : paths) {
         std::error_code ec;
         if (fs::is_regular_file(p, ec))
-            return {"core", "pass", fmt::format("kpatch core module not loaded; would load {}", p.string())};
+            return {"core", CheckResult::Pass, fmt::format("kpatch core module not loaded; would load {}", p.string())};
     }
-    return {"core", "skip", "kpatch core module not loaded; would try 'modprobe kpatch'"};
+    return {"core", CheckResult::Skip, "kpatch core module not loaded; would try 'modprobe kpatch'"};
 }
 
 Check check_signature(const Config &c, const ModuleInfo &m)
 {
     bool enforced = detail::read_line(c.sig_enforce) == "Y";
     if (m.is_signed)
-        return {"signature", "pass", "signed (the kernel checks the key when loading)"};
+        return {"signature", CheckResult::Pass, "signed (the kernel checks the key when loading)"};
     if (enforced)
-        return {"signature", "fail", "not signed and this kernel enforces module signatures"};
-    return {"signature", "pass", "not signed; loading taints the kernel"};
+        return {"signature", CheckResult::Fail, "not signed and this kernel enforces module signatures"};
+    return {"signature", CheckResult::Pass, "not signed; loading taints the kernel"};
 }
 
 std::vector<Check> identity_checks(const Context &ctx, const ModuleInfo &m, const std::string &kver)
 {
     std::vector<Check> out;
-    out.push_back(m.release == kver ? Check{"vermagic", "pass", m.vermagic}
-                                    : Check{"vermagic", "fail", fmt::format("built for {} ('{}'), running {}", m.release, m.vermagic, kver)});
+    out.push_back(m.release == kver ? Check{"vermagic", CheckResult::Pass, m.vermagic}
+                                    : Check{"vermagic", CheckResult::Fail, fmt::format("built for {} ('{}'), running {}", m.release, m.vermagic, kver)});
     if (!m.has_manifest)
-        out.push_back({"kernel-release", "skip", "no .kpatch.manifest in the module"});
+        out.push_back({"kernel-release", CheckResult::Skip, "no .kpatch.manifest in the module"});
     else if (m.kernel_release.empty() || m.kernel_release == kver)
-        out.push_back({"kernel-release", m.kernel_release.empty() ? "skip" : "pass", m.kernel_release});
+        out.push_back({"kernel-release", m.kernel_release.empty() ? CheckResult::Skip : CheckResult::Pass, m.kernel_release});
     else
-        out.push_back({"kernel-release", "fail", fmt::format("built for {}, running {}", m.kernel_release, kver)});
+        out.push_back({"kernel-release", CheckResult::Fail, fmt::format("built for {}, running {}", m.kernel_release, kver)});
     std::string running = running_build_id(ctx.config);
     if (m.build_id.empty() || running.empty())
-        out.push_back({"build-id", "skip", m.build_id.empty() ? "the module records no build id" : "this kernel's build id is unknown"});
+        out.push_back({"build-id", CheckResult::Skip, m.build_id.empty() ? "the module records no build id" : "this kernel's build id is unknown"});
     else
-        out.push_back({"build-id", m.build_id == running ? "pass" : "fail",
+        out.push_back({"build-id", m.build_id == running ? CheckResult::Pass : CheckResult::Fail,
                        m.build_id == running ? running : fmt::format("built for {}, running {}", m.build_id, running)});
     return out;
 }
@@ -146,25 +147,7 @@ std::string running_build_id(const Config &config)
     auto data = detail::read_file(config.kernel_notes);
     if (!data)
         return {};
-    const std::string &d = *data;
-    auto align4 = [](size_t n) { return (n + 3) & ~size_t(3); };
-    for (size_t off = 0; off + 12 <= d.size();) {
-        uint32_t namesz, descsz, type;
-        std::memcpy(&namesz, d.data() + off, 4);
-        std::memcpy(&descsz, d.data() + off + 4, 4);
-        std::memcpy(&type, d.data() + off + 8, 4);
-        size_t name_off = off + 12, desc_off = name_off + align4(namesz);
-        if (desc_off + descsz > d.size())
-            break;
-        if (type == 3 && namesz == 4 && d.compare(name_off, 4, std::string("GNU\0", 4)) == 0) {
-            std::string hex;
-            for (size_t i = 0; i < descsz; ++i)
-                hex += fmt::format("{:02x}", static_cast<unsigned char>(d[desc_off + i]));
-            return hex;
-        }
-        off = desc_off + align4(descsz);
-    }
-    return {};
+    return find_gnu_build_id(*data);
 }
 
 Expected<ModuleInfo> info(const Context &ctx, const std::string &target)
@@ -177,7 +160,7 @@ Expected<ModuleInfo> info(const Context &ctx, const std::string &target)
 
 bool VerifyResult::ok() const
 {
-    return std::none_of(checks.begin(), checks.end(), [](const Check &c) { return c.result == "fail"; });
+    return std::none_of(checks.begin(), checks.end(), [](const Check &c) { return c.result == CheckResult::Fail; });
 }
 
 Expected<VerifyResult> verify(const Context &ctx, const std::string &target)
@@ -190,17 +173,17 @@ Expected<VerifyResult> verify(const Context &ctx, const std::string &target)
         return m.error();
     VerifyResult r{*m, kernel_release(ctx.config), {}};
     auto trusted = open_trusted(*path, ctx.config.trusted_uid);
-    r.checks.push_back(trusted ? Check{"file", "pass", "owned by root, not writable by group or others, no symlink"}
-                               : Check{"file", "fail", trusted.error().message});
+    r.checks.push_back(trusted ? Check{"file", CheckResult::Pass, "owned by root, not writable by group or others, no symlink"}
+                               : Check{"file", CheckResult::Fail, trusted.error().message});
     for (auto &c : identity_checks(ctx, *m, r.kernel_release))
         r.checks.push_back(std::move(c));
     r.checks.push_back(check_signature(ctx.config, *m));
     r.checks.push_back(check_core(ctx.config, r.kernel_release));
     std::error_code ec;
     if (fs::is_directory(ctx.config.sys_module_root / m->name, ec))
-        r.checks.push_back({"not-loaded", "fail", "a module of this name is already loaded"});
+        r.checks.push_back({"not-loaded", CheckResult::Fail, "a module of this name is already loaded"});
     if (!m->has_manifest) {
-        r.checks.push_back({"functions", "skip", "no .kpatch.manifest: the replaced functions are known only once loaded"});
+        r.checks.push_back({"functions", CheckResult::Skip, "no .kpatch.manifest: the replaced functions are known only once loaded"});
         return r;
     }
     std::set<std::string> names;

@@ -2,6 +2,7 @@
 // (licence: GPL-2.0-only).
 #include "context.hpp"
 
+#include <kpatch/pid_lock.hpp>
 #include <kpatch/read_file.hpp>
 
 #include <cerrno>
@@ -129,6 +130,17 @@ bool is_temp_name(const std::string &name)
     return name.starts_with(".") && name.find(".tmp.") != std::string::npos;
 }
 
+Expected<void> rename_into_place(const std::string &tmp, const std::string &path)
+{
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+    if (!ec)
+        return {};
+    std::error_code ignored;
+    fs::remove_all(tmp, ignored);
+    return make_error("cannot move " + tmp + " into place: " + ec.message()).in(path);
+}
+
 namespace {
 
 Expected<void> copy_fd(int in, int out, const std::string &from)
@@ -218,13 +230,7 @@ Expected<void> copy_file_atomic(const std::string &from, const std::string &to)
             ::unlink(tmp.c_str());
         return copied.error();
     }
-    std::error_code ec;
-    fs::rename(tmp, to, ec);
-    if (ec) {
-        ::unlink(tmp.c_str());
-        return make_error("cannot rename into place: " + ec.message()).in(to);
-    }
-    return {};
+    return rename_into_place(tmp, to);
 }
 
 namespace {
@@ -313,13 +319,7 @@ Expected<void> write_text_atomic(const std::string &path, const std::string &tex
             return make_error(std::string("cannot write: ") + std::strerror(err)).in(*tmp);
         }
     }
-    std::error_code ec;
-    fs::rename(*tmp, path, ec);
-    if (ec) {
-        fs::remove(*tmp, ec);
-        return make_error("cannot rename into place: " + ec.message()).in(path);
-    }
-    return {};
+    return rename_into_place(*tmp, path);
 }
 
 Expected<void> make_dirs(const std::string &path)
@@ -388,22 +388,14 @@ Expected<CacheLock> CacheLock::acquire(const Context &ctx)
         ::close(fd);
         return make_error("the cache lock is not a regular file of yours; remove it").in(path);
     }
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        char holder[32] = {};
-        ssize_t n = ::pread(fd, holder, sizeof(holder) - 1, 0);
-        std::string who = n > 0 ? std::string(holder, static_cast<size_t>(n)) : "unknown";
-        who = trim(who.substr(0, who.find('\n')));
-        ctx.note("waiting for another kpatch-build (pid " + who + ") using the cache " + ctx.cache_dir);
-        if (::flock(fd, LOCK_EX) != 0) {
-            int err = errno;
-            ::close(fd);
-            return make_error(std::string("cannot lock the cache: ") + std::strerror(err)).in(path);
-        }
-    }
-    // Our pid on the first line; a longer one left by an earlier holder only follows it.
-    std::string pid = std::to_string(getpid()) + "\n";
-    if (::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
-        // Only the waiting message of a later run would lack our pid; the lock holds.
+    int err = lock_with_pid(fd, [&](const std::string &pid) {
+        ctx.note("waiting for another kpatch-build (pid " + (pid.empty() ? "unknown" : pid) +
+                 ") using the cache " + ctx.cache_dir);
+    });
+    // A pid that could not be written only leaves a later run's waiting message without it.
+    if (err != 0) {
+        ::close(fd);
+        return make_error(std::string("cannot lock the cache: ") + std::strerror(err)).in(path);
     }
     return CacheLock(fd);
 }

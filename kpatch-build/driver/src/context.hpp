@@ -36,6 +36,11 @@ Expected<std::string> make_temp_file(const std::string &path);
 Expected<std::string> make_temp_dir(const std::string &path);
 // A name made by make_temp_*: what a killed run leaves behind.
 bool is_temp_name(const std::string &name);
+// Renames the finished temporary TMP (a file or a whole directory) over PATH, the one
+// commit point of every write-temporary-then-rename in the driver. On failure TMP is
+// removed and the error names PATH; a caller for which another run's PATH is as good
+// (the cache) checks for it and goes on.
+Expected<void> rename_into_place(const std::string &tmp, const std::string &path);
 // Copies FROM to TO so that TO is either its old self or the whole new file: the data go
 // into an unnamed file (O_TMPFILE) in TO's directory, which a killed run leaves nowhere,
 // and are renamed over TO once complete (make_temp_file where O_TMPFILE is not supported).

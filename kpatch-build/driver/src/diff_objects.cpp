@@ -8,6 +8,8 @@
 #include "process.hpp"
 #include "tools.hpp"
 
+#include <kpatch/diff_exit.hpp>
+
 namespace kpatch::driver {
 
 namespace {
@@ -89,7 +91,7 @@ Expected<std::vector<DiffOutput>> diff_objects(const Context &ctx, const Target 
                                        : nlohmann::json();
         // The differ met a name the module has more than once: the module's objects in
         // link order tell which copy is meant; built only now, as most patches never ask.
-        if (out->status == 1 && !pair.module.empty() && manifest.is_object() &&
+        if (out->status == diff_exit::kError && !pair.module.empty() && manifest.is_object() &&
             manifest.contains("module_objects_needed")) {
             auto kbuild = modules.kbuild_path(pair.module);
             if (!kbuild)
@@ -110,12 +112,12 @@ Expected<std::vector<DiffOutput>> diff_objects(const Context &ctx, const Target 
             manifest = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
         }
         switch (out->status) {
-        case 0:
+        case diff_exit::kChanged:
             changed.push_back({pair.object, base + ".o", manifest, pair.module});
             break;
-        case 3:
+        case diff_exit::kUnchanged:
             break;
-        case 2: {
+        case diff_exit::kRefused: {
             std::string reason;
             if (manifest.is_object())
                 for (const auto &r : manifest.value("refusals", nlohmann::json::array()))

@@ -1,13 +1,13 @@
 // The identity of the target kernel (licence: GPL-2.0-only).
 #include "kernel_id.hpp"
 
-#include <cstring>
 #include <fcntl.h>
 #include <gelf.h>
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <kpatch/build_id.hpp>
 #include <kpatch/json_field.hpp>
 
 #include "process.hpp"
@@ -27,22 +27,11 @@ std::string elf_build_id(const std::string &path)
             GElf_Shdr sh;
             if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
                 continue;
-            Elf_Data *data = elf_getdata(scn, nullptr);
-            GElf_Nhdr nh;
-            size_t off = 0, name_off, desc_off;
-            while (data && (off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
-                const char *base = static_cast<const char *>(data->d_buf);
-                if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-                    std::memcmp(base + name_off, "GNU", 4) == 0) {
-                    static const char digits[] = "0123456789abcdef";
-                    for (size_t i = 0; i < nh.n_descsz; ++i) {
-                        unsigned char b = static_cast<unsigned char>(base[desc_off + i]);
-                        hex += digits[b >> 4];
-                        hex += digits[b & 15];
-                    }
-                    break;
-                }
-            }
+            // Raw bytes (elf_rawdata): the notes are parsed once, in common/ (build_id.hpp).
+            Elf_Data *data = elf_rawdata(scn, nullptr);
+            if (data && data->d_buf)
+                hex = find_gnu_build_id(std::string_view(static_cast<const char *>(data->d_buf), data->d_size),
+                                        sh.sh_addralign == 8 ? 8 : 4);
         }
         elf_end(elf);
     }

@@ -68,12 +68,8 @@ Expected<std::string> TargetModules::modules_dir()
         remove_tree(tmp);
         return out.error();
     }
-    std::error_code ec;
-    fs::rename(tmp, unpacked, ec);
-    if (ec) {
-        remove_tree(tmp);
-        return make_error("cannot move the unpacked modules into place: " + ec.message()).in(unpacked);
-    }
+    if (auto ok = rename_into_place(tmp, unpacked); !ok)
+        return ok.error();
     if (!exists(inner))
         return make_error("linux-image-" + target_.release + " holds no lib/modules/" +
                           target_.release + "/kernel").in(*deb);

@@ -106,11 +106,12 @@ Expected<void> break_link(const std::string &path)
     timespec times[2] = {st.st_atim, st.st_mtim};
     if (!ec && utimensat(AT_FDCWD, tmp.c_str(), times, 0) != 0)
         ec = std::error_code(errno, std::generic_category());
-    if (!ec)
-        fs::rename(tmp, path, ec);
-    if (ec)
+    if (ec) {
+        std::error_code ignored;
+        fs::remove(tmp, ignored);
         return make_error("cannot make a private copy: " + ec.message()).in(path);
-    return {};
+    }
+    return rename_into_place(tmp, path);
 }
 
 Expected<void> apply_patches(const PatchSet &set, const std::string &tree,

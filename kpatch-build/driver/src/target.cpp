@@ -107,16 +107,16 @@ Expected<std::string> download_deb(const Context &ctx, const std::string &packag
                                     " (is the version still in an apt source?)");
     auto got = out ? find_deb(*tmp, package, upstream) : Expected<std::string>(out.error());
     std::string deb = got && !got->empty() ? dir + "/" + fs::path(*got).filename().string() : "";
-    std::error_code ec;
+    Expected<void> placed;
     if (!deb.empty())
-        fs::rename(*got, deb, ec);
+        placed = rename_into_place(*got, deb);
     remove_tree(*tmp);
     if (!got)
         return got.error();
     if (deb.empty())
         return make_error("apt-get download " + package + "=" + version + " left no .deb in " + *tmp);
-    if (ec)
-        return make_error("cannot move the download into place: " + ec.message()).in(deb);
+    if (!placed)
+        return placed.error();
     return deb;
 }
 
@@ -162,10 +162,8 @@ Expected<std::string> fetch_headers(const Context &ctx, const std::string &relea
         remove_tree(*tmp);
         return ok.error();
     }
-    std::error_code ec;
-    fs::rename(*tmp, dir, ec);
-    if (ec)
-        remove_tree(*tmp);
+    // Failing because another run unpacked the same headers first is fine: use theirs.
+    (void)rename_into_place(*tmp, dir);
     version = candidate;
     return inner;
 }
@@ -202,9 +200,8 @@ Expected<std::string> find_source_tarball(const Context &ctx, const std::string 
         fs::remove(*tmp, ec);
         return out.error();
     }
-    fs::rename(*tmp, cached, ec);
-    if (ec)
-        return make_error("cannot rename into place: " + ec.message()).in(cached);
+    if (auto ok = rename_into_place(*tmp, cached); !ok)
+        return ok.error();
     return cached;
 }
 

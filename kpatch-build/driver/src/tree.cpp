@@ -240,15 +240,9 @@ Expected<PreparedTree> prepare_tree(const Context &ctx, const Target &target)
     if (auto ok = write_text_atomic(tmp + "/.kpatch-prepared", j.dump(2) + "\n"); !ok)
         return ok.error();
     crash_point("tree filled");
-    std::error_code ec;
-    fs::rename(tmp, tree.path, ec);
-    if (ec) {
-        // Another run finished the same tree first: use theirs.
-        remove_tree(tmp);
-        if (!exists(stamp))
-            return make_error("cannot move the prepared tree into place: " + ec.message())
-                .in(tree.path);
-    }
+    // Failing because another run finished the same tree first is fine: use theirs.
+    if (auto ok = rename_into_place(tmp, tree.path); !ok && !exists(stamp))
+        return ok.error();
     return tree;
 }
 

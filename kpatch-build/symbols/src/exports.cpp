@@ -52,7 +52,7 @@ Expected<ExportTable> ExportTable::parse(std::string_view text, const std::strin
 
 Expected<ExportTable> ExportTable::load(const std::string &path)
 {
-    auto text = detail::read_file(path);
+    auto text = read_file(path);
     if (!text)
         return text.error();
     return parse(*text, path);

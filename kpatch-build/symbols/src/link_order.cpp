@@ -7,7 +7,7 @@ namespace kpatch::symbols {
 
 Expected<std::vector<LinkedObject>> read_link_order(const std::string &list_file)
 {
-    auto text = detail::read_file(list_file);
+    auto text = read_file(list_file);
     if (!text)
         return text.error();
     std::vector<LinkedObject> objects;

@@ -137,7 +137,7 @@ Expected<KernelSymbols> KernelSymbols::parse_readelf(std::string_view text,
 
 Expected<KernelSymbols> KernelSymbols::from_kallsyms(const std::string &path)
 {
-    auto text = detail::read_file(path);
+    auto text = read_file(path);
     if (!text)
         return text.error();
     return parse_kallsyms(*text, path);
@@ -145,7 +145,7 @@ Expected<KernelSymbols> KernelSymbols::from_kallsyms(const std::string &path)
 
 Expected<KernelSymbols> KernelSymbols::from_readelf(const std::string &path)
 {
-    auto text = detail::read_file(path);
+    auto text = read_file(path);
     if (!text)
         return text.error();
     return parse_readelf(*text, path);
@@ -163,7 +163,7 @@ Expected<KernelSymbols> KernelSymbols::load(const std::string &path)
     if (in.gcount() == 4 && std::memcmp(magic, "\x7f" "ELF", 4) == 0)
         return from_vmlinux(path);
     in.close();
-    auto text = detail::read_file(path);
+    auto text = read_file(path);
     if (!text)
         return text.error();
     std::string_view head = std::string_view(*text).substr(0, 4096);

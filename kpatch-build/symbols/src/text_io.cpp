@@ -1,19 +1,7 @@
 // Small text helpers shared by the symbol-table parsers (licence: GPL-2.0-only).
 #include "text_io.hpp"
 
-#include <kpatch/read_file.hpp>
-
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
-
 namespace kpatch::symbols::detail {
-
-Expected<std::string> read_file(const std::string &path)
-{
-    return kpatch::read_file(path);
-}
 
 // A plain loop, not find_first_of: libstdc++ runs memchr over the separator set for each
 // character, which was a third of the time of loading a 94,000-line kallsyms (per object).

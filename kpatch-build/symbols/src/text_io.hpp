@@ -4,12 +4,9 @@
 #include <string>
 #include <string_view>
 
-#include <kpatch/expected.hpp>
+#include <kpatch/read_file.hpp>  // read_file: the whole file, or an error naming it
 
 namespace kpatch::symbols::detail {
-
-// The whole file, or an error naming it and errno's reason.
-Expected<std::string> read_file(const std::string &path);
 
 // Calls fn(line) for each line of `text`, without the newline.
 template <typename Fn>

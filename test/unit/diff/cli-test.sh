@@ -28,7 +28,8 @@ check 1 "not ELF" "$cdo" "$tmp/junk.o" "$tmp/junk.o" -o "$tmp/out.o"
 
 sh "$KPATCH_FIXTURE_SCRIPT" "$KPATCH_FIXTURE_SRC" "$KPATCH_FIXTURE_OUT"
 rc=$?
-if [ $rc -eq 77 ]; then echo "SKIPPED: fixtures need kernel headers"; exit 0; fi
+# 77: meson counts the run as skipped (the checks above ran, those below could not).
+if [ $rc -eq 77 ]; then echo "SKIPPED: fixtures need kernel headers"; [ $fail -eq 0 ] || exit 1; exit 77; fi
 [ $rc -eq 0 ] || { echo "FAIL: building fixtures"; exit 1; }
 f=$KPATCH_FIXTURE_OUT
 check 0 "changed" "$cdo" --object-path fixtures/changed.o "$f/orig/changed.o" "$f/patched/changed.o" -o "$tmp/changed.o" --json "$tmp/changed.json"

@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "skip.hpp"
+
 #include "diff/diff.hpp"
 #include "elf/object.hpp"
 
@@ -30,13 +32,11 @@ inline const std::string &dir()
     return result;
 }
 
-// Skips the calling test (with a message) when fixtures are unavailable.
+// Skips the calling test when fixtures are unavailable.
 #define REQUIRE_FIXTURES()                                                          \
     do {                                                                            \
-        if (fixtures::dir().empty()) {                                              \
-            WARN("SKIPPED: C fixtures could not be built (no kernel headers?)");    \
-            return;                                                                 \
-        }                                                                           \
+        if (fixtures::dir().empty())                                                \
+            SKIP_TEST("C fixtures could not be built (no kernel headers?)");        \
     } while (0)
 
 inline std::unique_ptr<kpatch::elf::Object> load_path(const std::string &path)

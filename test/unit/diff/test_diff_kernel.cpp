@@ -88,10 +88,8 @@ KernelRun kernel_diff(const std::string &obj, const std::string &patch, bool nod
 
 #define KERNEL_PAIR(var, obj, patch, ...)                                              \
     auto var = kernel_diff(obj, patch, ##__VA_ARGS__);                                 \
-    if (var.skipped) {                                                                 \
-        WARN("SKIPPED: set KPATCH_TEST_KERNEL_TREE to a prepared 6.1 tree");           \
-        return;                                                                        \
-    }
+    if (var.skipped)                                                                   \
+        SKIP_TEST("set KPATCH_TEST_KERNEL_TREE to a prepared 6.1 tree");
 
 bool changed(const fixtures::Run &r, const std::string &name)
 {
@@ -248,10 +246,8 @@ TEST_CASE("net/: a changed exported function", "[diff][kernel]")
 
 TEST_CASE("kernel/: a static function whose name is not unique gets its position", "[diff][kernel][sympos]")
 {
-    if (env("KPATCH_TEST_KALLSYMS").empty()) {
-        WARN("SKIPPED: set KPATCH_TEST_KALLSYMS to a copy of the target's /proc/kallsyms");
-        return;
-    }
+    if (env("KPATCH_TEST_KALLSYMS").empty())
+        SKIP_TEST("set KPATCH_TEST_KALLSYMS to a copy of the target's /proc/kallsyms");
     KERNEL_PAIR(k, "kernel/kallsyms.o", "kallsyms-s_show");
     auto &r = k.run.result;
     REQUIRE(r.outcome == Outcome::Changed);

@@ -1,6 +1,7 @@
 // Tests of the kbuild evaluator, on a small synthetic tree and on the prepared Debian tree
 // when KPATCH_TEST_KERNEL_TREE names one (licence: GPL-2.0-only).
 #include <catch2/catch.hpp>
+#include "skip.hpp"
 
 #include <cstdlib>
 #include <filesystem>
@@ -59,10 +60,8 @@ TEST_CASE("kbuild: built-in, module and unbuilt objects of a synthetic tree", "[
 TEST_CASE("kbuild: the prepared Debian tree", "[kbuild][real]")
 {
     const char *tree = std::getenv("KPATCH_TEST_KERNEL_TREE");
-    if (!tree || !*tree) {
-        WARN("KPATCH_TEST_KERNEL_TREE is not set; skipped");
-        return;
-    }
+    if (!tree || !*tree)
+        SKIP_TEST("KPATCH_TEST_KERNEL_TREE is not set (make check sets it)");
     auto k = KbuildConfig::load(tree);
     REQUIRE(k);
     CHECK(k->object("fs/proc/cmdline.o") == Linkage::Builtin);

@@ -132,7 +132,7 @@ void Harness::boot_pass(bool record_required)
     std::string store = (config_.install_root / config_.kernel_release).string();
     bool failed = false;
     for (const auto &item : record->items) {
-        if (item.result != "failed")
+        if (item.result != loader::BootResult::Failed)
             continue;
         failed = true;
         bool named = contains(item.error, store) || (item.name == "(store)" && contains(item.error, config_.run_dir.string()));

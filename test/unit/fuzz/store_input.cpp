@@ -72,7 +72,7 @@ loader::BootRecord valid_record(const loader::Config &c, const std::vector<std::
 {
     loader::BootRecord r{"2026-01-01T00:00:00Z", c.kernel_release, true, "", {}, ""};
     for (const auto &n : names)
-        r.items.push_back({n, "failed", fmt::format("Failed to load '{}': it was built for another kernel", n)});
+        r.items.push_back({n, loader::BootResult::Failed, fmt::format("Failed to load '{}': it was built for another kernel", n)});
     r.status = fmt::format("0 of {} patches loaded", names.size());
     return r;
 }

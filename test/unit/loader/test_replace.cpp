@@ -113,10 +113,10 @@ TEST_CASE("install of a cumulative patch says what it took out; the boot pass lo
     t.write(fs::relative(store / "order", t.root()), "kpatch_good\nkpatch_cumulative\nkpatch_third\n");
     auto boot = apply_installed(ctx, false);
     REQUIRE(boot.items.size() == 3);
-    CHECK(boot.items[0].result == "replaced");
+    CHECK(boot.items[0].result == BootResult::Replaced);
     CHECK_THAT(boot.items[0].error, Catch::Contains("replaced by 'kpatch_cumulative'"));
-    CHECK(boot.items[1].result == "loaded");
-    CHECK(boot.items[2].result == "loaded");
+    CHECK(boot.items[1].result == BootResult::Loaded);
+    CHECK(boot.items[2].result == BootResult::Loaded);
     CHECK(k.calls == Names{"modprobe:kpatch", "finit:kpatch_cumulative", "finit:kpatch_third"});
     CHECK(boot.status == "2 of 2 patches loaded (1 replaced by a cumulative patch, not loaded)");
 }

@@ -33,7 +33,7 @@ std::string manifest_error(const std::string &json)
     return r.error().message;
 }
 
-std::vector<std::string> names_of(const BootRecord &r, const std::string &result)
+std::vector<std::string> names_of(const BootRecord &r, BootResult result)
 {
     std::vector<std::string> out;
     for (const auto &i : r.items)
@@ -117,8 +117,8 @@ TEST_CASE("kpatchd records a patch with a bad manifest and loads the others", "[
     fs::copy_file(t.fixture("kpatch-badjson.ko"), c.install_root / test::kRelease / "kpatch_badjson.ko");
     t.write(fs::path("var/lib/kpatch") / test::kRelease / "order", "kpatch_good\nkpatch_badjson\nkpatch_disjoint\n");
     auto r = apply_installed(ctx, false);
-    CHECK(names_of(r, "loaded") == std::vector<std::string>{"kpatch_good", "kpatch_disjoint"});
-    REQUIRE(names_of(r, "failed") == std::vector<std::string>{"kpatch_badjson"});
+    CHECK(names_of(r, BootResult::Loaded) == std::vector<std::string>{"kpatch_good", "kpatch_disjoint"});
+    REQUIRE(names_of(r, BootResult::Failed) == std::vector<std::string>{"kpatch_badjson"});
     CHECK_THAT(r.items[1].error, Catch::Contains("kpatch_badjson.ko") && Catch::Contains("sympos"));
     CHECK_THAT(r.status, Catch::StartsWith("2 of 3 patches loaded; kpatch_badjson failed: "));
 }
@@ -139,13 +139,13 @@ TEST_CASE("the store names what its order file lists without a module file", "[s
     CHECK(missing == std::vector<std::string>{"kpatch_good"});
 
     auto r = apply_installed(ctx, false);
-    REQUIRE(names_of(r, "failed") == std::vector<std::string>{"kpatch_good"});
+    REQUIRE(names_of(r, BootResult::Failed) == std::vector<std::string>{"kpatch_good"});
     CHECK_THAT(r.items.back().error, Catch::Contains("kpatch_good.ko is missing") && Catch::Contains("kpatchctl uninstall kpatch_good"));
     auto listed = list(ctx);
     REQUIRE(listed);
     bool shown = false;
     for (const auto &e : listed->patches)
-        shown |= e.name == "kpatch_good" && e.state == "failed" && !e.error.empty();
+        shown |= e.name == "kpatch_good" && e.state == ListState::Failed && !e.error.empty();
     CHECK(shown);
 }
 
@@ -169,6 +169,11 @@ TEST_CASE("a corrupt, mistyped or huge boot record reads as none", "[boot]")
     REQUIRE(s);
     CHECK_FALSE(s->enabled);
     CHECK(s->items.at(0).name == "a");
+    CHECK(s->items.at(0).result == BootResult::Loaded);
+    // A result the loader never writes is an error naming it, not a state nobody knows.
+    auto odd = parse_boot_record(R"({"patches":[{"name":"a","result":"exploded"}]})");
+    REQUIRE_FALSE(odd);
+    CHECK_THAT(odd.error().message, Catch::Contains("\"exploded\""));
 }
 
 TEST_CASE("kernel releases with numbers longer than 64 bits still compare", "[status]")
@@ -268,13 +273,13 @@ TEST_CASE("reconcile never loads an older installed patch on top of a newer one 
         REQUIRE(install(ctx, t.fixture(f).string(), test::kRelease));
     k.finit_results = {ENOENT, ENOENT};  // good and disjoint fail at boot
     auto boot = apply_installed(ctx, false);
-    CHECK(names_of(boot, "loaded") == std::vector<std::string>{"kpatch_same"});
+    CHECK(names_of(boot, BootResult::Loaded) == std::vector<std::string>{"kpatch_same"});
 
     // Reconcile: disjoint shares nothing with same and loads; good would land on same: refused.
     k.calls.clear();
     auto r = apply_installed(ctx, false);
     CHECK(k.calls == std::vector<std::string>{"finit:kpatch_disjoint"});
-    REQUIRE(names_of(r, "failed") == std::vector<std::string>{"kpatch_good"});
+    REQUIRE(names_of(r, BootResult::Failed) == std::vector<std::string>{"kpatch_good"});
     CHECK_THAT(r.items[0].error, Catch::Contains("installed before 'kpatch_same'") &&
                                      Catch::Contains("cmdline_proc_show, s_show,2") &&
                                      Catch::Contains("kpatchctl unload"));

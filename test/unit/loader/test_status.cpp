@@ -45,9 +45,9 @@ TEST_CASE("the boot pass loads in install order, goes on past a failure, and say
     auto r = apply_installed(ctx, disabled_on_cmdline(c));
     CHECK(r.enabled);
     REQUIRE(r.items.size() == 3);
-    CHECK(r.items[0].result == "loaded");
-    CHECK(r.items[1].result == "failed");
-    CHECK(r.items[2].result == "loaded");
+    CHECK(r.items[0].result == BootResult::Loaded);
+    CHECK(r.items[1].result == BootResult::Failed);
+    CHECK(r.items[2].result == BootResult::Loaded);
     CHECK(k.calls == std::vector<std::string>{"modprobe:kpatch", "finit:kpatch_good", "finit:kpatch_second", "finit:kpatch_third"});
     CHECK_THAT(r.status, Catch::StartsWith("2 of 3 patches loaded; kpatch_second failed: "));
 
@@ -61,15 +61,15 @@ TEST_CASE("the boot pass loads in install order, goes on past a failure, and say
     REQUIRE(l);
     std::map<std::string, std::string> state;
     for (const auto &e : l->patches)
-        state[e.name] = e.state;
+        state[e.name] = std::string(to_string(e.state));
     CHECK(state == std::map<std::string, std::string>{{"kpatch_good", "enabled"}, {"kpatch_second", "failed"}, {"kpatch_third", "enabled"}});
 
     // A second pass (SIGHUP) does not load anything twice, and does not put kpatch_second on
     // top of the newer kpatch_third: neither says what it replaces, so they may overlap.
     k.calls.clear();
     auto again = apply_installed(ctx, disabled_on_cmdline(c));
-    CHECK(again.items[0].result == "already-loaded");
-    CHECK(again.items[1].result == "failed");
+    CHECK(again.items[0].result == BootResult::AlreadyLoaded);
+    CHECK(again.items[1].result == BootResult::Failed);
     CHECK_THAT(again.items[1].error, Catch::Contains("installed before 'kpatch_third'"));
     CHECK(k.calls.empty());
 }
@@ -144,9 +144,9 @@ TEST_CASE("verify checks release, build id, symbols and ftrace locations, changi
                 return ch;
         return Check{};
     };
-    CHECK(find("function:s_show").result == "fail");
+    CHECK(find("function:s_show").result == CheckResult::Fail);
     CHECK_THAT(find("function:s_show").detail, Catch::Contains("position 2"));
-    CHECK(find("function:cmdline_proc_show").result == "pass");
+    CHECK(find("function:cmdline_proc_show").result == CheckResult::Pass);
 
     auto old = verify(ctx, t.fixture("kpatch-old.ko").string());
     REQUIRE(old);

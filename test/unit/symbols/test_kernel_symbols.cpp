@@ -1,6 +1,7 @@
 // Tests of KernelSymbols: parsing each source form and choosing a duplicated symbol's
 // position (licence: GPL-2.0-only).
 #include <catch2/catch.hpp>
+#include "skip.hpp"
 
 #include <cstdlib>
 #include <unistd.h>
@@ -160,13 +161,11 @@ TEST_CASE("load: a missing file is an error naming it", "[load]")
     CHECK_THAT(t.error().message, Catch::Contains("/nonexistent/kallsyms"));
 }
 
-TEST_CASE("module: a .ko's symbols as the 6.1 loader keeps them, init code left out", "[module]")
+TEST_CASE("module: a .ko's symbols as the 6.1 loader keeps them, init code left out", "[module][real]")
 {
     const char *ko = std::getenv("KPATCH_TEST_MODULE_KO");
-    if (!ko || !*ko || access(ko, R_OK) != 0) {
-        WARN("SKIPPED: no target ext4.ko (KPATCH_TEST_MODULE_KO) to read");
-        return;
-    }
+    if (!ko || !*ko || access(ko, R_OK) != 0)
+        SKIP_TEST("no target ext4.ko (KPATCH_TEST_MODULE_KO) to read");
     auto t = KernelSymbols::from_module(ko);
     REQUIRE(t);
     CHECK(t->kind() == SourceKind::Module);

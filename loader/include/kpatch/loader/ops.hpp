@@ -5,6 +5,7 @@
 #include <kpatch/loader/config.hpp>
 #include <kpatch/loader/kernel.hpp>
 #include <kpatch/loader/module_file.hpp>
+#include <kpatch/loader/states.hpp>
 #include <kpatch/loader/store.hpp>
 #include <kpatch/loader/sysfs.hpp>
 
@@ -57,7 +58,7 @@ Expected<UnloadResult> unload_all(Context &ctx);
 
 struct ListEntry {
     std::string name;
-    std::string state;           // enabled, disabled, installed, failed
+    ListState state = ListState::Installed;
     std::string kernel_release;
     bool loaded = false;
     bool installed = false;
@@ -96,7 +97,7 @@ Expected<ModuleInfo> info(const Context &ctx, const std::string &target);
 
 struct Check {
     std::string name;    // elf, vermagic, kernel-release, build-id, function:NAME, core, signature, ...
-    std::string result;  // pass, fail, skip
+    CheckResult result = CheckResult::Skip;
     std::string detail;
 };
 struct VerifyResult {
@@ -113,7 +114,7 @@ std::string running_build_id(const Config &config);
 
 struct BootItem {
     std::string name;
-    std::string result;  // loaded, already-loaded, failed, replaced (before the newest cumulative patch)
+    BootResult result = BootResult::Failed;  // replaced: before the newest cumulative patch
     std::string error;
 };
 struct BootRecord {
