@@ -106,7 +106,7 @@ Expected<DiffResult> run_diff(const Object &orig, const Object &patched, const O
         return result;
     }
 
-    Inclusion inc = include(corr, cmp, code_p, *special_p, private_constants(corr, orig, patched));
+    Inclusion inc = include(corr, cmp, code_p, *special_p, private_constants(corr, code_o, code_p));
     if (!inc.refusals.empty()) {
         result.outcome = Outcome::Refused;
         result.refusals = inc.refusals;
