@@ -1,7 +1,8 @@
-// x86-64: relocation types and Capstone decoding (licence: GPL-2.0-only).
+// x86-64: relocation types, Capstone decoding, and Linux 6.1's special sections and code rewriting (licence: GPL-2.0-only).
 #include "arch/arch.hpp"
 
 #include <capstone/capstone.h>
+#include <algorithm>
 #include <cstring>
 #include <elf.h>
 
@@ -28,6 +29,22 @@ private:
     csh handle_ = 0;
     bool tried_ = false, open_ = false;
 };
+
+// Linux 6.1 x86-64 entry sizes (struct bug_entry with DEBUG_BUGVERBOSE, exception_table_entry,
+// jump_entry, alt_instr, paravirt_patch_site, static_call_site, orc_entry, s32 site lists).
+constexpr SpecialSection kSpecialSections[] = {
+    {"__bug_table", 12},       {"__ex_table", 12},         {"__jump_table", 16},
+    {".altinstructions", 12},  {".parainstructions", 16},  {".smp_locks", 4},
+    {".static_call_sites", 8}, {".retpoline_sites", 4},    {".return_sites", 4},
+    {".call_sites", 4},        {".printk_index", 8},       {"__mcount_loc", 8},
+    {".orc_unwind_ip", 4},     {".orc_unwind", 6},         {".ibt_endbr_seal", 4},
+};
+
+// The length byte of an entry: struct alt_instr.instrlen, struct paravirt_patch_site.len.
+constexpr size_t kAltInstrLen = 10, kParavirtLen = 9;
+
+constexpr uint8_t kEndbr64[] = {0xf3, 0x0f, 0x1e, 0xfa};
+constexpr uint8_t kJmpRel32 = 0xe9;   // jmp rel32; jcc rel32 is 0x0f 0x80-0x8f
 
 class X86_64 final : public Arch {
 public:
@@ -207,6 +224,50 @@ public:
         }
         cs_free(insn, 1);
         return out;
+
+    bool is_relaxable_jump(const uint8_t *code, const Insn &insn) const override
+    {
+        return (insn.size == 5 && code[0] == kJmpRel32) ||
+               (insn.size == 6 && code[0] == 0x0f && (code[1] & 0xf0) == 0x80);
+    }
+
+    std::span<const SpecialSection> special_sections() const override { return kSpecialSections; }
+
+    std::string special_layout_name() const override { return "Linux 6.1's x86-64 layout"; }
+
+    std::pair<unsigned, unsigned> line_field(std::string_view section) const override
+    {
+        if (section == "__bug_table")
+            return {8, 10};   // unsigned short line, after bug_addr_disp and file_disp
+        return {0, 0};
+    }
+
+    SiteRewrite site_rewrite(std::string_view section, const uint8_t *entry, size_t size) const override
+    {
+        using Kind = SiteRewrite::Kind;
+        // The ftrace call (a 5-byte NOP at run time, or a call to a trampoline while
+        // traced), jump labels (a 2- or 5-byte jmp or NOP), static calls, retpoline,
+        // return-thunk and call-depth sites.
+        if (section == "__mcount_loc" || section == "__jump_table" || section == ".static_call_sites" ||
+            section == ".retpoline_sites" || section == ".return_sites" || section == ".call_sites")
+            return {Kind::WholeInsn, 0};
+        // Alternatives and paravirt calls: the original instruction(s), as long as the entry says.
+        if (section == ".altinstructions" && size > kAltInstrLen)
+            return {Kind::Bytes, entry[kAltInstrLen]};
+        if (section == ".parainstructions" && size > kParavirtLen)
+            return {Kind::Bytes, entry[kParavirtLen]};
+        if (section == ".smp_locks")
+            return {Kind::Bytes, 1};   // the lock prefix (a DS prefix on one CPU)
+        if (section == ".ibt_endbr_seal")
+            return {Kind::Bytes, sizeof kEndbr64};
+        return {};
+    }
+
+    unsigned entry_rewrite(const uint8_t *code, size_t size) const override
+    {
+        // An endbr64 the kernel seals (turns into a NOP) when nothing calls it indirectly.
+        bool endbr = size >= sizeof kEndbr64 && std::equal(kEndbr64, kEndbr64 + sizeof kEndbr64, code);
+        return endbr ? sizeof kEndbr64 : 0;
     }
 
 private:

@@ -249,7 +249,7 @@ bool Comparer::same_entries(const Symbol &o, const Symbol &p, const SpecialLayou
         const SpecialEntry &a = *eo[i], &b = *ep[i];
         if (a.section->name != b.section->name || a.owner_offset - o.value != b.owner_offset - p.value)
             return false;
-        auto line = line_field(b.section->name);
+        auto line = code_p.arch().line_field(b.section->name);
         // An entry may be last, without its tail padding, on one side only: compare what
         // both hold; the other's padding must be zeros.
         unsigned n = std::min(a.size, b.size);

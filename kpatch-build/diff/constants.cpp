@@ -48,12 +48,12 @@ bool constant_shape(const Symbol &x)
 }
 
 // Sections of `object` whose address some allocated, non-special data section stores.
-std::unordered_set<const Section *> stored_addresses(const Object &object)
+std::unordered_set<const Section *> stored_addresses(const CodeIndex &code)
 {
     std::unordered_set<const Section *> stored;
-    for (auto &sp : object.sections) {
+    for (auto &sp : code.object().sections) {
         const Section &s = *sp;
-        if (!(s.flags & SHF_ALLOC) || s.is_text() || !s.relocations || is_special_section(s.name))
+        if (!(s.flags & SHF_ALLOC) || s.is_text() || !s.relocations || is_special_section(code.arch(), s.name))
             continue;
         for (auto &r : s.relocations->entries)
             if (r.symbol && r.symbol->section)
@@ -71,12 +71,12 @@ bool function_name_string(const Symbol &x)
 
 } // namespace
 
-PrivateConstants private_constants(const Correlation &corr, const Object &orig, const Object &patched)
+PrivateConstants private_constants(const Correlation &corr, const CodeIndex &orig, const CodeIndex &patched)
 {
     PrivateConstants out;
     std::unordered_set<const Section *> stored_o = stored_addresses(orig),
                                         stored_p = stored_addresses(patched);
-    for (auto &sp : patched.symbols) {
+    for (auto &sp : patched.object().symbols) {
         const Symbol &x = *sp;
         if (!constant_shape(x))
             continue;

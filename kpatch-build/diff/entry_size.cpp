@@ -13,7 +13,7 @@
 //      has the struct only when C code of the object uses the type);
 //   5. the relocation pattern: the stride at which every entry starts with a relocation
 //      into code and carries relocations at the same offsets, of the same types;
-//   6. the Linux 6.1 x86-64 size.
+//   6. the usual size the architecture gives (Arch::special_sections: Linux 6.1's).
 // The first size given decides: when it does not fit, no later source is tried (a wrong
 // override is the user's to hear about; a struct size that does not fit says the table is
 // not what it seems) and the section is left uncut, which stops only a patch that copies
@@ -111,7 +111,7 @@ bool consistent_stride(const Section &s, CodeIndex &code, uint64_t stride,
 }
 
 // The entry size the relocations show, or 0. Several strides can fit when every field is
-// a relocation of one type (4.x's __ex_table: insn, fixup, handler); `usual` (the 6.1
+// a relocation of one type (4.x's __ex_table: insn, fixup, handler); `usual` (the arch's
 // size) is then preferred to the smallest, which would cut entries into fields.
 uint64_t relocation_stride(const Section &s, CodeIndex &code, uint64_t usual)
 {
@@ -238,13 +238,14 @@ Expected<EntryCut> cut_entries(const Section &s, unsigned usual, const EntrySize
         // size, DWARF could only say the same, and opening it costs more than the rest
         // of a small object's diff.
         uint64_t stride = s.name == ".printk_index" ? 0 : relocation_stride(s, code, usual);
+        const std::string usual_layout = code.arch().special_layout_name();
         std::optional<unsigned> n;
         if (s.name == ".orc_unwind" && orc_fits(s, code, usual)) {
             cut.stride = usual;
-            cut.source = "Linux 6.1's x86-64 layout, which the entry count of .orc_unwind_ip confirms";
+            cut.source = usual_layout + ", which the entry count of .orc_unwind_ip confirms";
         } else if (stride && stride == usual) {
             cut.stride = usual;
-            cut.source = "Linux 6.1's x86-64 layout, which its relocations show";
+            cut.source = usual_layout + ", which its relocations show";
         } else if ((n = src && src->dwarf ? structs.size_of(src->dwarf) : std::nullopt)) {
             cut.stride = *n;
             cut.source = std::string("the object's DWARF (struct ") + src->dwarf + ")";
@@ -253,7 +254,7 @@ Expected<EntryCut> cut_entries(const Section &s, unsigned usual, const EntrySize
             cut.source = "the stride of its relocations";
         } else {
             cut.stride = usual;
-            cut.source = "Linux 6.1's x86-64 layout";
+            cut.source = usual_layout;
             if (src && src->dwarf)
                 cut.source += std::string(", as the object's DWARF has no struct ") + src->dwarf +
                               " and its relocations no regular stride";

@@ -18,10 +18,10 @@
 namespace kpatch::diff {
 namespace {
 
-bool ignorable(const Section &s)
+bool ignorable(const arch::Arch &arch, const Section &s)
 {
     return s.is_text() || s.name.rfind(".debug_", 0) == 0 || s.name.rfind(".discard.", 0) == 0 ||
-           is_special_section(s.name) || s.type == SHT_RELA;
+           is_special_section(arch, s.name) || s.type == SHT_RELA;
 }
 
 class Includer {
@@ -122,7 +122,7 @@ std::set<const Section *> interior_code_tables(const Comparison &cmp, CodeIndex 
     std::set<const Section *> tables;
     for (auto &sp : code.object().sections) {
         const Section &s = *sp;
-        if (ignorable(s) || !s.relocations)
+        if (ignorable(code.arch(), s) || !s.relocations)
             continue;
         for (auto &r : s.relocations->entries) {
             Referent ref = code.resolve(s, r);
@@ -198,7 +198,7 @@ Inclusion include(const Correlation &corr, const Comparison &cmp, CodeIndex &cod
     // describes instructions of it: dropping it silently could break the patch.
     for (auto &sp : patched.sections) {
         const Section &s = *sp;
-        if (ignorable(s) || !s.relocations)
+        if (ignorable(code_p.arch(), s) || !s.relocations)
             continue;
         for (auto &r : s.relocations->entries) {
             Referent ref = code_p.resolve(s, r);

@@ -15,20 +15,14 @@
 #include <map>
 #include <set>
 
+#include "diff/kpatch_abi.hpp"
 #include "diff/passes.hpp"
 
 namespace kpatch::diff {
 namespace {
 
-// struct kpatch_funcs_entry (kmod/include/kpatch.h): twelve __u64 fields.
-constexpr unsigned funcs_entry_size = 12 * 8;
-enum FuncsField {
-    NewFunc = 0, OldName = 8, Sympos = 16, OldSize = 24, Flags = 32,
-    VerifyBytes = 40, VerifyMask = 48, VerifyLen = 56,
-    ObjName = 64, OldColdName = 72, OldColdSympos = 80, NewCold = 88,
-};
-constexpr uint64_t flag_no_stack_check = 0x1;   // KPATCH_FUNC_NO_STACK_CHECK
-constexpr uint64_t flag_verify_padding = 0x2;   // KPATCH_FUNC_VERIFY_PADDING
+// struct kpatch_funcs_entry's layout and flags, from kmod/include/kpatch.h.
+using namespace abi;
 
 // A relocation's new target: the output's symbol, and the klp record when that symbol is
 // a placeholder for a kernel symbol (its addend is filled by convert()).

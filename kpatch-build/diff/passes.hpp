@@ -127,12 +127,10 @@ struct SpecialLayout {
     // The stride of `section`'s entries (what a short last entry is padded to on output).
     std::map<std::string, uint64_t, std::less<>> strides;
 };
-bool is_special_section(std::string_view name);
+bool is_special_section(const arch::Arch &arch, std::string_view name);
 // Whether the entries of `section` point at records describing the object's own code
 // (.printk_index): a kept entry's record is copied, never taken from the kernel.
 bool entries_point_at_records(std::string_view section);
-// Byte range in an entry that holds a source line (bug table), or {0,0}.
-std::pair<unsigned, unsigned> line_field(std::string_view section);
 class StructSizes;
 Expected<SpecialLayout> split_special_sections(const Object &object, CodeIndex &code,
                                                const EntrySizes &sizes, StructSizes &structs);
@@ -177,7 +175,7 @@ struct EntryCut {
     uint64_t count = 0;    // entries, the last possibly short of its tail padding
     std::string source;    // where the stride came from, for messages
 };
-// Cuts special section `s` into entries (`usual`: its Linux 6.1 x86-64 entry size); an
+// Cuts special section `s` into entries (`usual`: its arch's SpecialSection::entry_size); an
 // Error says why no size fits.
 Expected<EntryCut> cut_entries(const Section &s, unsigned usual, const EntrySizes &overrides,
                                StructSizes &structs, CodeIndex &code);
@@ -308,7 +306,7 @@ Comparison without_dropped(const Comparison &cmp, const std::vector<const Symbol
 struct PrivateConstants {
     std::unordered_set<const Symbol *> symbols;   // patched symbols; copied, never the kernel's
 };
-PrivateConstants private_constants(const Correlation &corr, const Object &orig, const Object &patched);
+PrivateConstants private_constants(const Correlation &corr, const CodeIndex &orig, const CodeIndex &patched);
 
 // ---- include.cpp: what the output carries, and how it refers to everything else.
 struct Inclusion {

@@ -162,7 +162,7 @@ Expected<DiffResult> run_diff(const Object &orig, const Object &patched, const O
     if (cmp.changed_functions.empty() && cmp.new_functions.empty() && cmp.new_globals.empty())
         return result_of(Outcome::Unchanged, passes, options);
 
-    const Inclusion inc = include(corr, cmp, code_p, *special_p, private_constants(corr, orig, patched));
+    const Inclusion inc = include(corr, cmp, code_p, *special_p, private_constants(corr, code_o, code_p));
     passes.inc = &inc;
     if (!inc.refusals.empty())
         return result_of(Outcome::Refused, passes, options);

@@ -3,8 +3,9 @@
 // Each entry's first field locates the instruction it describes (a relocation at entry
 // offset 0 into a text section); that text section is the entry's owner. The ORC tables
 // are parallel arrays: entry i of .orc_unwind belongs to the owner of entry i of
-// .orc_unwind_ip. Entry sizes come from entry_size.cpp (environment, sh_entsize, DWARF,
-// relocation stride, then the Linux 6.1 x86-64 sizes below). A section no size fits is
+// .orc_unwind_ip. Which sections are special, and their usual entry sizes, the
+// architecture says (Arch::special_sections); the size used comes from entry_size.cpp
+// (environment, sh_entsize, DWARF, relocation stride, then that usual size). A section no size fits is
 // left whole and marked undelimited: that stops only a patch that copies a function with
 // entries there (include.cpp).
 #include <elf.h>
@@ -17,24 +18,9 @@
 namespace kpatch::diff {
 namespace {
 
-struct Known {
-    const char *name;
-    unsigned size;
-};
-
-// Linux 6.1 x86-64 entry sizes (struct bug_entry with DEBUG_BUGVERBOSE, exception_table_entry,
-// jump_entry, alt_instr, paravirt_patch_site, static_call_site, orc_entry, s32 site lists).
-constexpr Known known[] = {
-    {"__bug_table", 12},       {"__ex_table", 12},         {"__jump_table", 16},
-    {".altinstructions", 12},  {".parainstructions", 16},  {".smp_locks", 4},
-    {".static_call_sites", 8}, {".retpoline_sites", 4},    {".return_sites", 4},
-    {".call_sites", 4},        {".printk_index", 8},       {"__mcount_loc", 8},
-    {".orc_unwind_ip", 4},     {".orc_unwind", 6},         {".ibt_endbr_seal", 4},
-};
-
-const Known *find_known(std::string_view name)
+const arch::SpecialSection *find_known(const arch::Arch &arch, std::string_view name)
 {
-    for (auto &k : known)
+    for (auto &k : arch.special_sections())
         if (name == k.name)
             return &k;
     return nullptr;
@@ -96,16 +82,12 @@ void own_printk_index_entry(SpecialEntry &e, const Object &object, CodeIndex &co
 
 } // namespace
 
-bool is_special_section(std::string_view name) { return find_known(name) != nullptr; }
+bool is_special_section(const arch::Arch &arch, std::string_view name)
+{
+    return find_known(arch, name) != nullptr;
+}
 
 bool entries_point_at_records(std::string_view section) { return section == ".printk_index"; }
-
-std::pair<unsigned, unsigned> line_field(std::string_view section)
-{
-    if (section == "__bug_table")
-        return {8, 10};   // unsigned short line, after bug_addr_disp and file_disp
-    return {0, 0};
-}
 
 Expected<SpecialLayout> split_special_sections(const Object &object, CodeIndex &code,
                                                const EntrySizes &sizes, StructSizes &structs)
@@ -115,10 +97,10 @@ Expected<SpecialLayout> split_special_sections(const Object &object, CodeIndex &
     EntryCut orc_cut;
     for (auto &sp : object.sections) {
         const Section &s = *sp;
-        const Known *k = find_known(s.name);
+        const arch::SpecialSection *k = find_known(code.arch(), s.name);
         if (!k)
             continue;
-        auto cut = cut_entries(s, k->size, sizes, structs, code);
+        auto cut = cut_entries(s, k->entry_size, sizes, structs, code);
         if (!cut) {
             layout.undelimited[s.name] = cut.error().message;
             continue;

@@ -7,18 +7,16 @@
 //   - relocated fields (the object holds zeros, the kernel the linked values);
 //   - the ftrace site (__mcount_loc): `call __fentry__`, a 5-byte NOP at run time or a
 //     call to a trampoline while someone (another patch included) traces the function;
-//   - sites the kernel rewrites at boot or at run time: alternatives (.altinstructions,
-//     the original instruction's length), paravirt calls (.parainstructions, its length),
-//     jump labels (__jump_table, a 2- or 5-byte jmp or NOP), static calls, retpoline,
-//     return-thunk and call-depth sites (the whole instruction), lock prefixes
-//     (.smp_locks, 1 byte), sealed ENDBR (.ibt_endbr_seal, and an endbr64 at the entry).
-// The object is built with -ffunction-sections, vmlinux is not: a jump (jmp or jcc, not a
-// call) to another function that vmlinux has in the same section was resolved by the
-// kernel's assembler, which shortens it to 2 bytes when the target is near. Everything
-// from such a jump on may have moved, so only the bytes before it are compared, and the
-// size is not checked (the core checks the size only when the whole function is covered).
-#include <elf.h>
-
+//   - sites the kernel rewrites at boot or at run time, as the architecture describes
+//     them (Arch::site_rewrite; on x86-64 alternatives, paravirt calls, jump labels,
+//     static calls, retpoline, return-thunk and call-depth sites, lock prefixes, sealed
+//     ENDBR), and a landing pad at the entry it may seal (Arch::entry_rewrite).
+// The object is built with -ffunction-sections, vmlinux is not: a jump (not a call) to
+// another function that vmlinux has in the same section was resolved by the kernel's
+// assembler, which shortens it when the target is near (Arch::is_relaxable_jump).
+// Everything from such a jump on may have moved, so only the bytes before it are
+// compared, and the size is not checked (the core checks the size only when the whole
+// function is covered).
 #include <algorithm>
 #include <iterator>
 
@@ -73,7 +71,6 @@ private:
     }
     Expected<void> relocations();
     Expected<void> special_entry(const SpecialEntry &e);
-    bool is_relaxable_jump(const arch::Insn &insn) const;
 
     const Symbol &func_;
     const arch::Arch &arch_;
@@ -82,13 +79,6 @@ private:
     FunctionCheck check_;
     uint64_t compared_ = 0;     // bytes compared from the start (shrinks at a relaxable jump)
 };
-
-bool MaskBuilder::is_relaxable_jump(const arch::Insn &insn) const
-{
-    const uint8_t *code = func_.section->data.data() + base_ + insn.offset;
-    return (insn.size == 5 && code[0] == 0xe9) ||
-           (insn.size == 6 && code[0] == 0x0f && (code[1] & 0xf0) == 0x80);
-}
 
 Expected<void> MaskBuilder::relocations()
 {
@@ -111,7 +101,7 @@ Expected<void> MaskBuilder::relocations()
             assembler_section(target->section->name) != assembler_section(sec.name))
             continue;
         const arch::Insn *insn = insn_containing(r.offset);
-        if (insn && is_relaxable_jump(*insn))
+        if (insn && arch_.is_relaxable_jump(sec.data.data() + base_ + insn->offset, *insn))
             compared_ = std::min<uint64_t>(compared_, insn->offset);
     }
     return {};
@@ -119,28 +109,20 @@ Expected<void> MaskBuilder::relocations()
 
 Expected<void> MaskBuilder::special_entry(const SpecialEntry &e)
 {
-    const std::string &kind = e.section->name;
-    const uint8_t *entry = e.section->data.data() + e.offset;
+    const auto &data = e.section->data;
+    // The entry's bytes that the section holds (a short last entry may lack its tail).
+    size_t held = e.offset < data.size() ? std::min<size_t>(e.size, data.size() - e.offset) : 0;
+    arch::SiteRewrite rw = arch_.site_rewrite(e.section->name, data.data() + e.offset, held);
     uint64_t at = e.owner_offset;
-    auto whole_insn = [&]() -> Expected<void> {
+    if (rw.kind == arch::SiteRewrite::Kind::WholeInsn) {
         unsigned len = insn_at(at);
         if (!len)
-            return Error{"no instruction starts at the " + kind + " site at offset " +
+            return Error{"no instruction starts at the " + e.section->name + " site at offset " +
                          std::to_string(at - base_)};
         ignore(at, len);
-        return {};
-    };
-    if (kind == "__mcount_loc" || kind == "__jump_table" || kind == ".static_call_sites" ||
-        kind == ".retpoline_sites" || kind == ".return_sites" || kind == ".call_sites")
-        return whole_insn();
-    if (kind == ".altinstructions" && e.size >= 11 && e.offset + 11 <= e.section->data.size())
-        ignore(at, entry[10]);        // struct alt_instr.instrlen
-    else if (kind == ".parainstructions" && e.size >= 10 && e.offset + 10 <= e.section->data.size())
-        ignore(at, entry[9]);         // struct paravirt_patch_site.len
-    else if (kind == ".smp_locks")
-        ignore(at, 1);                // the lock prefix (a DS prefix on one CPU)
-    else if (kind == ".ibt_endbr_seal")
-        ignore(at, 4);
+    } else if (rw.kind == arch::SiteRewrite::Kind::Bytes) {
+        ignore(at, rw.length);
+    }
     return {};
 }
 
@@ -163,9 +145,7 @@ Expected<FunctionCheck> MaskBuilder::build(const SpecialLayout &special)
             if (e->owner_offset >= base_ && e->owner_offset < base_ + size_)
                 if (auto ok = special_entry(*e); !ok)
                     return ok.error();
-    static const uint8_t endbr64[] = {0xf3, 0x0f, 0x1e, 0xfa};
-    if (size_ >= 4 && std::equal(endbr64, endbr64 + 4, check_.bytes.begin()))
-        ignore(base_, 4);
+    ignore(base_, arch_.entry_rewrite(check_.bytes.data(), size_));
     check_.bytes.resize(compared_);
     check_.mask.resize(compared_);
     check_.padded = compared_ == size_ && sec.addralign >= 16 && base_ % 16 == 0;

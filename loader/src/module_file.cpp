@@ -7,6 +7,8 @@
 
 #include "util.hpp"
 
+#include "arch/kernel_layout.hpp"
+
 #include <fmt/format.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -43,7 +45,6 @@ UniqueFd::~UniqueFd()
 namespace {
 
 constexpr std::string_view kSignatureMarker = "~Module signature appended~\n";
-constexpr size_t kThisModuleNameOffset = 24;  // struct module: state, list, name[] (x86_64)
 
 Error refuse(const fs::path &, std::string_view reason)
 {
@@ -295,9 +296,14 @@ Expected<void> read_sections(Elf *elf, ModuleInfo &info)
                 return Error{r.error().message, kRefused};
         } else if (sname == ".gnu.linkonce.this_module") {
             has_this_module = true;
+            // struct module's name, where this module's architecture puts it (none known:
+            // the name comes from .modinfo alone).
             std::string_view d = section_data(scn);
-            if (info.name.empty() && d.size() > kThisModuleNameOffset)
-                info.name = std::string(d.substr(kThisModuleNameOffset).substr(0, d.substr(kThisModuleNameOffset).find('\0')));
+            const arch::KernelLayout *layout = arch::kernel_layout(ehdr.e_machine);
+            if (info.name.empty() && layout && d.size() > layout->module_name_offset) {
+                std::string_view name = d.substr(layout->module_name_offset);
+                info.name = std::string(name.substr(0, name.find('\0')));
+            }
         }
     }
     if (!has_modinfo || !has_this_module)

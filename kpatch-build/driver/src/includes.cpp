@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "arch/kernel_layout.hpp"
 #include "context.hpp"
 
 namespace kpatch::driver {
@@ -16,11 +17,18 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Where <...> includes are searched by kbuild's -I options for x86 (uapi and generated
-// directories included).
-const char *const kIncludeBases[] = {
-    "include/", "arch/x86/include/", "include/uapi/", "arch/x86/include/uapi/",
-    "arch/x86/include/generated/", "arch/x86/include/generated/uapi/", "include/generated/"};
+// Where <...> includes are searched by kbuild's -I options (uapi and generated
+// directories included), in kbuild's order.
+const std::vector<std::string> &include_bases()
+{
+    static const std::vector<std::string> bases = [] {
+        std::string a = arch::host_kernel_layout().arch_dir();
+        return std::vector<std::string>{"include/", a + "/include/", "include/uapi/", a + "/include/uapi/",
+                                        a + "/include/generated/", a + "/include/generated/uapi/",
+                                        "include/generated/"};
+    }();
+    return bases;
+}
 
 // Top-level directories that hold no vmlinux code (or other architectures).
 bool skipped_dir(const std::string &rel)
@@ -29,7 +37,8 @@ bool skipped_dir(const std::string &rel)
                                               "usr", "LICENSES", "rust", "certs"};
     if (top.count(rel))
         return true;
-    return rel.starts_with("arch/") && rel != "arch/x86" && rel.find('/', 5) == std::string::npos;
+    return rel.starts_with("arch/") && rel != arch::host_kernel_layout().arch_dir() &&
+           rel.find('/', 5) == std::string::npos;
 }
 
 bool source_file(const std::string &name)
@@ -128,7 +137,7 @@ std::vector<std::string> IncludeIndex::direct_includers(const std::string &file)
             fs::path dir = fs::path(e.includer).parent_path();
             match = (dir / e.spelling).lexically_normal().string() == file;
         }
-        for (const char *base : kIncludeBases)
+        for (const std::string &base : include_bases())
             match = match || std::string(base) + e.spelling == file;
         if (match)
             found.push_back(e.includer);

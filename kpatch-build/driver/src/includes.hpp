@@ -10,7 +10,7 @@
 
 namespace kpatch::driver {
 
-// An index of every #include in the tree's C and assembler sources (x86 only among the
+// An index of every #include in the tree's C and assembler sources (the host's only among the
 // architectures), built by one pass over the files and kept in the cache next to the
 // prepared tree: about 60,000 files, a few seconds once, then a fraction of a second to
 // load.

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "arch/kernel_layout.hpp"
 #include "context.hpp"
 
 namespace kpatch::driver {
@@ -37,8 +38,8 @@ Expected<KbuildConfig> KbuildConfig::load(const std::string &tree)
         if (eq != std::string::npos)
             k.config_[line.substr(0, eq)] = line.substr(eq + 1);
     }
-    k.config_["SRCARCH"] = "x86";
-    k.config_["BITS"] = "64";
+    k.config_["SRCARCH"] = arch::host_kernel_layout().srcarch;
+    k.config_["BITS"] = arch::host_kernel_layout().bits;
     return k;
 }
 
@@ -258,7 +259,7 @@ Linkage KbuildConfig::directory(const std::string &dir) const
         return Linkage::Builtin;
     // The nearest ancestor whose kbuild file lists the directory decides: usually the
     // parent ("obj-$(CONFIG_PROC_FS) += proc/" in fs/Makefile), sometimes further up
-    // ("obj-y += arch/$(SRCARCH)/" in the root Kbuild). lib/ and arch/x86/lib/ come from
+    // ("obj-y += arch/$(SRCARCH)/" in the root Kbuild). lib/ and arch/$(SRCARCH)/lib/ come from
     // libs-y in the top Makefile.
     std::string rel = dir + "/";
     for (fs::path parent = fs::path(dir).parent_path();; parent = parent.parent_path()) {
@@ -278,7 +279,8 @@ Linkage KbuildConfig::directory(const std::string &dir) const
             return l == Linkage::Builtin && up == Linkage::Unknown ? Linkage::Unknown : l;
         }
         if (p.empty())
-            return dir == "lib" || dir == "arch/x86/lib" ? Linkage::Builtin : Linkage::Unknown;
+            return dir == "lib" || dir == arch::host_kernel_layout().arch_dir() + "/lib" ? Linkage::Builtin
+                                                                                    : Linkage::Unknown;
     }
 }
 

@@ -24,9 +24,11 @@ nlohmann::json module_manifest(const std::string &name, const Target &target,
                                const KernelId &kernel, const PatchSet &patches,
                                const std::vector<DiffOutput> &diffs);
 
-// The generated C source of the module: init turns the `.kpatch.funcs` entries (between
-// the linker-script symbols __kpatch_funcs and __kpatch_funcs_end) into a struct
-// kpatch_patch_desc and registers it with the core; the manifest and modinfo ride along.
+// The generated C source of the module (kp-main.c): the patch's struct kpatch_patch_desc
+// `kpatch_patch` (name, hooks, flags), the manifest and modinfo. The fixed kp-init.c
+// (kmod/patch/, kPatchInitSource) fills in its functions from the `.kpatch.funcs`
+// entries (between the linker-script symbols __kpatch_funcs and __kpatch_funcs_end) and
+// registers it with the core.
 std::string module_source(const nlohmann::json &manifest);
 
 // Writes the module directory (source, kpatch.h, Kbuild, linker script, the differ's

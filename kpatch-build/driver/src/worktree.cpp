@@ -10,6 +10,7 @@
 
 #include <kpatch/list_dir.hpp>
 
+#include "arch/kernel_layout.hpp"
 #include "patchset.hpp"
 
 namespace kpatch::driver {
@@ -21,8 +22,10 @@ namespace {
 // Directories that a plain `make <dir>/<file>.o` reads build state from and may write
 // into in a prepared 6.1 tree (the prepare stage: asm-offsets, bounds, fixdep, objtool,
 // resolve_btfids, generated headers). They get real hard-link copies.
-const char *const kBuildStateDirs[] = {"include", "scripts", "kernel", "arch/x86",
-                                       "tools/objtool", "tools/bpf"};
+std::set<std::string> build_state_dirs()
+{
+    return {"include", "scripts", "kernel", arch::host_kernel_layout().arch_dir(), "tools/objtool", "tools/bpf"};
+}
 
 // What kbuild rewrites in place on every make even when it is up to date (found by
 // building in a copy and listing shared inodes whose mtime moved): the missing-syscalls
@@ -117,7 +120,7 @@ Expected<void> copy_level(const fs::path &pristine, const fs::path &dest, const 
 Expected<void> make_work_tree(const std::string &pristine, const std::string &dest,
                               const std::vector<std::string> &needed)
 {
-    std::set<std::string> full(std::begin(kBuildStateDirs), std::end(kBuildStateDirs));
+    std::set<std::string> full = build_state_dirs();
     for (const auto &n : needed) {
         std::string dir = fs::path(n).parent_path().string();
         if (!dir.empty())

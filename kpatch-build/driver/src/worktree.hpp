@@ -13,7 +13,7 @@ namespace kpatch::driver {
 
 // Makes `dest` a tree that builds like `pristine` without writing into it:
 //  - hard-link copies (like `cp -al`) of the directories kbuild writes into on every
-//    make (include, scripts, kernel, arch/x86, tools/objtool, tools/bpf) and of the
+//    make (include, scripts, kernel, arch/$(SRCARCH), tools/objtool, tools/bpf) and of the
 //    directories in `needed` (those of the objects to build and of the changed files);
 //  - every other directory is a symbolic link to the pristine one (read only, in
 //    practice: a single-object make never writes there), every other file a hard link;

@@ -20,7 +20,7 @@ done
 if [ $need -eq 1 ]; then
     echo "building the fuzz target (clang, ASan+UBSan)..."
     clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-        -I"$root/kpatch-build" -I"$root/common/include" $srcs -o "$out/fuzz_diff.tmp" \
+        -I"$root/kpatch-build" -I"$root/common/include" -I"$root/kmod/include" $srcs -o "$out/fuzz_diff.tmp" \
         -lelf -ldw -lcapstone
     mv "$out/fuzz_diff.tmp" "$out/fuzz_diff"
 fi

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "diff/kpatch_abi.hpp"
 #include "diff/passes.hpp"
 #include "fixtures.hpp"
 
@@ -14,8 +15,9 @@ using fixtures::symbol;
 
 namespace {
 
-constexpr uint64_t entry_size = 96;   // struct kpatch_funcs_entry
-constexpr uint64_t old_name_field = 8;
+// struct kpatch_funcs_entry (kmod/include/kpatch.h).
+constexpr uint64_t entry_size = diff::abi::funcs_entry_size;
+constexpr uint64_t old_name_field = diff::abi::OldName;
 
 std::vector<std::string> names(const std::vector<diff::ChangedFunction> &v)
 {

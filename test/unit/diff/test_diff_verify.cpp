@@ -2,6 +2,7 @@
 #include <cstring>
 #include <elf.h>
 
+#include "diff/kpatch_abi.hpp"
 #include "diff/passes.hpp"
 #include "fixtures.hpp"
 
@@ -11,9 +12,9 @@ using fixtures::symbol;
 namespace {
 
 // struct kpatch_funcs_entry (kmod/include/kpatch.h).
-constexpr uint64_t entry_size = 96, old_size_field = 24, flags_field = 32, bytes_field = 40,
-                   mask_field = 48, len_field = 56;
-constexpr uint64_t flag_verify_padding = 0x2;
+using namespace diff::abi;
+constexpr uint64_t entry_size = funcs_entry_size, old_size_field = OldSize, flags_field = Flags,
+                   bytes_field = VerifyBytes, mask_field = VerifyMask, len_field = VerifyLen;
 
 struct VerifyEntry {
     uint64_t old_size = 0, flags = 0;

@@ -2,6 +2,7 @@
 // GPL-2.0-only).
 #include <catch2/catch.hpp>
 
+#include "kmod_sources.hpp"
 #include "module.hpp"
 
 using namespace kpatch::driver;
@@ -38,7 +39,7 @@ TEST_CASE("the manifest lists replaced and new functions from the differ", "[mod
     CHECK(m["new"][0]["name"] == "helper");
 
     std::string src = module_source(m);
-    CHECK_THAT(src, Catch::Contains("kpatch_register_patch(&kpatch_patch)"));
+    CHECK_THAT(src, Catch::Contains("struct kpatch_patch_desc kpatch_patch = {"));
     CHECK_THAT(src, Catch::Contains("MODULE_INFO(kpatch_kernel, \"6.1.0-56-amd64\")"));
     CHECK_THAT(src, Catch::Contains("MODULE_INFO(kpatch_replaced, \"cmdline_proc_show\")"));
     CHECK_THAT(src, Catch::Contains("__section(\".kpatch.manifest\")"));
@@ -76,11 +77,28 @@ TEST_CASE("--replace marks the generated module cumulative, and only then", "[mo
     m["replace"] = true;
     std::string cumulative = module_source(m);
     // The flag is in the description the core reads, before its closing brace.
-    auto desc = cumulative.find("static struct kpatch_patch_desc kpatch_patch = {");
+    auto desc = cumulative.find("struct kpatch_patch_desc kpatch_patch = {");
     auto flags = cumulative.find("\t.flags = KPATCH_PATCH_REPLACE,\n");
     REQUIRE(desc != std::string::npos);
     REQUIRE(flags != std::string::npos);
     CHECK(flags > desc);
     CHECK(flags < cumulative.find("};", desc));
     CHECK_THAT(cumulative, Catch::Contains("MODULE_INFO(kpatch_replace, \"1\");"));
+}
+
+TEST_CASE("the fixed part of a patch module registers the generated description", "[module]")
+{
+    // kmod/patch/kp-init.c, embedded: it reads the entries through kpatch.h's struct and
+    // names the description kp-main.c defines.
+    std::string init = kPatchInitSource;
+    CHECK_THAT(init, Catch::Contains("#include \"kpatch.h\""));
+    CHECK_THAT(init, Catch::Contains("extern struct kpatch_patch_desc kpatch_patch;"));
+    CHECK_THAT(init, Catch::Contains("kpatch_register_patch(&kpatch_patch)"));
+    CHECK_THAT(init, Catch::Contains("module_init(kpatch_patch_init);"));
+    CHECK_THAT(std::string(kKpatchHeader), Catch::Contains("struct kpatch_funcs_entry {"));
+    nlohmann::json m = {{"patches", nlohmann::json::array()}, {"replaced", nlohmann::json::array()},
+                        {"new", nlohmann::json::array()}, {"kernel_release", "6.1.0-57-amd64"}};
+    std::string src = module_source(m);
+    CHECK_THAT(src, !Catch::Contains("static struct kpatch_patch_desc kpatch_patch"));
+    CHECK_THAT(src, !Catch::Contains("module_init"));
 }

@@ -125,7 +125,8 @@ TEST_CASE("the module source calls the patch's hooks from the desc", "[module][h
     CHECK_THAT(src, Catch::Contains("\t.post_unpatch = kpatch_post_unpatch_free_all,\n"));
     CHECK_THAT(src, !Catch::Contains(".post_patch"));
     // The wrappers come before the desc that names them.
-    CHECK(src.find("kpatch_pre_patch_check_state(struct") < src.find("static struct kpatch_patch_desc"));
+    REQUIRE(src.find("struct kpatch_patch_desc kpatch_patch = {") != std::string::npos);
+    CHECK(src.find("kpatch_pre_patch_check_state(struct") < src.find("struct kpatch_patch_desc kpatch_patch = {"));
     CHECK_THAT(std::string(kHooksLinkerScript), Catch::Contains("__kpatch_hooks_post_unpatch = .;"));
     // Hooks of vmlinux files belong to the patch as a whole: no object named.
     CHECK_THAT(src, !Catch::Contains("hooks_objname"));
