@@ -40,6 +40,7 @@ struct CallArgument {
     uint32_t call_offset;
     uint8_t call_size;
     unsigned argument;
+};
 
 // A special section: a kernel table with one entry per instruction site (or per record),
 // and its entry size in the kernel release the tables are known for (the last resort of

@@ -224,6 +224,7 @@ public:
         }
         cs_free(insn, 1);
         return out;
+    }
 
     bool is_relaxable_jump(const uint8_t *code, const Insn &insn) const override
     {
