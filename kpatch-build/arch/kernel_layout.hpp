@@ -8,11 +8,31 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include <elf.h>
 
 namespace kpatch::arch {
+
+// The struct one entry of a special section is, and the header that declares it (as of
+// Linux 6.1): kpatch-build compiles sizeof(struct) with the kernel tree's headers
+// (driver/src/entry_sizes.cpp).
+struct EntryStruct {
+    const char *section;
+    const char *type;
+    const char *header;
+};
+
+inline constexpr EntryStruct kX86EntryStructs[] = {
+    {"__bug_table", "bug_entry", "linux/bug.h"},
+    {".altinstructions", "alt_instr", "asm/alternative.h"},
+    {"__jump_table", "jump_entry", "linux/jump_label.h"},
+    {"__ex_table", "exception_table_entry", "asm/extable.h"},
+    {".parainstructions", "paravirt_patch_site", "asm/paravirt_types.h"},
+    {".static_call_sites", "static_call_site", "linux/static_call_types.h"},
+    {".orc_unwind", "orc_entry", "asm/orc_types.h"},
+};
 
 struct KernelLayout {
     const char *name;            // uname -m, and Arch::name()
@@ -22,13 +42,14 @@ struct KernelLayout {
     // offsetof(struct module, name) in Linux 6.1: the name in a .ko's
     // .gnu.linkonce.this_module (after enum module_state state and struct list_head list).
     size_t module_name_offset;
+    std::span<const EntryStruct> entry_structs;  // special sections whose entry is a struct
 
     // "arch/<srcarch>", the kernel tree's directory of this architecture.
     std::string arch_dir() const { return std::string("arch/") + srcarch; }
 };
 
 inline constexpr KernelLayout kKernelLayouts[] = {
-    {"x86_64", EM_X86_64, "x86", "64", 24},
+    {"x86_64", EM_X86_64, "x86", "64", 24, kX86EntryStructs},
 };
 
 // The layout for objects of `e_machine`; null for machines kpatch does not support.

@@ -14,6 +14,7 @@
 #include "build_objects.hpp"
 #include "process.hpp"
 #include "worktree.hpp"
+#include "arch/kernel_layout.hpp"
 #include "elf/object.hpp"
 
 namespace kpatch::driver {
@@ -22,30 +23,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Probe {
-    const char *section;
-    const char *type;    // the struct one entry is
-    const char *header;  // where kernels declare it
-};
-
-// Headers as of Linux 6.1; a version that moved a struct fails that probe alone, and the
-// differ falls back to its own sources for that section.
-constexpr Probe probes[] = {
-    {"__bug_table", "bug_entry", "linux/bug.h"},
-    {".altinstructions", "alt_instr", "asm/alternative.h"},
-    {"__jump_table", "jump_entry", "linux/jump_label.h"},
-    {"__ex_table", "exception_table_entry", "asm/extable.h"},
-    {".parainstructions", "paravirt_patch_site", "asm/paravirt_types.h"},
-    {".static_call_sites", "static_call_site", "linux/static_call_types.h"},
-    {".orc_unwind", "orc_entry", "asm/orc_types.h"},
-};
-
 constexpr const char *kProbeDir = "kpatch-entry-sizes";
 constexpr const char *kProbeSymbol = "kpatch_entry_size";
 constexpr const char *kCacheName = ".kpatch-entry-sizes.json";
 
 // An array whose size is the struct's: the symbol's st_size says it, nothing runs.
-std::string probe_source(const Probe &p)
+std::string probe_source(const arch::EntryStruct &p)
 {
     return std::string("// kpatch-build: how many bytes one entry of ") + p.section + " is.\n" +
            // Kernel headers are not all self-contained (asm/extable.h needs bool).
@@ -86,6 +69,7 @@ Expected<std::string> kernel_entry_sizes(const Context &ctx, const PreparedTree 
     if (auto ok = write_text_atomic(dir + "/Makefile", "# kpatch-build's entry-size probes\n"); !ok)
         return ok.error();
     std::vector<std::string> goals;
+    const auto probes = arch::host_kernel_layout().entry_structs;
     for (const auto &p : probes) {
         std::string name = std::string(kProbeDir) + "/" + p.type;
         if (auto ok = write_text_atomic(probe_tree + "/" + name + ".c", probe_source(p)); !ok)

@@ -150,3 +150,20 @@ TEST_CASE("kernel layouts: by e_machine, and the host's", "[arch]")
     // The differ's Arch and the layout name the same architecture.
     CHECK(x86_64()->name() == x->name);
 }
+
+TEST_CASE("x86-64: every struct-entry table kpatch-build measures is a special section the differ cuts",
+          "[arch]")
+{
+    auto a = x86_64();
+    const KernelLayout &x = *kernel_layout(EM_X86_64);
+    REQUIRE(x.entry_structs.size() == 7);
+    for (const EntryStruct &e : x.entry_structs) {
+        INFO(e.section);
+        CHECK(std::string(e.type).size() > 0);
+        CHECK(std::string(e.header).ends_with(".h"));
+        bool known = false;
+        for (auto &s : a->special_sections())
+            known |= std::string_view(s.name) == e.section;
+        CHECK(known);
+    }
+}
