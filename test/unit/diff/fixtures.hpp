@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -76,6 +77,19 @@ inline const kpatch::elf::Symbol *symbol(const kpatch::elf::Object &o, const std
         if (s->name == name)
             return s.get();
     return nullptr;
+}
+
+// The names the relocations of section `sec` of `o` refer to (a section's name for a
+// section symbol; "" for none).
+inline std::vector<std::string> relocation_targets(const kpatch::elf::Object &o, const std::string &sec)
+{
+    std::vector<std::string> out;
+    auto *s = o.find_section(sec);
+    if (!s || !s->relocations)
+        return out;
+    for (auto &r : s->relocations->entries)
+        out.push_back(r.symbol ? (r.symbol->is_section_symbol() ? r.symbol->section->name : r.symbol->name) : "");
+    return out;
 }
 
 } // namespace fixtures

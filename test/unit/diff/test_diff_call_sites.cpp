@@ -6,6 +6,7 @@
 #include "fixtures.hpp"
 
 using namespace kpatch;
+using fixtures::relocation_targets;
 using diff::Outcome;
 using fixtures::symbol;
 
@@ -23,19 +24,6 @@ std::vector<std::string> changed_names(const diff::DiffResult &r)
 bool contains(const std::vector<std::string> &v, const std::string &s)
 {
     return std::find(v.begin(), v.end(), s) != v.end();
-}
-
-// The names the relocations of section `sec` of `o` refer to (a section's name for a
-// section symbol).
-std::vector<std::string> relocation_targets(const elf::Object &o, const std::string &sec)
-{
-    std::vector<std::string> out;
-    auto *s = o.find_section(sec);
-    if (!s || !s->relocations)
-        return out;
-    for (auto &r : s->relocations->entries)
-        out.push_back(r.symbol ? (r.symbol->is_section_symbol() ? r.symbol->section->name : r.symbol->name) : "");
-    return out;
 }
 
 // The function symbols the output defines, sorted.

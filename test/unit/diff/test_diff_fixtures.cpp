@@ -9,6 +9,7 @@
 #include "fixtures.hpp"
 
 using namespace kpatch;
+using fixtures::relocation_targets;
 using diff::Outcome;
 using fixtures::symbol;
 
@@ -57,18 +58,6 @@ std::vector<std::string> names(const std::vector<diff::ChangedFunction> &v)
 const elf::Section *section(const elf::Object &o, const std::string &name)
 {
     return o.find_section(name);
-}
-
-// Relocations of `sec` in `o` as "offset:symbol".
-std::vector<std::string> relocation_targets(const elf::Object &o, const std::string &sec)
-{
-    std::vector<std::string> out;
-    auto *s = o.find_section(sec);
-    if (!s || !s->relocations)
-        return out;
-    for (auto &r : s->relocations->entries)
-        out.push_back(r.symbol ? (r.symbol->is_section_symbol() ? r.symbol->section->name : r.symbol->name) : "");
-    return out;
 }
 
 bool contains(const std::vector<std::string> &v, const std::string &s)
