@@ -145,7 +145,9 @@ Expected<Target> Builder::kernel_reference(const Symbol &patched, const std::str
 // The module loader applies these sections when the patch module loads, long before a
 // module's symbols are resolved into it (when the module loads, maybe never): an entry
 // that needs one would be processed with a zero in place of its address. A static key
-// or static call key in a module is the usual case.
+// or static call key in a module is the usual case. Alternatives' replacement code is copied
+// into the function when the patch module loads, so a call in it to a module's function
+// would be copied with its target still unwritten.
 void Builder::refuse_late_special(const std::string &name, const std::string &object,
                                   const std::string &section)
 {
@@ -153,6 +155,7 @@ void Builder::refuse_late_special(const std::string &name, const std::string &ob
         {"__jump_table", "a static key (static_branch_*/static_key_*) whose key"},
         {".static_call_sites", "a static call whose key"},
         {".altinstructions", "an alternative instruction entry whose target"},
+        {".altinstr_replacement", "alternative replacement code whose call or jump target"},
         {".parainstructions", "a paravirt patch site whose target"},
     };
     auto it = why.find(section);

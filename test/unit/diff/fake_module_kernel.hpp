@@ -32,7 +32,10 @@ public:
     bool module_defines(std::string_view name) const override
     {
         return name == "modpart_helper" || name == "modpart_scale" || name == "modpart_show" ||
-               name == "modpart_count" || name == "fixture_key" || name == "fixture_branch";
+               name == "modpart_count" || name == "fixture_key" || name == "fixture_branch" ||
+               name == "modalt_slow" || name == "modalt_fast" ||
+               name.rfind("__SCK__fixture_sc", 0) == 0 || name.rfind("__SCT__fixture_sc", 0) == 0 ||
+               name == "fixture_sc_target";
     }
     kpatch::Expected<unsigned long> module_position(std::string_view name, bool,
                                             const std::vector<std::string> &) const override

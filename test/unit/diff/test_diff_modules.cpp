@@ -107,3 +107,43 @@ TEST_CASE("a static key of a module in a patched module function is refused, nam
     CHECK(why.find("module ext4") != std::string::npos);
     CHECK(why.find("static key") != std::string::npos);
 }
+
+TEST_CASE("an alternative's replacement calling a module function is refused (copied before the "
+          "module's relocations exist)", "[diff][fixture][module]")
+{
+    REQUIRE_FIXTURES();
+    FakeModuleKernel k;
+    auto r = fixtures::diff("module_alt_call", in_module(k));
+    REQUIRE(r.result.outcome == Outcome::Refused);
+    REQUIRE(r.result.output == nullptr);
+    REQUIRE(r.result.refusals.size() == 1);
+    const std::string &why = r.result.refusals[0];
+    CHECK(why.find(".altinstr_replacement") != std::string::npos);
+    CHECK(why.find("`modalt_fast`") != std::string::npos);
+    CHECK(why.find("module ext4") != std::string::npos);
+
+    // The same object as part of vmlinux: vmlinux's relocations are written before the
+    // alternatives are applied, so nothing is refused.
+    diff::Options o = in_module(k);
+    o.klp_object = "vmlinux";
+    auto v = fixtures::diff("module_alt_call", o);
+    CHECK(v.result.outcome == Outcome::Changed);
+}
+
+TEST_CASE("a static call whose key lives in the module is refused, naming .static_call_sites",
+          "[diff][fixture][module]")
+{
+    REQUIRE_FIXTURES();
+    FakeModuleKernel k;
+    auto r = fixtures::diff("module_static_call", in_module(k));
+    REQUIRE(r.result.outcome == Outcome::Refused);
+    REQUIRE(r.result.output == nullptr);
+    REQUIRE_FALSE(r.result.refusals.empty());
+    bool named = false;
+    for (auto &why : r.result.refusals)
+        if (why.find(".static_call_sites") != std::string::npos &&
+            why.find("__SCK__fixture_sc") != std::string::npos &&
+            why.find("module ext4") != std::string::npos)
+            named = true;
+    CHECK(named);
+}
