@@ -18,6 +18,7 @@
 #include <cctype>
 #include <cerrno>
 #include <sstream>
+#include <unordered_set>
 
 namespace kpatch::loader {
 
@@ -174,10 +175,13 @@ Expected<std::vector<std::string>> Store::read_order(const fs::path &dir) const
     auto text = detail::read_file(dir / kOrderFile);
     if (!text)
         return Error{text.error().message, kFailed};
+    // A set for the duplicates: a damaged or hostile order file may hold thousands of
+    // names (loader-fuzz), and a search of the list per line made reading it quadratic.
+    std::unordered_set<std::string> seen;
     std::istringstream in(*text);
     for (std::string line; std::getline(in, line);) {
         auto n = std::string(detail::trim(line));
-        if (valid_patch_name(n) && std::find(names.begin(), names.end(), n) == names.end())
+        if (valid_patch_name(n) && seen.insert(n).second)
             names.push_back(n);
     }
     return names;
