@@ -113,6 +113,15 @@ Expected<CoreModule> core_module(const Context &ctx, const Target &target, const
             ctx.note("the failed core build is kept in " + *tmp);
         return ok.error();
     }
+    // Module.symvers names the module by the path it was built at: the final one, for
+    // whoever reads it (modpost only takes the base name for the dependency).
+    if (auto text = read_text(*tmp + "/core/Module.symvers")) {
+        std::string fixed = *text;
+        for (size_t at; (at = fixed.find(*tmp + "/")) != std::string::npos;)
+            fixed.replace(at, tmp->size(), core.dir);
+        if (auto ok = write_text_atomic(*tmp + "/core/Module.symvers", fixed); !ok)
+            return ok.error();
+    }
     crash_point("core built");
     // The cache lock is held: nobody else can have put it there meanwhile.
     if (auto ok = rename_into_place(*tmp, core.dir); !ok)
