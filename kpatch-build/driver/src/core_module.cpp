@@ -2,7 +2,10 @@
 // sources into the cache (licence: GPL-2.0-only).
 #include "core_module.hpp"
 
+#include <algorithm>
 #include <cstdlib>
+#include <functional>
+#include <vector>
 #include <filesystem>
 #include <sys/stat.h>
 
@@ -79,6 +82,23 @@ Expected<void> build_core(const Context &ctx, const PreparedTree &tree, const st
     return check_symvers(tmp + "/core/Module.symvers");
 }
 
+// Keeps the newest `keep` cores of a release (each change of the core sources makes a
+// new one; two kpatch-builds used in turn keep theirs), removing the older ones.
+void prune_cores(const std::string &release_dir, size_t keep)
+{
+    std::vector<std::pair<fs::file_time_type, fs::path>> cores;
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(release_dir, ec); !ec && it != fs::directory_iterator();
+         it.increment(ec))
+        if (!is_temp_name(it->path().filename().string()))
+            cores.emplace_back(fs::last_write_time(it->path(), ec), it->path());
+    if (cores.size() <= keep)
+        return;
+    std::sort(cores.begin(), cores.end(), std::greater<>());
+    for (size_t i = keep; i < cores.size(); ++i)
+        remove_tree(cores[i].second.string());
+}
+
 } // namespace
 
 Expected<CoreModule> core_module(const Context &ctx, const Target &target, const PreparedTree &tree)
@@ -126,6 +146,7 @@ Expected<CoreModule> core_module(const Context &ctx, const Target &target, const
     // The cache lock is held: nobody else can have put it there meanwhile.
     if (auto ok = rename_into_place(*tmp, core.dir); !ok)
         return ok.error();
+    prune_cores(fs::path(core.dir).parent_path().string(), 3);
     return core;
 }
 

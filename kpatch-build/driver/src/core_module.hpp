@@ -23,8 +23,9 @@ struct CoreModule {
 std::string core_sources_hash();
 
 // The cache entry of the core for a target: <cache>/core/<release>/<package version or
-// "custom">-<hash of the tree key and the core sources>. The tree key covers the source,
-// config and .kernelvariables, which decide every CRC the core exports.
+// "custom">-<hash of the tree key and the core sources> (the newest three of a release
+// are kept). The tree key covers the source, config and .kernelvariables, which decide
+// every CRC the core exports.
 std::string core_cache_dir(const std::string &cache_dir, const Target &target,
                            const PreparedTree &tree, const std::string &sources_hash);
 
