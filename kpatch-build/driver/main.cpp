@@ -9,6 +9,7 @@
 #include <string>
 
 #include <kpatch/driver/driver.hpp>
+#include <kpatch/driver/kernel_table.hpp>
 #include <kpatch/json_dump.hpp>
 
 using namespace kpatch::driver;
@@ -21,7 +22,9 @@ const char kUsage[] =
     "make one module).\n"
     "\n"
     "  -k, --kernel-release KVER  target kernel (default: the running kernel if its Debian\n"
-    "                             packages are installed, else the newest installed one)\n"
+    "                             packages are installed, else the newest installed one);\n"
+    "                             repeat it to build one module per kernel\n"
+    "      --all-installed        one module per installed linux-image-* with headers\n"
     "  -s, --sourcedir DIR        kernel tree to use instead of Debian's linux-source\n"
     "  -c, --config FILE          kernel config (default: the headers package's .config)\n"
     "      --kallsyms FILE        the target's symbol table (a copy of /proc/kallsyms)\n"
@@ -39,14 +42,20 @@ const char kUsage[] =
     "      --sign-cert CERT       ... and this certificate\n"
     "      --json                 print a summary as JSON on stdout\n"
     "      --prepare-only         only prepare the kernel tree; print its path\n"
+    "      --core-only            only build the core module (kpatch.ko) for the kernel;\n"
+    "                             print its path\n"
     "  -h, --help                 this text\n"
     "      --version              print the version\n"
     "\n"
-    "Exit codes: 0 module built; 1 error; 2 the patch changes something a live patch\n"
-    "cannot safely change; 3 the patch changes no code that runs.\n";
+    "With several kernels each module goes to OUTPUT/KVER/ and a table (or --json) says\n"
+    "what became of each kernel.\n"
+    "\n"
+    "Exit codes: 0 module built (for every kernel); 1 error; 2 the patch changes something\n"
+    "a live patch cannot safely change; 3 the patch changes no code that runs. With several\n"
+    "kernels: the code of the first kernel that did not build.\n";
 
 enum LongOnly { kKallsyms = 256, kCacheDir, kSignKey, kSignCert, kJson, kVersion, kPrepareOnly,
-                kReplace };
+                kReplace, kCoreOnly, kAllInstalled };
 
 // Parses argv into Options; returns an exit code when the program should stop here.
 int parse(int argc, char **argv, Options &opt)
@@ -68,6 +77,8 @@ int parse(int argc, char **argv, Options &opt)
         {"sign-cert", required_argument, nullptr, kSignCert},
         {"json", no_argument, nullptr, kJson},
         {"prepare-only", no_argument, nullptr, kPrepareOnly},
+        {"core-only", no_argument, nullptr, kCoreOnly},
+        {"all-installed", no_argument, nullptr, kAllInstalled},
         {"help", no_argument, nullptr, 'h'},
         {"version", no_argument, nullptr, kVersion},
         {nullptr, 0, nullptr, 0},
@@ -77,7 +88,8 @@ int parse(int argc, char **argv, Options &opt)
         if (c == -1)
             break;
         switch (c) {
-        case 'k': opt.kernel_release = optarg; break;
+        case 'k': opt.kernel_releases.emplace_back(optarg); break;
+        case kAllInstalled: opt.all_installed = true; break;
         case 's': opt.sourcedir = optarg; break;
         case 'c': opt.config = optarg; break;
         case kKallsyms: opt.kallsyms = optarg; break;
@@ -103,6 +115,7 @@ int parse(int argc, char **argv, Options &opt)
         case kSignCert: opt.sign_cert = optarg; break;
         case kJson: opt.json = true; break;
         case kPrepareOnly: opt.prepare_only = true; break;
+        case kCoreOnly: opt.core_only = true; break;
         case 'h': std::cout << kUsage; return kExitOk;
         case kVersion: std::cout << "kpatch-build " KPATCH_VERSION "\n"; return kExitOk;
         default: std::cerr << "Try 'kpatch-build --help'.\n"; return kExitError;
@@ -110,7 +123,7 @@ int parse(int argc, char **argv, Options &opt)
     }
     for (int i = optind; i < argc; ++i)
         opt.patches.emplace_back(argv[i]);
-    if (opt.patches.empty() && !opt.prepare_only) {
+    if (opt.patches.empty() && !opt.prepare_only && !opt.core_only) {
         std::cerr << "kpatch-build: no patch given\nTry 'kpatch-build --help'.\n";
         return kExitError;
     }
@@ -118,11 +131,51 @@ int parse(int argc, char **argv, Options &opt)
         std::cerr << "kpatch-build: --sign-key and --sign-cert go together\n";
         return kExitError;
     }
+    // One kernel keeps the single-kernel run and its output (a path or the summary).
+    if (opt.kernel_releases.size() == 1 && !opt.all_installed) {
+        opt.kernel_release = opt.kernel_releases.front();
+        opt.kernel_releases.clear();
+    }
+    bool many = !opt.kernel_releases.empty() || opt.all_installed;
+    if (many && (opt.prepare_only || opt.core_only)) {
+        std::cerr << "kpatch-build: --prepare-only and --core-only take one kernel (-k KVER)\n";
+        return kExitError;
+    }
+    if (many && (!opt.kallsyms.empty() || !opt.vmlinux.empty())) {
+        std::cerr << "kpatch-build: --kallsyms and --vmlinux are one kernel's symbols; give "
+                     "one -k with them\n";
+        return kExitError;
+    }
     if (!opt.kallsyms.empty() && !opt.vmlinux.empty()) {
         std::cerr << "kpatch-build: give --kallsyms or --vmlinux, not both\n";
         return kExitError;
     }
     return -1;
+}
+
+// Dies of the signal that stopped the run, as its caller expects.
+int die_of(int sig)
+{
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+    return 128 + sig;
+}
+
+// Several kernels: the table (or JSON) on stdout, the first failing kernel's exit code.
+int build_kernels(const Options &opt, const Reporter &reporter)
+{
+    auto rows = build_many(opt, reporter);
+    if (!rows) {
+        std::cerr << "kpatch-build: " << rows.error().message << "\n";
+        return rows.error().code ? rows.error().code : kExitError;
+    }
+    if (opt.json)
+        std::cout << kpatch::json_dump(table_json(*rows), 2) << "\n";
+    else
+        std::cout << render_table(*rows);
+    if (int sig = stop_signal())
+        return die_of(sig);
+    return combined_exit_code(*rows);
 }
 
 } // namespace
@@ -145,15 +198,18 @@ int main(int argc, char **argv)
         std::fprintf(stderr, "kpatch-build: %s\n", text.c_str());
     };
 
-    if (opt.prepare_only) {
-        auto tree = prepare_only(opt, reporter);
-        if (!tree) {
-            std::cerr << "kpatch-build: " << tree.error().message << "\n";
-            return tree.error().code ? tree.error().code : kExitError;
+    if (opt.prepare_only || opt.core_only) {
+        auto path = opt.core_only ? core_only(opt, reporter) : prepare_only(opt, reporter);
+        if (!path) {
+            std::cerr << "kpatch-build: " << path.error().message << "\n";
+            return path.error().code ? path.error().code : kExitError;
         }
-        std::cout << *tree << "\n";
+        std::cout << *path << "\n";
         return kExitOk;
     }
+
+    if (!opt.kernel_releases.empty() || opt.all_installed)
+        return build_kernels(opt, reporter);
 
     auto result = build(opt, reporter);
     // A signal after the module was in place does not undo it: the run is reported as
@@ -163,9 +219,7 @@ int main(int argc, char **argv)
         // the caller expects.
         std::cerr << "kpatch-build: " << result.error().message
                   << "; temporary files removed, no module written\n";
-        std::signal(sig, SIG_DFL);
-        std::raise(sig);
-        return 128 + sig;
+        return die_of(sig);
     }
     if (!result) {
         const kpatch::Error &err = result.error();

@@ -261,6 +261,8 @@ void sweep_temporaries(const std::string &cache_dir)
          !ec && it != fs::directory_iterator(); it.increment(ec))
         if (it->path().filename().string().ends_with(".objects"))
             sweep_dir(it->path(), true);
+    // core/<release>/: a core build's temporary directory, one level down.
+    sweep_dir(fs::path(cache_dir) / "core", true);
 }
 
 void crash_point(const std::string &name)

@@ -28,6 +28,7 @@ std::string flat_name(const std::string &object)
 
 Expected<std::vector<DiffOutput>> diff_objects(const Context &ctx, const Target &target,
                                                const PreparedTree &tree,
+                                               const std::string &core,
                                                const std::vector<ObjectPair> &pairs,
                                                const SymbolSource &symbols,
                                                const std::string &out_dir)
@@ -35,7 +36,6 @@ Expected<std::vector<DiffOutput>> diff_objects(const Context &ctx, const Target 
     auto tool = find_tool("create-diff-object", "diff", "KPATCH_CREATE_DIFF_OBJECT");
     if (!tool)
         return tool.error();
-    std::string core = core_symvers(target.release);
     // First what each object brings that another may use, so that every differ run knows
     // which undefined names the patch module itself will define.
     auto shared = patch_symbols(pairs);
@@ -62,8 +62,7 @@ Expected<std::vector<DiffOutput>> diff_objects(const Context &ctx, const Target 
                      "--json", base + ".json"});
         // The core's exports (kpatch_shadow_*, for a patch using kpatch-patch.h) stay
         // plain undefined symbols, resolved by the module loader against kpatch.ko.
-        if (!core.empty())
-            cmd.argv.insert(cmd.argv.end(), {"--symvers", core});
+        cmd.argv.insert(cmd.argv.end(), {"--symvers", core});
         if (!shared->empty())
             cmd.argv.insert(cmd.argv.end(), {"--patch-symbols", shared_file});
         if (!entry_sizes->empty())

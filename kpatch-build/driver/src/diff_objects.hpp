@@ -30,8 +30,11 @@ struct SymbolSource {
 // changed object at all is kExitNoChange; any refusal is kExitUnsupported. When the
 // differ needs a module's objects in link order (a name the module has several times),
 // they are built from `tree` (see module_objects.hpp) and the differ runs again.
+// `core_symvers` is the core's Module.symvers for this target (its exports stay plain
+// undefined symbols).
 Expected<std::vector<DiffOutput>> diff_objects(const Context &ctx, const Target &target,
                                                const PreparedTree &tree,
+                                               const std::string &core_symvers,
                                                const std::vector<ObjectPair> &pairs,
                                                const SymbolSource &symbols,
                                                const std::string &out_dir);

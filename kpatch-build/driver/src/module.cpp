@@ -190,6 +190,7 @@ std::string module_source(const nlohmann::json &manifest)
 }
 
 Expected<std::string> link_module(const Context &ctx, const Target &target,
+                                  const std::string &core_symvers,
                                   const std::string &link_tree, const std::string &module_dir,
                                   const std::string &name, const nlohmann::json &manifest,
                                   const std::vector<DiffOutput> &diffs)
@@ -225,12 +226,10 @@ Expected<std::string> link_module(const Context &ctx, const Target &target,
             return ok.error();
 
     Command make(make_argv(ctx, link_tree, 1));
-    make.argv.insert(make.argv.end(), {"M=" + module_dir, "KBUILD_MODPOST_WARN=1", "modules"});
-    if (std::string symvers = core_symvers(target.release); !symvers.empty())
-        make.argv.push_back("KBUILD_EXTRA_SYMBOLS=" + symvers);
-    else
-        ctx.note("the core module's Module.symvers was not found (set KPATCH_CORE_SYMVERS); "
-                 "modpost will warn about kpatch_register_patch");
+    // The core built for this very kernel: its export CRCs differ between ABIs, and a
+    // CRC of another ABI's core makes the kernel refuse the patch module at load.
+    make.argv.insert(make.argv.end(), {"M=" + module_dir, "KBUILD_MODPOST_WARN=1", "modules",
+                                       "KBUILD_EXTRA_SYMBOLS=" + core_symvers});
     make.log_file = module_dir + "/link.log";
     if (auto out = run_checked(make, "link the patch module (log: " + make.log_file + ")"); !out)
         return out.error();

@@ -35,6 +35,7 @@ std::string module_source(const nlohmann::json &manifest);
 // objects), links it with `make M=` in `link_tree`, checks the vermagic, turns the
 // recorded references into .klp.rela sections and signs when asked. Returns the .ko.
 Expected<std::string> link_module(const Context &ctx, const Target &target,
+                                  const std::string &core_symvers,
                                   const std::string &link_tree, const std::string &module_dir,
                                   const std::string &name, const nlohmann::json &manifest,
                                   const std::vector<DiffOutput> &diffs);

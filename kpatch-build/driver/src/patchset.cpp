@@ -130,7 +130,7 @@ Expected<void> apply_patches(const PatchSet &set, const std::string &tree,
         if (!out)
             return out.error();
         if (out->status != 0)
-            return Error{"patch " + pf.path + " does not apply to " + source_name + ":\n" +
+            return Error{"patch " + pf.path + kDoesNotApply + source_name + ":\n" +
                              trim(out->output),
                          kExitError};
     }

@@ -30,7 +30,15 @@ Expected<PatchSet> read_patches(const std::vector<std::string> &paths, const std
 // Applies every patch, in order, to `tree` (a hard-link copy). The files named are first
 // replaced by private copies, so no write can reach the pristine tree through a link
 // whatever `patch` does; GNU patch itself also writes a new file and renames it over
-// the old name. A patch that does not apply is an error quoting patch's own message.
+// the old name. A patch that does not apply is an error quoting patch's own message
+// (is_does_not_apply() tells it from other errors).
+// What the error of a patch that does not apply says, after the patch's name.
+inline constexpr const char *kDoesNotApply = " does not apply to ";
+inline bool is_does_not_apply(const Error &e)
+{
+    return e.message.starts_with("patch ") && e.message.find(kDoesNotApply) != std::string::npos;
+}
+
 Expected<void> apply_patches(const PatchSet &set, const std::string &tree,
                              const std::string &source_name);
 

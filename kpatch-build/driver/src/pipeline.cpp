@@ -2,16 +2,19 @@
 // is a function in its own file; this file only orders them and reports their times.
 #include <kpatch/driver/driver.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <sys/utsname.h>
 #include <thread>
 #include <unistd.h>
 
+#include <kpatch/driver/kernel_table.hpp>
 #include <kpatch/list_dir.hpp>
 
 #include "build_objects.hpp"
 #include "context.hpp"
+#include "core_module.hpp"
 #include "diff_objects.hpp"
 #include "kernel_id.hpp"
 #include "line_directives.hpp"
@@ -66,9 +69,22 @@ Expected<PreparedTree> target_and_tree(const Context &ctx, Target &target)
     return tree;
 }
 
-} // namespace
+// Step 3: the core for this kernel's ABI, whose export CRCs the patch module records.
+Expected<CoreModule> step_core_module(const Context &ctx, const Target &target,
+                                      const PreparedTree &tree)
+{
+    StepTimer step(ctx, "core module");
+    auto core = core_module(ctx, target, tree);
+    if (!core)
+        return core.error();
+    step.done(core->overridden ? "Module.symvers from $KPATCH_CORE_SYMVERS: " + core->symvers
+                               : (core->reused ? "cached " : "built ") + core->ko);
+    return core;
+}
 
-Expected<std::string> prepare_only(const Options &options, const Reporter &reporter)
+// --prepare-only and --core-only: steps 1 and 2 (and 3 for the core) under the cache
+// lock; the path of the tree, or of the core's kpatch.ko.
+Expected<std::string> tree_or_core(const Options &options, const Reporter &reporter, bool core_too)
 {
     Context ctx{options, reporter, default_cache_dir(options), default_jobs(options)};
     auto lock = lock_cache(ctx);
@@ -76,9 +92,26 @@ Expected<std::string> prepare_only(const Options &options, const Reporter &repor
         return lock.error();
     Target target;
     auto tree = target_and_tree(ctx, target);
-    if (!tree)
-        return tree.error();
-    return tree->path;
+    if (!tree || !core_too)
+        return tree ? Expected<std::string>(tree->path) : Expected<std::string>(tree.error());
+    auto core = step_core_module(ctx, target, *tree);
+    if (!core)
+        return core.error();
+    if (core->ko.empty())
+        return make_error("--core-only builds the core; unset $KPATCH_CORE_SYMVERS");
+    return core->ko;
+}
+
+} // namespace
+
+Expected<std::string> prepare_only(const Options &options, const Reporter &reporter)
+{
+    return tree_or_core(options, reporter, false);
+}
+
+Expected<std::string> core_only(const Options &options, const Reporter &reporter)
+{
+    return tree_or_core(options, reporter, true);
 }
 
 namespace {
@@ -166,6 +199,7 @@ struct WorkDirGuard {
 struct Run {
     Target target;
     PreparedTree tree;
+    CoreModule core;
     std::string name, work, orig_tree, patched_tree;
     PatchSet patches;
     std::vector<std::string> objects;
@@ -243,7 +277,7 @@ Expected<void> step_diff_objects(const Context &ctx, Run &run)
 {
     SymbolSource symbols = symbol_source(ctx, run.target);
     StepTimer step(ctx, "diff objects");
-    auto d = diff_objects(ctx, run.target, run.tree, run.pairs, symbols, run.work);
+    auto d = diff_objects(ctx, run.target, run.tree, run.core.symvers, run.pairs, symbols, run.work);
     if (!d)
         return d.error();
     run.diffs = std::move(*d);
@@ -287,7 +321,7 @@ Expected<void> step_link_module(const Context &ctx, Run &run)
                          kExitError};
         run.manifest["hooks_object"] = m;
     }
-    auto ko = link_module(ctx, run.target, run.patched_tree, run.work + "/module", run.name,
+    auto ko = link_module(ctx, run.target, run.core.symvers, run.patched_tree, run.work + "/module", run.name,
                           run.manifest, run.diffs);
     if (!ko)
         return ko.error();
@@ -336,6 +370,10 @@ Expected<BuildResult> run_steps(const Context &ctx)
     if (!tree)
         return tree.error();
     run.tree = std::move(*tree);
+    auto core = step_core_module(ctx, run.target, run.tree);
+    if (!core)
+        return core.error();
+    run.core = std::move(*core);
     run.name = module_name_for(ctx.options.name, ctx.options.patches.front());
     auto work = make_work_dir(ctx, run.name);
     if (!work)
@@ -366,6 +404,8 @@ Expected<BuildResult> run_steps(const Context &ctx)
                       {"kernel_release", run.target.release},
                       {"build_id", run.kernel.build_id},
                       {"tree", run.tree.path},
+                      {"core_module", run.core.ko},
+                      {"core_symvers", run.core.symvers},
                       {"objects", run.objects},
                       {"replaced", run.manifest["replaced"]},
                       {"new", run.manifest["new"]},
@@ -385,6 +425,57 @@ Expected<BuildResult> build(const Options &options, const Reporter &reporter)
     if (!lock)
         return lock.error();
     return run_steps(ctx);
+}
+
+namespace {
+
+// -k in the order given, then --all-installed's, each kernel once.
+std::vector<std::string> kernels_to_build(const Options &options)
+{
+    std::vector<std::string> all = options.kernel_releases;
+    if (options.all_installed)
+        for (const auto &r : installed_releases())
+            all.push_back(r);
+    std::vector<std::string> unique;
+    for (const auto &r : all)
+        if (std::find(unique.begin(), unique.end(), r) == unique.end())
+            unique.push_back(r);
+    return unique;
+}
+
+} // namespace
+
+Expected<std::vector<KernelOutcome>> build_many(const Options &options, const Reporter &reporter)
+{
+    std::vector<std::string> releases = kernels_to_build(options);
+    if (releases.empty())
+        return Error{"no kernel to build for: --all-installed found no installed linux-image-* "
+                     "with its headers", kExitError};
+    Context shared{options, reporter, default_cache_dir(options), default_jobs(options)};
+    auto lock = lock_cache(shared);
+    if (!lock)
+        return lock.error();
+    std::string out_dir = options.output_dir.empty() ? "." : options.output_dir;
+    std::vector<KernelOutcome> rows;
+    for (size_t i = 0; i < releases.size() && !stop_signal(); ++i) {
+        // Each kernel is a run of its own; the same module file name in a directory per
+        // kernel, so the module keeps its name wherever it is installed.
+        Options one = options;
+        one.kernel_release = releases[i];
+        one.kernel_releases.clear();
+        one.all_installed = false;
+        one.output_dir = out_dir + "/" + releases[i];
+        Context ctx{one, reporter, shared.cache_dir, shared.jobs};
+        reporter.note("kernel " + releases[i] + " (" + std::to_string(i + 1) + " of " +
+                      std::to_string(releases.size()) + ")");
+        auto t0 = std::chrono::steady_clock::now();
+        auto result = run_steps(ctx);
+        std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
+        if (!result)
+            reporter.note("kernel " + releases[i] + ": " + result.error().message);
+        rows.push_back(kernel_outcome(releases[i], result, took.count()));
+    }
+    return rows;
 }
 
 } // namespace kpatch::driver

@@ -31,8 +31,9 @@ std::string installed_version(const std::string &package)
     return trim(text.substr(tab + 1));
 }
 
-// Newest installed linux-image-*-amd64 (or any flavour) whose headers are installed too.
-std::string newest_installed_release()
+} // namespace
+
+std::vector<std::string> installed_releases()
 {
     auto out = run({{"dpkg-query", "-W", "-f=${Package} ${Status}\n", "linux-image-[0-9]*"}});
     if (!out || out->status != 0)
@@ -52,12 +53,29 @@ std::string newest_installed_release()
             releases.push_back(rel);
     }
     if (releases.empty())
-        return {};
-    // Version order (6.1.0-9 < 6.1.0-56): let sort -V decide, as the shell helper does.
-    Command sort{{"sh", "-c", "printf '%s\\n' \"$@\" | sort -V | tail -n 1", "sh"}};
+        return releases;
+    // Version order (6.1.0-9 < 6.1.0-56): let sort -V decide, as the shell helper does;
+    // -u: an image and its -unsigned twin are one kernel.
+    Command sort{{"sh", "-c", "printf '%s\\n' \"$@\" | sort -Vu", "sh"}};
     sort.argv.insert(sort.argv.end(), releases.begin(), releases.end());
     auto sorted = run(sort);
-    return sorted && sorted->status == 0 ? trim(sorted->output) : releases.back();
+    if (!sorted || sorted->status != 0)
+        return releases;
+    std::vector<std::string> ordered;
+    std::istringstream lines(sorted->output);
+    for (std::string line; std::getline(lines, line);)
+        if (!trim(line).empty())
+            ordered.push_back(trim(line));
+    return ordered;
+}
+
+namespace {
+
+// Newest installed linux-image-*-amd64 (or any flavour) whose headers are installed too.
+std::string newest_installed_release()
+{
+    auto releases = installed_releases();
+    return releases.empty() ? std::string() : releases.back();
 }
 
 // "6.1.0-56-amd64" -> "6.1": the linux-source-X.Y package serving it.

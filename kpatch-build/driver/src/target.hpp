@@ -24,6 +24,10 @@ struct Target {
 
 Expected<Target> find_target(const Context &ctx);
 
+// Every installed linux-image-<release> (not -dbg) whose headers are installed too
+// (/usr/src/linux-headers-<release>), oldest first (version order).
+std::vector<std::string> installed_releases();
+
 // Downloads PACKAGE=VERSION into cache/debs (once) and returns the .deb's path.
 Expected<std::string> download_deb(const Context &ctx, const std::string &package,
                                    const std::string &version);

@@ -42,20 +42,6 @@ Expected<std::string> find_tool(const std::string &name, const std::string &subd
                       "/, installed in libexec/kpatch/); set $" + env_var);
 }
 
-// Without it modpost only warns about kpatch_register_patch and records no dependency
-// on kpatch.ko, and the differ would take kpatch_shadow_* for kernel symbols.
-std::string core_symvers(const std::string &release)
-{
-    if (const char *env = std::getenv("KPATCH_CORE_SYMVERS"); env && *env)
-        return env;
-    fs::path build = fs::path(program_dir()).parent_path().parent_path();
-    for (const fs::path &p : {build / "kmod" / "Module.symvers", build / "kmod" / "core" / "Module.symvers",
-                              fs::path(kInstalledKmodDir) / release / "Module.symvers"})
-        if (access(p.c_str(), R_OK) == 0)
-            return p.string();
-    return {};
-}
-
 std::string patch_header_dir()
 {
     // KPATCH_SOURCE_KMOD_INCLUDE: the source tree's kmod/include, set by meson; a program

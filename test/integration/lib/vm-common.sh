@@ -44,6 +44,34 @@ vm_default_kver() {
   "$REPO/scripts/target-kernel-release" || vm_die "cannot find the target kernel release"
 }
 
+# The core module for kernel $1, printed: $KPATCH_CORE_MODULE when set; the build tree's
+# (BUILD/kmod/kpatch.ko) when it was built for that kernel (its vermagic); else the one
+# `kpatch-build --core-only -k $1` builds and caches for that kernel's ABI (its export
+# CRCs differ between ABIs, and another ABI's core is "invalid module format" there).
+# Prints nothing when there is none to be had: the guest then runs without it. Needs
+# VM_SCRATCH.
+vm_core_module() {
+  local kver=$1 built=$BUILD_DIR/kmod/kpatch.ko out
+  local kb=${KPATCH_BUILD:-$BUILD_DIR/kpatch-build/driver/kpatch-build}
+  if [ -n "${KPATCH_CORE_MODULE:-}" ]; then
+    echo "$KPATCH_CORE_MODULE"
+    return 0
+  fi
+  if [ -f "$built" ] && [ "$(modinfo -F vermagic "$built" 2>/dev/null | cut -d' ' -f1)" = "$kver" ]; then
+    echo "$built"
+    return 0
+  fi
+  if [ ! -x "$kb" ]; then
+    vm_note "no core module for $kver: BUILD/kmod/kpatch.ko is for another kernel and there is no '$kb'"
+    return 0
+  fi
+  # Cached after the first time; the first time prepares that kernel's tree (a minute or two).
+  echo "$VM_PROG: the core module for $kver: kpatch-build --core-only -k $kver" >&2
+  out=$("$kb" --core-only -q -k "$kver" 2>"$VM_SCRATCH/core-only.err") ||
+    vm_die "kpatch-build --core-only -k $kver failed: $(tail -n 5 "$VM_SCRATCH/core-only.err")"
+  echo "$out"
+}
+
 # A private scratch directory removed on exit (the EXIT trap also stops our qemu).
 vm_make_scratch() {
   VM_SCRATCH=$(mktemp -d "$VM_TMP_DIR/$VM_PROG.XXXXXX") || vm_die "mktemp failed"

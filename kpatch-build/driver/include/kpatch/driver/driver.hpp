@@ -58,4 +58,9 @@ int stop_signal();
 // path: `kpatch-build --prepare-only`, and tests that need real kernel objects.
 Expected<std::string> prepare_only(const Options &options, const Reporter &reporter);
 
+// Finds or builds the core module (kpatch.ko) for the target's ABI, in the prepared tree
+// of that kernel, and returns its path in the cache: `kpatch-build --core-only`, and
+// the VM harness for a kernel other than the build tree's.
+Expected<std::string> core_only(const Options &options, const Reporter &reporter);
+
 } // namespace kpatch::driver

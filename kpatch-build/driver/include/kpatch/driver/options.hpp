@@ -11,6 +11,10 @@ namespace kpatch::driver {
 struct Options {
     std::vector<std::string> patches;   // PATCH... (at least one unless prepare_only)
     std::string kernel_release;         // -k; empty = choose (running kernel or newest)
+    // Several -k, or --all-installed: one module per kernel (build_many); kernel_release
+    // is then ignored.
+    std::vector<std::string> kernel_releases;
+    bool all_installed = false;         // --all-installed: every linux-image-* with headers
     std::string sourcedir;              // -s; empty = Debian linux-source of the target
     std::string config;                 // -c; empty = headers package's .config
     std::string kallsyms;               // --kallsyms
@@ -24,6 +28,7 @@ struct Options {
     bool quiet = false;                 // -q: no per-step lines
     bool json = false;                  // --json: summary on stdout
     bool prepare_only = false;          // --prepare-only: print the prepared tree's path
+    bool core_only = false;             // --core-only: print the path of the target's kpatch.ko
     std::string sign_key, sign_cert;    // --sign-key / --sign-cert
 };
 
