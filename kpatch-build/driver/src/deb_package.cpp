@@ -15,18 +15,37 @@ namespace kpatch::driver::deb {
 
 namespace fs = std::filesystem;
 
-Expected<Naming> naming(const Options &options, const std::string &kernel_release)
+namespace {
+
+std::string patch_version(const Options &options)
+{
+    return options.deb_version.empty() ? "1" : options.deb_version;
+}
+
+} // namespace
+
+Expected<void> check_request(const Options &options)
 {
     if (options.name.empty())
         return make_error("--deb needs -n NAME: the package is kpatch-patch-NAME-KABI");
     if (auto ok = check_name(options.name); !ok)
         return ok.error().in("-n");
-    Naming n;
-    n.version = options.deb_version.empty() ? "1" : options.deb_version;
-    if (auto ok = check_version(n.version); !ok)
+    if (auto ok = check_version(patch_version(options)); !ok)
         return ok.error().in("--deb-version");
+    auto module = module_name(options.name, patch_version(options));
+    if (!module)
+        return module.error();
+    return {};
+}
+
+Expected<Naming> naming(const Options &options, const std::string &kernel_release)
+{
+    if (auto ok = check_request(options); !ok)
+        return ok.error();
     if (auto ok = check_kernel_release(kernel_release); !ok)
         return ok.error();
+    Naming n;
+    n.version = patch_version(options);
     auto module = module_name(options.name, n.version);
     if (!module)
         return module.error();

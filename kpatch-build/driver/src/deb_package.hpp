@@ -9,8 +9,12 @@
 
 namespace kpatch::driver::deb {
 
-// What --deb / --deb-version ask for, checked before anything is built: the package
-// and module names, or an error naming the problem.
+// -n and --deb-version of a --deb run, checked before anything is built: an error names
+// the problem.
+Expected<void> check_request(const Options &options);
+
+// The package and module names for the target kernel (also checked: the release must fit
+// in a package name).
 struct Naming {
     std::string package, version, module;
 };

@@ -441,7 +441,7 @@ Expected<BuildResult> build(const Options &options, const Reporter &reporter)
     Context ctx{options, reporter, default_cache_dir(options), default_jobs(options)};
     // Bad package names and versions are refused before anything is built.
     if (options.deb)
-        if (auto ok = deb::naming(options, "linux"); !ok)
+        if (auto ok = deb::check_request(options); !ok)
             return Error{ok.error().message, kExitError};
     auto lock = lock_cache(ctx);
     if (!lock)
