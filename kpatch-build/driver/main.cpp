@@ -44,6 +44,11 @@ const char kUsage[] =
     "      --prepare-only         only prepare the kernel tree; print its path\n"
     "      --core-only            only build the core module (kpatch.ko) for the kernel;\n"
     "                             print its path\n"
+    "      --deb                  also write kpatch-patch-NAME-KABI_VERSION_amd64.deb (needs\n"
+    "                             -n NAME, a Debian package-name component)\n"
+    "      --deb-version V        the package's version (default: 1)\n"
+    "      --core-deb             write only kpatch-modules-KABI_VERSION_amd64.deb, the core\n"
+    "                             module prebuilt for the target kernel (no PATCH)\n"
     "  -h, --help                 this text\n"
     "      --version              print the version\n"
     "\n"
@@ -55,7 +60,7 @@ const char kUsage[] =
     "kernels: the code of the first kernel that did not build.\n";
 
 enum LongOnly { kKallsyms = 256, kCacheDir, kSignKey, kSignCert, kJson, kVersion, kPrepareOnly,
-                kReplace, kCoreOnly, kAllInstalled };
+                kReplace, kCoreOnly, kAllInstalled, kDeb, kDebVersion, kCoreDeb };
 
 // Parses argv into Options; returns an exit code when the program should stop here.
 int parse(int argc, char **argv, Options &opt)
@@ -79,6 +84,9 @@ int parse(int argc, char **argv, Options &opt)
         {"prepare-only", no_argument, nullptr, kPrepareOnly},
         {"core-only", no_argument, nullptr, kCoreOnly},
         {"all-installed", no_argument, nullptr, kAllInstalled},
+        {"deb", no_argument, nullptr, kDeb},
+        {"deb-version", required_argument, nullptr, kDebVersion},
+        {"core-deb", no_argument, nullptr, kCoreDeb},
         {"help", no_argument, nullptr, 'h'},
         {"version", no_argument, nullptr, kVersion},
         {nullptr, 0, nullptr, 0},
@@ -116,6 +124,9 @@ int parse(int argc, char **argv, Options &opt)
         case kJson: opt.json = true; break;
         case kPrepareOnly: opt.prepare_only = true; break;
         case kCoreOnly: opt.core_only = true; break;
+        case kDeb: opt.deb = true; break;
+        case kDebVersion: opt.deb_version = optarg; break;
+        case kCoreDeb: opt.core_deb = true; break;
         case 'h': std::cout << kUsage; return kExitOk;
         case kVersion: std::cout << "kpatch-build " KPATCH_VERSION "\n"; return kExitOk;
         default: std::cerr << "Try 'kpatch-build --help'.\n"; return kExitError;
@@ -123,7 +134,16 @@ int parse(int argc, char **argv, Options &opt)
     }
     for (int i = optind; i < argc; ++i)
         opt.patches.emplace_back(argv[i]);
-    if (opt.patches.empty() && !opt.prepare_only && !opt.core_only) {
+    if (opt.core_deb && (!opt.patches.empty() || opt.deb || opt.prepare_only || opt.core_only)) {
+        std::cerr << "kpatch-build: --core-deb packages the core module only: no PATCH, --deb, "
+                     "--prepare-only or --core-only with it\n";
+        return kExitError;
+    }
+    if (!opt.deb_version.empty() && !opt.deb && !opt.core_deb) {
+        std::cerr << "kpatch-build: --deb-version goes with --deb or --core-deb\n";
+        return kExitError;
+    }
+    if (opt.patches.empty() && !opt.prepare_only && !opt.core_only && !opt.core_deb) {
         std::cerr << "kpatch-build: no patch given\nTry 'kpatch-build --help'.\n";
         return kExitError;
     }
@@ -137,8 +157,8 @@ int parse(int argc, char **argv, Options &opt)
         opt.kernel_releases.clear();
     }
     bool many = !opt.kernel_releases.empty() || opt.all_installed;
-    if (many && (opt.prepare_only || opt.core_only)) {
-        std::cerr << "kpatch-build: --prepare-only and --core-only take one kernel (-k KVER)\n";
+    if (many && (opt.prepare_only || opt.core_only || opt.core_deb)) {
+        std::cerr << "kpatch-build: --prepare-only, --core-only and --core-deb take one kernel (-k KVER)\n";
         return kExitError;
     }
     if (many && (!opt.kallsyms.empty() || !opt.vmlinux.empty())) {
@@ -198,6 +218,15 @@ int main(int argc, char **argv)
         std::fprintf(stderr, "kpatch-build: %s\n", text.c_str());
     };
 
+    if (opt.core_deb) {
+        auto deb = build_core_package(opt, reporter);
+        if (!deb) {
+            std::cerr << "kpatch-build: " << deb.error().message << "\n";
+            return kExitError;
+        }
+        std::cout << *deb << "\n";
+        return kExitOk;
+    }
     if (opt.prepare_only || opt.core_only) {
         auto path = opt.core_only ? core_only(opt, reporter) : prepare_only(opt, reporter);
         if (!path) {
@@ -233,7 +262,8 @@ int main(int argc, char **argv)
     if (opt.json)
         std::cout << kpatch::json_dump(result->summary, 2) << "\n";
     else
-        std::cout << result->module_path << "\n";
+        std::cout << result->module_path << "\n"
+                  << (result->package_path.empty() ? "" : result->package_path + "\n");
     if (!result->work_dir.empty())
         std::cerr << "kpatch-build: work directory kept: " << result->work_dir << "\n";
     return kExitOk;

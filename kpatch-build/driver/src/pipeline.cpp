@@ -15,6 +15,7 @@
 #include "build_objects.hpp"
 #include "context.hpp"
 #include "core_module.hpp"
+#include "deb_package.hpp"
 #include "diff_objects.hpp"
 #include "kernel_id.hpp"
 #include "line_directives.hpp"
@@ -208,6 +209,8 @@ struct Run {
     KernelId kernel;
     nlohmann::json manifest;
     std::string ko;
+    deb::Naming deb;        // with --deb
+    std::string package;    // the .deb written by step_package
 };
 
 std::string first_objects(const std::vector<std::string> &objects)
@@ -362,6 +365,48 @@ Expected<std::string> write_output(const Context &ctx, const Run &run)
     return dest;
 }
 
+// --deb: the package of the module just written, next to it.
+Expected<void> step_package(const Context &ctx, Run &run, const std::string &module_path)
+{
+    if (!ctx.options.deb)
+        return {};
+    StepTimer step(ctx, "package");
+    if (run.target.package_version.empty())
+        return make_error("no Debian package version of linux-image-" + run.target.release +
+                          " is known (a custom tree?): a package must depend on the exact kernel "
+                          "package it was built for");
+    if (run.kernel.build_id.empty())
+        return make_error("the build id of " + run.target.release + " is unknown (no /boot/vmlinuz-" +
+                          run.target.release + ", no --vmlinux): the package could not check that "
+                          "the running kernel is the build it patches");
+    deb::PatchPackage p;
+    p.name = ctx.options.name;
+    p.version = run.deb.version;
+    p.kernel_release = run.target.release;
+    p.image_version = run.target.package_version;
+    p.serial = deb::build_serial();
+    p.replace = ctx.options.replace;
+    p.build_id = run.kernel.build_id;
+    p.module = run.name;
+    p.maintainer = deb::maintainer();
+    for (const auto &f : ctx.options.patches)
+        p.patches.push_back(std::filesystem::path(f).filename().string());
+    for (const auto &r : run.manifest["replaced"]) {
+        std::string fn = r.value("name", "");
+        if (auto pos = r.value("sympos", 0ul))
+            fn += "," + std::to_string(pos);
+        p.functions.push_back(fn);
+    }
+    auto deb = deb::write_patch_package(p, run.ko, run.work,
+                                        std::filesystem::path(module_path).parent_path().string());
+    if (!deb)
+        return deb.error();
+    run.package = *deb;
+    step.done(std::filesystem::path(*deb).filename().string() + (p.replace ? ", cumulative" : "") +
+              ", serial " + p.serial);
+    return {};
+}
+
 Expected<BuildResult> run_steps(const Context &ctx)
 {
     auto t0 = std::chrono::steady_clock::now();
@@ -374,7 +419,16 @@ Expected<BuildResult> run_steps(const Context &ctx)
     if (!core)
         return core.error();
     run.core = std::move(*core);
-    run.name = module_name_for(ctx.options.name, ctx.options.patches.front());
+    if (ctx.options.deb) {
+        // With --deb, -n names the package; the module name adds the version.
+        auto naming = deb::naming(ctx.options, run.target.release);
+        if (!naming)
+            return naming.error();
+        run.deb = *naming;
+        run.name = run.deb.module;
+    } else {
+        run.name = module_name_for(ctx.options.name, ctx.options.patches.front());
+    }
     auto work = make_work_dir(ctx, run.name);
     if (!work)
         return work.error();
@@ -391,9 +445,12 @@ Expected<BuildResult> run_steps(const Context &ctx)
     auto dest = write_output(ctx, run);
     if (!dest)
         return dest.error();
+    if (auto ok = step_package(ctx, run, *dest); !ok)
+        return ok.error();
 
     BuildResult result;
     result.module_path = *dest;
+    result.package_path = run.package;
     if (ctx.options.debug)
         result.work_dir = run.work;
     std::chrono::duration<double> total = std::chrono::steady_clock::now() - t0;
@@ -411,6 +468,7 @@ Expected<BuildResult> run_steps(const Context &ctx)
                       {"new", run.manifest["new"]},
                       {"replace", ctx.options.replace},
                       {"patch_sha256", run.patches.sha256},
+                      {"package", run.package},
                       {"seconds", total.count()},
                       {"work_dir", result.work_dir}};
     return result;
@@ -421,6 +479,10 @@ Expected<BuildResult> run_steps(const Context &ctx)
 Expected<BuildResult> build(const Options &options, const Reporter &reporter)
 {
     Context ctx{options, reporter, default_cache_dir(options), default_jobs(options)};
+    // Bad package names and versions are refused before anything is built.
+    if (options.deb)
+        if (auto ok = deb::check_request(options); !ok)
+            return Error{ok.error().message, kExitError};
     auto lock = lock_cache(ctx);
     if (!lock)
         return lock.error();

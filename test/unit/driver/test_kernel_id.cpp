@@ -11,6 +11,7 @@
 
 #include <kpatch/build_id.hpp>
 
+#include "elf_note.hpp"
 #include "kernel_id.hpp"
 
 namespace fs = std::filesystem;
@@ -30,16 +31,9 @@ TEST_CASE("kernel id: the build id of a linked file, as the linker wrote it", "[
 
 TEST_CASE("build id notes: found after other notes, not past the end", "[kernel_id]")
 {
-    auto note = [](uint32_t type, std::string name, std::string desc) {
-        std::string out(12, '\0');
-        uint32_t h[3] = {static_cast<uint32_t>(name.size()), static_cast<uint32_t>(desc.size()), type};
-        std::memcpy(out.data(), h, 12);
-        auto pad = [](std::string s) { s.resize((s.size() + 3) & ~size_t(3), '\0'); return s; };
-        return out + pad(name) + pad(desc);
-    };
     std::string gnu("GNU\0", 4);
-    std::string notes = note(1, std::string("Xen\0", 4), "abc") + note(3, gnu, "\x01\xab");
+    std::string notes = elf_note(1, std::string("Xen\0", 4), "abc") + elf_note(3, gnu, "\x01\xab");
     CHECK(kpatch::find_gnu_build_id(notes) == "01ab");
     CHECK(kpatch::find_gnu_build_id(notes.substr(0, notes.size() - 3)).empty());  // desc cut short
-    CHECK(kpatch::find_gnu_build_id(note(3, std::string("GNX\0", 4), "\x01")).empty());
+    CHECK(kpatch::find_gnu_build_id(elf_note(3, std::string("GNX\0", 4), "\x01")).empty());
 }

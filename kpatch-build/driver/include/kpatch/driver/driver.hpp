@@ -39,6 +39,7 @@ struct Reporter {
 
 struct BuildResult {
     std::string module_path;        // the .ko
+    std::string package_path;       // the .deb with --deb, else empty
     std::string work_dir;           // kept with -d, else empty
     nlohmann::json summary;         // what --json prints
 };
@@ -46,6 +47,10 @@ struct BuildResult {
 // Runs the whole flow. Errors carry kExitError / kExitUnsupported / kExitNoChange in
 // Error::code.
 Expected<BuildResult> build(const Options &options, const Reporter &reporter);
+
+// --core-deb: kpatch-modules-KABI, the core module prebuilt for the target (a server has
+// no compiler). Returns the package's path.
+Expected<std::string> build_core_package(const Options &options, const Reporter &reporter);
 
 // For programs: SIGINT, SIGTERM and SIGHUP stop a run at its current command (the signal
 // is passed on to it), which then fails with "interrupted by SIG...", so every step's

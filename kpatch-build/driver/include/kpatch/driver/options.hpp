@@ -30,6 +30,9 @@ struct Options {
     bool prepare_only = false;          // --prepare-only: print the prepared tree's path
     bool core_only = false;             // --core-only: print the path of the target's kpatch.ko
     std::string sign_key, sign_cert;    // --sign-key / --sign-cert
+    bool deb = false;                   // --deb: also kpatch-patch-NAME-KABI_V_amd64.deb
+    std::string deb_version;            // --deb-version; empty = "1" (the core: KPATCH_VERSION)
+    bool core_deb = false;              // --core-deb: only kpatch-modules-KABI_V_amd64.deb
 };
 
 } // namespace kpatch::driver
