@@ -45,13 +45,37 @@ Expected<std::string> TargetModules::modules_dir()
     if (exists(installed))
         return dir_ = installed;
     // Not installed here: the image package of the exact version the target runs.
+    auto unpacked = unpacked_image();
+    if (!unpacked)
+        return unpacked.error();
+    std::string inner = *unpacked + "/lib/modules/" + target_.release + "/kernel";
+    if (!exists(inner))
+        return make_error("linux-image-" + target_.release + " holds no lib/modules/" +
+                          target_.release + "/kernel").in(*unpacked);
+    return dir_ = inner;
+}
+
+Expected<std::string> TargetModules::image_vmlinuz()
+{
+    auto unpacked = unpacked_image();
+    if (!unpacked)
+        return unpacked.error();
+    std::string vmlinuz = *unpacked + "/boot/vmlinuz-" + target_.release;
+    if (!exists(vmlinuz))
+        return make_error("linux-image-" + target_.release + " holds no boot/vmlinuz-" +
+                          target_.release).in(*unpacked);
+    return vmlinuz;
+}
+
+// <cache>/modules/KVER: linux-image-KVER of the target's exact version, unpacked once.
+Expected<std::string> TargetModules::unpacked_image()
+{
     std::string unpacked = ctx_.cache_dir + "/modules/" + target_.release;
-    std::string inner = unpacked + "/lib/modules/" + target_.release + "/kernel";
-    if (exists(inner))
-        return dir_ = inner;
+    if (exists(unpacked))
+        return unpacked;
     if (target_.package_version.empty())
-        return make_error("the modules of " + target_.release + " are not installed and its "
-                          "package version is unknown: install linux-image-" + target_.release);
+        return make_error(target_.release + " is not installed and its package version is "
+                          "unknown: install linux-image-" + target_.release);
     auto deb = download_deb(ctx_, "linux-image-" + target_.release, target_.package_version);
     if (!deb)
         return deb.error();
@@ -70,10 +94,7 @@ Expected<std::string> TargetModules::modules_dir()
     }
     if (auto ok = rename_into_place(tmp, unpacked); !ok)
         return ok.error();
-    if (!exists(inner))
-        return make_error("linux-image-" + target_.release + " holds no lib/modules/" +
-                          target_.release + "/kernel").in(*deb);
-    return dir_ = inner;
+    return unpacked;
 }
 
 Expected<std::string> TargetModules::ko(const std::string &module)

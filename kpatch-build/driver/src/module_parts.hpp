@@ -25,9 +25,13 @@ public:
     // Where kbuild built it, tree-relative and without ".ko" ("fs/minix/minix"): its
     // <module>.mod lists the objects in link order. Read off the installed path.
     Expected<std::string> kbuild_path(const std::string &module);
+    // The target's vmlinuz from its image package of the exact version, unpacked into the
+    // cache: the build id of a kernel that is not installed here.
+    Expected<std::string> image_vmlinuz();
 
 private:
     Expected<std::string> modules_dir();
+    Expected<std::string> unpacked_image();
     const Context &ctx_;
     const Target &target_;
     std::string dir_;

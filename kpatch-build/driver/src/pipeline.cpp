@@ -21,6 +21,7 @@
 #include "line_directives.hpp"
 #include "module.hpp"
 #include "module_hooks.hpp"
+#include "module_parts.hpp"
 #include "objects.hpp"
 #include "patchset.hpp"
 #include "target.hpp"
@@ -306,6 +307,15 @@ bool replaces_in(const nlohmann::json &manifest, const std::string &module)
 Expected<void> step_link_module(const Context &ctx, Run &run)
 {
     StepTimer step(ctx, "link module");
+    if (run.target.vmlinuz.empty() && ctx.options.vmlinux.empty()) {
+        // Not installed here: its image package gives the build id the module records
+        // (kpatchctl and a --deb package check it, not only the release string).
+        TargetModules image(ctx, run.target);
+        if (auto vmlinuz = image.image_vmlinuz())
+            run.target.vmlinuz = *vmlinuz;
+        else
+            ctx.note("no build id of " + run.target.release + ": " + vmlinuz.error().message);
+    }
     run.kernel = kernel_identity(ctx, run.target, ctx.options.vmlinux);
     auto hooks = find_hooks(run.diffs);
     if (!hooks)
