@@ -12,6 +12,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
+#include <linux/timekeeping.h>
 #include "core.h"
 
 LIST_HEAD(kpatch_patches);
@@ -324,9 +325,11 @@ static struct kpatch_patch *__kpatch_find_patch(const char *name)
 int kpatch_register_patch(struct kpatch_patch_desc *desc)
 {
 	struct kpatch_patch *patch;
+	u64 start, resolved, added;
 	int ret;
 
 	mutex_lock(&kpatch_mutex);
+	start = ktime_get_ns();
 	__kpatch_clear_error(NULL);
 	ret = __kpatch_check_desc(desc);
 	if (ret)
@@ -352,6 +355,7 @@ int kpatch_register_patch(struct kpatch_patch_desc *desc)
 	ret = __kpatch_resolve_patch(patch);
 	if (ret)
 		goto err_free;
+	resolved = ktime_get_ns();
 	ret = kobject_init_and_add(&patch->kobj, &kpatch_patch_ktype, kpatch_root_kobj,
 				   "%s", patch->name);
 	if (ret) {
@@ -364,10 +368,15 @@ int kpatch_register_patch(struct kpatch_patch_desc *desc)
 	patch->order = kpatch_next_order++;
 	patch->registered = true;
 	list_add_tail(&patch->node, &kpatch_patches);
+	added = ktime_get_ns();
 	ret = __kpatch_enable_patch(patch);
 	if (ret)
 		goto err_unlist;
 	desc->core_private = patch;
+	kpatch_stats.enable_ns = ktime_get_ns() - added;
+	kpatch_stats.sysfs_ns = added - resolved;
+	kpatch_stats.resolve_ns = resolved - start;
+	kpatch_stats.register_ns = ktime_get_ns() - start;
 	mutex_unlock(&kpatch_mutex);
 	pr_info("patch '%s' enabled\n", patch->name);
 	return 0;

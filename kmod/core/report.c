@@ -107,10 +107,15 @@ KPATCH_STAT_ATTR(tasks_skipped, "%u");
 KPATCH_STAT_ATTR(last_error, "%s");
 KPATCH_STAT_ATTR(verify_ns, "%llu");
 KPATCH_STAT_ATTR(module_apply_ns, "%llu");
+KPATCH_STAT_ATTR(register_ns, "%llu");
+KPATCH_STAT_ATTR(resolve_ns, "%llu");
+KPATCH_STAT_ATTR(sysfs_ns, "%llu");
+KPATCH_STAT_ATTR(enable_ns, "%llu");
 
 static struct attribute *kpatch_stats_attrs[] = {
 	&stop_machine_ns_attr.attr, &check_ns_attr.attr, &tasks_checked_attr.attr,
 	&tasks_skipped_attr.attr, &last_error_attr.attr, &verify_ns_attr.attr,
-	&module_apply_ns_attr.attr, NULL,
+	&module_apply_ns_attr.attr, &register_ns_attr.attr, &resolve_ns_attr.attr,
+	&sysfs_ns_attr.attr, &enable_ns_attr.attr, NULL,
 };
 const struct attribute_group kpatch_stats_group = { .attrs = kpatch_stats_attrs };

@@ -34,6 +34,16 @@ struct kpatch_stats {
 	unsigned int tasks_skipped;	/* stopper threads passed over by rule */
 	u64 verify_ns;			/* comparing the running code at the last load */
 	u64 module_apply_ns;		/* last module's parts applied on its COMING */
+	/*
+	 * The last successful registration (kpatch_register_patch) by phase: resolving
+	 * and verifying the vmlinux part, its sysfs files, and the enable (ftrace and
+	 * the stop_machine switch); register_ns is all of it. What insmod takes beyond
+	 * register_ns is the module loader's (relocations, symbol resolution).
+	 */
+	u64 register_ns;
+	u64 resolve_ns;
+	u64 sysfs_ns;
+	u64 enable_ns;
 	char last_error[KPATCH_ERR_LEN];
 };
 extern struct kpatch_stats kpatch_stats;

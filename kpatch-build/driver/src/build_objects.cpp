@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "module_parts.hpp"
+#include "object_command.hpp"
 #include "process.hpp"
 #include "tools.hpp"
 #include "worktree.hpp"
@@ -64,11 +65,31 @@ void store_in_cache(const std::string &from, const std::string &to)
     (void)copy_file_atomic(from, to);  // on failure not cached; the next run builds it again
 }
 
+namespace {
+
+// Proves that no make wrote through a hard link into the prepared tree since START.
+Expected<void> guard_prepared_tree(const PreparedTree &tree, const std::string &work,
+                                   const timespec &start)
+{
+    auto written = shared_files_written(work, start);
+    if (written.empty())
+        return {};
+    fs::remove(tree.path + "/.kpatch-prepared");
+    return make_error("the build wrote through a hard link into the prepared tree (" +
+                      written.front() + (written.size() > 1 ? " and " +
+                      std::to_string(written.size() - 1) + " more" : "") +
+                      "); the cached tree " + tree.path +
+                      " is no longer trusted and will be prepared again");
+}
+
+} // namespace
+
 Expected<std::vector<ObjectPair>> build_objects(const Context &ctx, const PreparedTree &tree,
                                                 const std::string &orig_tree,
                                                 const std::string &patched_tree,
                                                 const std::vector<std::string> &objects,
-                                                const std::string &log_dir, BuildStats &stats)
+                                                const std::string &log_dir, bool sources_only,
+                                                BuildStats &stats)
 {
     std::vector<std::string> missing;
     for (const auto &o : objects)
@@ -76,54 +97,68 @@ Expected<std::vector<ObjectPair>> build_objects(const Context &ctx, const Prepar
             missing.push_back(o);
     stats.orig_cached = objects.size() - missing.size();
     stats.orig_built = missing.size();
-
-    timespec start = now_realtime();
-    if (!missing.empty())
-        if (auto ok = make_work_tree(tree.path, orig_tree, missing); !ok)
-            return ok.error();
-
-    unsigned jobs = ctx.jobs;
-    unsigned orig_jobs = missing.empty() ? 0 : std::max(1u, jobs / 2);
-    unsigned patched_jobs = std::max(1u, jobs - orig_jobs);
+    unsigned jobs = std::max(1u, ctx.jobs);
     std::string orig_log = log_dir + "/build-orig.log", patched_log = log_dir + "/build-patched.log";
 
-    Expected<Outcome> orig_out = Outcome{0, {}};
-    std::thread orig_thread;
-    if (!missing.empty())
-        orig_thread = std::thread([&] {
-            orig_out = run(make_objects(ctx, orig_tree, missing, orig_jobs, orig_log));
-        });
-    auto patched_out = run(with_patch_headers(make_objects(ctx, patched_tree, objects,
-                                                           patched_jobs, patched_log)));
-    if (orig_thread.joinable())
-        orig_thread.join();
-
-    // The guard runs before any verdict: a write through a link spoils the cache for
-    // every later run, so it must be reported even when the build failed.
-    for (const std::string &t : {orig_tree, patched_tree}) {
-        if (t == orig_tree && missing.empty())
-            continue;
-        auto written = shared_files_written(t, start);
-        if (!written.empty()) {
-            fs::remove(tree.path + "/.kpatch-prepared");
-            return make_error("the build wrote through a hard link into the prepared tree (" +
-                              written.front() + (written.size() > 1 ? " and " +
-                              std::to_string(written.size() - 1) + " more" : "") +
-                              "); the cached tree " + tree.path +
-                              " is no longer trusted and will be prepared again");
-        }
-    }
-    if (!missing.empty())
+    // The originals first, with every job: afterwards their proven commands let the
+    // patched side skip make, which would otherwise run a second time beside this one.
+    if (!missing.empty()) {
+        timespec start = now_realtime();
+        if (auto ok = make_work_tree(tree.path, orig_tree, missing); !ok)
+            return ok.error();
+        auto orig_out = run(make_objects(ctx, orig_tree, missing, jobs, orig_log));
+        // The guard runs before any verdict: a write through a link spoils the cache for
+        // every later run, so it must be reported even when the build failed.
+        if (auto ok = guard_prepared_tree(tree, orig_tree, start); !ok)
+            return ok.error();
         if (auto ok = judge(orig_out, "original (unpatched)", orig_log); !ok)
             return ok.error();
-    if (auto ok = judge(patched_out, "patched", patched_log); !ok) {
-        if (patched_out && patch_header_dir().empty() &&
-            patched_out->output.find("kpatch-") != std::string::npos &&
-            patched_out->output.find(".h: No such file") != std::string::npos)
-            return make_error(ok.error().message + "\nkpatch-patch.h, kpatch-macros.h and "
-                              "kpatch-syscall.h are neither in this build "
-                              "tree's source nor in " + kInstalledKmodDir +
-                              " ('make -C kmod install' puts it there)");
+        for (const auto &o : missing) {
+            store_in_cache(orig_tree + "/" + o, tree.objects + "/" + o);
+            if (prove_command(orig_tree, o, {}, cached_command_path(tree, o), orig_log))
+                ++stats.commands_proven;
+        }
+    }
+
+    // The patched objects: by their proven commands when every changed file is a source
+    // (make would also remake what a changed Makefile or generator input feeds), the rest
+    // and any whose command fails with make, whose messages the user then reads.
+    Command patched_make = with_patch_headers(make_objects(ctx, patched_tree, {}, jobs, patched_log));
+    std::map<std::string, std::string> commands;
+    if (sources_only)
+        for (const auto &o : objects)
+            if (auto c = read_text(cached_command_path(tree, o)); c && !trim(*c).empty())
+                commands[o] = trim(*c);
+    std::vector<std::string> by_make;
+    for (const auto &o : objects)
+        if (!commands.count(o))
+            by_make.push_back(o);
+    timespec start = now_realtime();
+    for (const auto &o : compile_directly(patched_tree, commands, patched_make.env, jobs, patched_log))
+        by_make.push_back(o);
+    stats.patched_direct = objects.size() - by_make.size();
+    if (!by_make.empty()) {
+        Command make = patched_make;
+        make.argv.insert(make.argv.end(), by_make.begin(), by_make.end());
+        auto patched_out = run(make);
+        if (auto ok = guard_prepared_tree(tree, patched_tree, start); !ok)
+            return ok.error();
+        if (auto ok = judge(patched_out, "patched", patched_log); !ok) {
+            if (patched_out && patch_header_dir().empty() &&
+                patched_out->output.find("kpatch-") != std::string::npos &&
+                patched_out->output.find(".h: No such file") != std::string::npos)
+                return make_error(ok.error().message + "\nkpatch-patch.h, kpatch-macros.h and "
+                                  "kpatch-syscall.h are neither in this build "
+                                  "tree's source nor in " + kInstalledKmodDir +
+                                  " ('make -C kmod install' puts it there)");
+            return ok.error();
+        }
+        // An object whose cache predates proven commands learns its command here.
+        for (const auto &o : by_make)
+            if (!exists(cached_command_path(tree, o)) &&
+                prove_command(patched_tree, o, patched_make.env, cached_command_path(tree, o), patched_log))
+                ++stats.commands_proven;
+    } else if (auto ok = guard_prepared_tree(tree, patched_tree, start); !ok) {
         return ok.error();
     }
 

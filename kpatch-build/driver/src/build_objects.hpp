@@ -20,19 +20,24 @@ struct ObjectPair {
 struct BuildStats {
     size_t orig_built = 0;   // original objects compiled this run
     size_t orig_cached = 0;  // original objects taken from the cache
+    size_t patched_direct = 0;   // patched objects compiled by a proven command, not make
+    size_t commands_proven = 0;  // commands proven (and cached) this run
 };
 
-// Compiles the patched objects in `patched_tree`, and the original ones that the cache
-// does not hold yet in a second work copy at `orig_tree`, both makes at once with the
-// jobs split between them. Original objects depend only on the prepared tree, so they
-// are kept in the cache (PreparedTree::objects) for later runs. Afterwards, proves that
-// no make wrote through a hard link into the prepared tree. Each pair says which module
-// (if any) kbuild built its object for.
+// Compiles the original objects that the cache does not hold yet in a work copy at
+// `orig_tree` with make, then the patched objects in `patched_tree`: by the commands
+// proven for them (object_command.hpp) when SOURCES_ONLY (the patch changes only .c, .h
+// and .S files), else, and when a command fails, with make. Original objects and their
+// proven commands depend only on the prepared tree, so they are kept in the cache
+// (PreparedTree::objects) for later runs. After each make, proves that it wrote nothing
+// through a hard link into the prepared tree. Each pair says which module (if any)
+// kbuild built its object for.
 Expected<std::vector<ObjectPair>> build_objects(const Context &ctx, const PreparedTree &tree,
                                                 const std::string &orig_tree,
                                                 const std::string &patched_tree,
                                                 const std::vector<std::string> &objects,
-                                                const std::string &log_dir, BuildStats &stats);
+                                                const std::string &log_dir, bool sources_only,
+                                                BuildStats &stats);
 
 // Copies a built original into the object cache (PreparedTree::objects) with a rename, so
 // a reader never sees half a file. Best effort: a copy that fails is built again next run.

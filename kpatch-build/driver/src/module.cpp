@@ -225,7 +225,7 @@ Expected<std::string> link_module(const Context &ctx, const Target &target,
         if (auto ok = write_text_atomic(module_dir + "/" + file, text); !ok)
             return ok.error();
 
-    Command make(make_argv(ctx, link_tree, 1));
+    Command make(make_argv(ctx, link_tree, ctx.jobs));
     // The core built for this very kernel: its export CRCs differ between ABIs, and a
     // CRC of another ABI's core makes the kernel refuse the patch module at load.
     make.argv.insert(make.argv.end(), {"M=" + module_dir, "KBUILD_MODPOST_WARN=1", "modules",

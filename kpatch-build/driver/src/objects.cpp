@@ -32,14 +32,14 @@ bool is_build_rule(const std::string &file)
            base.ends_with(".mk") || base.ends_with(".lds") || base.ends_with(".lds.S");
 }
 
+} // namespace
+
 bool is_documentation(const std::string &file)
 {
     return file.starts_with("Documentation/") || file.starts_with("tools/") ||
            file.starts_with("samples/") ||
            ends_with_any(file, {".rst", ".txt", ".yaml", ".md", "MAINTAINERS", "CREDITS"});
 }
-
-} // namespace
 
 namespace {
 

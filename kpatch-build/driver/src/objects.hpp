@@ -20,4 +20,7 @@ namespace kpatch::driver {
 Expected<std::vector<std::string>> find_objects(const Context &ctx, const PreparedTree &tree,
                                                 const PatchSet &patches);
 
+// A changed file that no object is built from (Documentation/, tools/, *.rst, ...).
+bool is_documentation(const std::string &file);
+
 } // namespace kpatch::driver

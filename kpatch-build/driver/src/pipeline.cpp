@@ -266,14 +266,23 @@ Expected<void> step_build_objects(const Context &ctx, Run &run)
 {
     StepTimer step(ctx, "build objects");
     BuildStats stats;
+    // Documentation the patch also touches changes no object; anything else but sources
+    // may feed a generator that only make knows about.
+    bool sources_only = std::all_of(run.patches.files.begin(), run.patches.files.end(),
+                                    [](const std::string &f) {
+                                        return f.ends_with(".c") || f.ends_with(".h") ||
+                                               f.ends_with(".S") || is_documentation(f);
+                                    });
     auto built = build_objects(ctx, run.tree, run.orig_tree, run.patched_tree, run.objects,
-                               run.work, stats);
+                               run.work, sources_only, stats);
     if (!built)
         return built.error();
     run.pairs = std::move(*built);
     step.done(std::to_string(run.objects.size()) + " patched, " +
               std::to_string(stats.orig_built) + " original (" +
-              std::to_string(stats.orig_cached) + " cached), -j" + std::to_string(ctx.jobs));
+              std::to_string(stats.orig_cached) + " cached), " +
+              std::to_string(stats.patched_direct) + " without make, -j" +
+              std::to_string(ctx.jobs));
     return {};
 }
 
