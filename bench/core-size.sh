@@ -38,13 +38,14 @@ done
 echo "$TASKS extra sleeping threads; figures in ms (memory in KiB): min median max over $ROUNDS rounds"
 for c in $COUNTS; do
   m=kpatch_size$c
-  : >/tmp/load; : >/tmp/hold; : >/tmp/check; : >/tmp/off; : >/tmp/offhold; : >/tmp/mem
+  : >/tmp/load; : >/tmp/reg; : >/tmp/loader; : >/tmp/hold; : >/tmp/check; : >/tmp/off; : >/tmp/offhold; : >/tmp/mem
   r=0
   while [ $r -lt $ROUNDS ]; do
     a0=$(avail); t0=$(now)
     insmod /kpatch/kpatch-size$c.ko || { echo "insmod of $c functions failed: $(cat $KP/last_error)"; exit 1; }
     t1=$(now); a1=$(avail)
     echo $((t1 - t0)) >>/tmp/load; echo $((a0 - a1)) >>/tmp/mem
+    reg=$(cat $KP/register_ns); echo "$reg" >>/tmp/reg; echo $((t1 - t0 - reg)) >>/tmp/loader
     cat $KP/stop_machine_ns >>/tmp/hold; cat $KP/check_ns >>/tmp/check
     t0=$(now)
     echo 0 >$KP/$m/enabled || { echo "disable of $c functions failed: $(cat $KP/last_error)"; exit 1; }
@@ -55,6 +56,8 @@ for c in $COUNTS; do
   done
   echo "$c functions"
   echo "  insmod to active        $(stats /tmp/load 1e6)"
+  echo "    in the core (register) $(stats /tmp/reg 1e6)"
+  echo "    module loader and rest $(stats /tmp/loader 1e6)"
   echo "  enable stop_machine     $(stats /tmp/hold 1e6)"
   echo "    of which stack check  $(stats /tmp/check 1e6)"
   echo "  disable                 $(stats /tmp/off 1e6)"

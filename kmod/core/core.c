@@ -216,10 +216,10 @@ static int __kpatch_check_desc(const struct kpatch_patch_desc *desc)
 					"invalid patch description (name, module or functions missing, or '/' in the name)");
 		return -EINVAL;
 	}
-	if (desc->flags & ~KPATCH_PATCH_REPLACE) {
+	if (desc->flags & ~KPATCH_PATCH_FLAGS) {
 		__kpatch_set_error_name(name, "load", -EINVAL,
 					"unknown patch flags 0x%lx (built for a newer core? update kpatch.ko)",
-					desc->flags & ~KPATCH_PATCH_REPLACE);
+					desc->flags & ~KPATCH_PATCH_FLAGS);
 		return -EINVAL;
 	}
 	for (i = 0; i < desc->nr_funcs; i++) {
@@ -352,6 +352,10 @@ int kpatch_register_patch(struct kpatch_patch_desc *desc)
 		ret = -EEXIST;
 		goto err_free;
 	}
+	/* before anything of the patch runs: its hooks may use what they refer to */
+	ret = __kpatch_write_vmlinux_relocs(patch);
+	if (ret)
+		goto err_free;
 	ret = __kpatch_resolve_patch(patch);
 	if (ret)
 		goto err_free;

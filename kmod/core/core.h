@@ -166,11 +166,17 @@ struct kpatch_syms {
 	struct mutex *text_mutex;
 	int (*wake_up_state)(struct task_struct *p, unsigned int state);
 	struct module *(*__module_address)(unsigned long addr);
+	/* For the patch module's own vmlinux relocations (relocs.c). */
+	int (*apply_relocate_add)(Elf_Shdr *sechdrs, const char *strtab, unsigned int symindex,
+				  unsigned int relsec, struct module *me);
 };
 extern struct kpatch_syms kpatch_syms;
 int kpatch_syms_init(void);
 /* kallsyms.c: resolves and verifies the functions of @obj (vmlinux, or obj->mod). */
 int __kpatch_resolve_object(struct kpatch_object *obj);
+int kpatch_cmp_addr(const void *a, const void *b);
+/* relocs.c: writes the patch module's .klp.rela.kpatch-vmlinux.* sections. */
+int __kpatch_write_vmlinux_relocs(struct kpatch_patch *patch);
 
 /* verify.c: is the running code what the patch was built against? */
 int __kpatch_verify_object(struct kpatch_object *obj);

@@ -61,6 +61,7 @@ int kpatch_syms_init(void)
 		{ "text_mutex", &kpatch_syms.text_mutex },
 		{ "wake_up_state", &kpatch_syms.wake_up_state },
 		{ "__module_address", &kpatch_syms.__module_address },
+		{ "apply_relocate_add", &kpatch_syms.apply_relocate_add },
 	};
 	unsigned int i;
 
@@ -94,7 +95,8 @@ static int kpatch_match_cb(void *data, unsigned long addr)
 	return 0;
 }
 
-static int kpatch_cmp_addr(const void *a, const void *b)
+/* sort() order of addresses (also relocs.c's). */
+int kpatch_cmp_addr(const void *a, const void *b)
 {
 	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
 

@@ -44,6 +44,14 @@ struct module;
  * changes. doc/interfaces.md, "Cumulative patches".
  */
 #define KPATCH_PATCH_REPLACE		0x1UL
+/*
+ * The patch module's references to vmlinux symbols that are not exported are in
+ * .klp.rela.kpatch-vmlinux.* sections, which the core writes at registration (the
+ * module loader writes only .klp.rela.vmlinux.*). kpatch-build's patch modules set it,
+ * so that a core too old to write them refuses the patch.
+ */
+#define KPATCH_PATCH_CORE_RELOCS	0x2UL
+#define KPATCH_PATCH_FLAGS		(KPATCH_PATCH_REPLACE | KPATCH_PATCH_CORE_RELOCS)
 
 /* One replaced function. */
 struct kpatch_func_desc {

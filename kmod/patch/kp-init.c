@@ -44,6 +44,8 @@ static int __init kpatch_patch_init(void)
 	}
 	kpatch_patch.funcs = funcs;
 	kpatch_patch.nr_funcs = n;
+	/* kpatch-klp-convert left the vmlinux relocations to the core */
+	kpatch_patch.flags |= KPATCH_PATCH_CORE_RELOCS;
 	ret = kpatch_register_patch(&kpatch_patch);
 	if (ret) {
 		kpatch_patch.funcs = NULL;

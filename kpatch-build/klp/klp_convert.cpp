@@ -59,6 +59,31 @@ Expected<std::map<std::string, std::string>> owners(const elf::Object &module)
     return out;
 }
 
+// The loader keeps a module's section headers and whole symbol table after the load
+// (mod->klp_info, which the core writes .klp.rela sections from) only for a module whose
+// .modinfo says livepatch=Y; so every module with such sections says it. (Every .ko has
+// a .modinfo: the loader checks its vermagic there.)
+Expected<void> mark_livepatch(elf::Object &module)
+{
+    static const std::string entry = "livepatch=Y";
+    for (auto &sp : module.sections) {
+        if (sp->name != ".modinfo")
+            continue;
+        std::string text(sp->data.begin(), sp->data.end());
+        for (size_t at = 0; at < text.size(); at = text.find('\0', at) + 1) {
+            if (text.compare(at, entry.size() + 1, entry + '\0') == 0)
+                return {};
+            if (text.find('\0', at) == std::string::npos)
+                break;
+        }
+        // Entries are NUL-terminated strings one after another, padding NULs between.
+        sp->data.insert(sp->data.end(), entry.begin(), entry.end());
+        sp->data.push_back(0);
+        return {};
+    }
+    return {};  // not a module (a test object): nothing loads it
+}
+
 } // namespace
 
 Expected<ConvertStats> convert(elf::Object &module)
@@ -119,7 +144,10 @@ Expected<ConvertStats> convert(elf::Object &module)
     }
     for (auto &[key, relocs] : moved) {
         auto rs = std::make_unique<elf::RelocationSection>();
-        rs->name = ".klp.rela." + key.first + "." + key.second->name;
+        // vmlinux's are written by the core at registration (kmod/core/relocs.c), which
+        // resolves each symbol once; the loader would walk all of kallsyms per relocation.
+        rs->name = ".klp.rela." + (key.first == "vmlinux" ? std::string(kCoreVmlinuxObject) : key.first) +
+                   "." + key.second->name;
         rs->type = SHT_RELA;
         rs->flags = SHF_ALLOC | SHF_INFO_LINK | elf::SHF_RELA_LIVEPATCH;
         rs->addralign = 8;
@@ -135,6 +163,9 @@ Expected<ConvertStats> convert(elf::Object &module)
         s->placement = elf::Placement::Livepatch;
         stats.symbols++;
     }
+    if (stats.sections)
+        if (auto ok = mark_livepatch(module); !ok)
+            return ok.error();
     return stats;
 }
 

@@ -167,8 +167,8 @@ std::string module_source(const nlohmann::json &manifest)
     src += "MODULE_INFO(kpatch_kernel, " + c_string(manifest.value("kernel_release", "")) + ");\n";
     // A part for a module is relocated when that module loads, long after this one: the
     // 6.1 loader keeps a livepatch module's ELF section headers and full symbol table
-    // for that (copy_module_elf), applies its .klp.rela.vmlinux.* sections at load as for
-    // any module, and taints the kernel K. Only needed, so only set, with such a part.
+    // for that (copy_module_elf) and taints the kernel K. kpatch-klp-convert also sets it
+    // when it writes .klp.rela sections for vmlinux, which the core writes at registration.
     bool module_part = false;
     for (const auto &f : manifest["replaced"])
         module_part = module_part || f.value("object", "vmlinux") != "vmlinux";

@@ -58,7 +58,7 @@ TEST_CASE("placeholder relocations move to .klp.rela sections with zeroed target
         if (is_klp) {
             klp_sections++;
             CHECK(sec->flags == (SHF_ALLOC | SHF_INFO_LINK | elf::SHF_RELA_LIVEPATCH));
-            CHECK(sec->name == ".klp.rela.vmlinux." + rs.target->name);
+            CHECK(sec->name == ".klp.rela.kpatch-vmlinux." + rs.target->name);
         }
     }
     CHECK(klp_sections == stats->sections);
@@ -117,7 +117,7 @@ TEST_CASE("placeholders of a module get .klp.rela.<module> sections of their own
             continue;
         auto &rs = static_cast<elf::RelocationSection &>(*sec);
         bool module_sec = sec->name == ".klp.rela.modtarget." + rs.target->name;
-        CHECK((module_sec || sec->name == ".klp.rela.vmlinux." + rs.target->name));
+        CHECK((module_sec || sec->name == ".klp.rela.kpatch-vmlinux." + rs.target->name));
         // The kernel refuses a vmlinux symbol in a module's section and the reverse
         // would resolve in the wrong object: each section holds its own object's.
         for (auto &r : rs.entries) {
@@ -141,11 +141,37 @@ TEST_CASE("a module's code reaching another module's export is relocated when it
     std::set<std::string> in_ext4;
     for (auto &sec : obj->sections) {
         CHECK(sec->name.rfind(".klp.rela.jbd2.", 0) != 0);    // jbd2 is not what loads this code
-        CHECK(sec->name.rfind(".klp.rela.vmlinux.", 0) != 0); // vmlinux's exports stay plain
+        CHECK(sec->name.rfind(".klp.rela.kpatch-vmlinux.", 0) != 0); // vmlinux's exports stay plain
         if (sec->name.rfind(".klp.rela.ext4.", 0) == 0)
             for (auto &rel : static_cast<elf::RelocationSection &>(*sec).entries)
                 in_ext4.insert(rel.symbol->name);
     }
     CHECK(in_ext4.count(".klp.sym.jbd2.modpart_other_export,0"));
     CHECK(in_ext4.count(".klp.sym.ext4.modpart_scale,2"));
+}
+
+TEST_CASE("a module given .klp.rela sections says livepatch=Y in its .modinfo, once", "[klp]")
+{
+    REQUIRE_FIXTURES();
+    auto obj = patch_object("newfunc");
+    auto modinfo = std::make_unique<elf::Section>();
+    modinfo->name = ".modinfo";
+    modinfo->type = SHT_PROGBITS;
+    const std::string before = std::string("license=GPL") + '\0' + "vermagic=6.1.0 SMP" + '\0';
+    modinfo->data.assign(before.begin(), before.end());
+    elf::Section &mi = obj->add_section(std::move(modinfo));
+    auto stats = klp::convert(*obj);
+    REQUIRE(stats);
+    REQUIRE(stats->sections > 0);
+    const std::string after = before + "livepatch=Y" + '\0';
+    CHECK(std::string(mi.data.begin(), mi.data.end()) == after);
+    // A module the driver already marked (it has a part for a module) keeps one entry.
+    auto marked = patch_object("newfunc");
+    auto modinfo2 = std::make_unique<elf::Section>();
+    modinfo2->name = ".modinfo";
+    modinfo2->type = SHT_PROGBITS;
+    modinfo2->data.assign(after.begin(), after.end());
+    elf::Section &mi2 = marked->add_section(std::move(modinfo2));
+    REQUIRE(klp::convert(*marked));
+    CHECK(std::string(mi2.data.begin(), mi2.data.end()) == after);
 }
