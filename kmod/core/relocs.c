@@ -18,6 +18,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bitmap.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -81,9 +82,9 @@ static int __kpatch_vmlinux_symbol(struct kpatch_patch *patch, const char *name,
 }
 
 /*
- * Gives @sym (.klp.sym.vmlinux.NAME,POS, SHN_LIVEPATCH) its address, unless an earlier
- * relocation against it did. The name is checked like the kernel checks its own
- * .klp.sym names; errors go to last_error, naming the symbol.
+ * Gives @sym (.klp.sym.vmlinux.NAME,POS, SHN_LIVEPATCH) its address. The name is
+ * checked like the kernel checks its own .klp.sym names; errors go to last_error,
+ * naming the symbol.
  */
 static int __kpatch_resolve_sym(struct kpatch_patch *patch, Elf_Sym *sym, const char *strtab)
 {
@@ -99,8 +100,6 @@ static int __kpatch_resolve_sym(struct kpatch_patch *patch, Elf_Sym *sym, const 
 				   full);
 		return -EINVAL;
 	}
-	if (sym->st_value)
-		return 0;
 	full += strlen(KPATCH_VMLINUX_SYM);
 	comma = strrchr(full, ',');
 	len = comma ? comma - full : 0;
@@ -123,15 +122,22 @@ int __kpatch_write_vmlinux_relocs(struct kpatch_patch *patch)
 	struct module *pmod = patch->mod;
 	const struct klp_modinfo *info = pmod->klp_info;
 	const char *strtab = pmod->core_kallsyms.strtab;
+	unsigned int nsyms = pmod->core_kallsyms.num_symtab;
+	unsigned long *resolved;	/* symbols given their address, each once */
 	Elf_Sym *symtab;
 	unsigned int i, j;
-	int ret;
+	int ret = 0;
 
 	lockdep_assert_held(&kpatch_mutex);
 	/* only a module marked livepatch keeps its sections; without it there are none */
 	if (!info)
 		return 0;
 	symtab = (Elf_Sym *)info->sechdrs[info->symndx].sh_addr;
+	resolved = bitmap_zalloc(nsyms, GFP_KERNEL);
+	if (!resolved) {
+		__kpatch_set_error(patch, "load", -ENOMEM, "no memory for %u symbols", nsyms);
+		return -ENOMEM;
+	}
 	for (i = 1; i < info->hdr.e_shnum; i++) {
 		const Elf_Shdr *sec = &info->sechdrs[i];
 		const Elf_Rela *rela = (const Elf_Rela *)sec->sh_addr;
@@ -141,21 +147,26 @@ int __kpatch_write_vmlinux_relocs(struct kpatch_patch *patch)
 		    !str_has_prefix(secname, KPATCH_VMLINUX_RELA))
 			continue;
 		if (sec->sh_type != SHT_RELA || sec->sh_info >= info->hdr.e_shnum) {
-			__kpatch_set_error(patch, "load", -EINVAL, "malformed section '%s'", secname);
-			return -EINVAL;
+			ret = -EINVAL;
+			__kpatch_set_error(patch, "load", ret, "malformed section '%s'", secname);
+			goto out;
 		}
 		for (j = 0; j < sec->sh_size / sizeof(*rela); j++) {
 			unsigned long symi = ELF_R_SYM(rela[j].r_info);
 
-			if (symi >= pmod->core_kallsyms.num_symtab) {
-				__kpatch_set_error(patch, "load", -EINVAL,
+			if (symi >= nsyms) {
+				ret = -EINVAL;
+				__kpatch_set_error(patch, "load", ret,
 						   "section '%s' names symbol %lu, beyond the symbol table",
 						   secname, symi);
-				return -EINVAL;
+				goto out;
 			}
+			if (test_bit(symi, resolved))
+				continue;
 			ret = __kpatch_resolve_sym(patch, &symtab[symi], strtab);
 			if (ret)
-				return ret;
+				goto out;
+			__set_bit(symi, resolved);
 		}
 		/* text_poke while the module is COMING: its text is read-only by now */
 		ret = kpatch_syms.apply_relocate_add(info->sechdrs, strtab, info->symndx, i, pmod);
@@ -163,8 +174,10 @@ int __kpatch_write_vmlinux_relocs(struct kpatch_patch *patch)
 			__kpatch_set_error(patch, "load", ret,
 					   "cannot write relocation section '%s' (the kernel log says why)",
 					   secname);
-			return ret;
+			goto out;
 		}
 	}
-	return 0;
+out:
+	bitmap_free(resolved);
+	return ret;
 }
