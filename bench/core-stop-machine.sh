@@ -1,6 +1,7 @@
 #!/bin/bash
 # Prints how long the machine stays stopped for a patch enable with 1,000 extra sleeping
-# tasks, next to an empty stop_machine measured in the same boot. Asserts nothing.
+# tasks, next to an empty stop_machine measured in the same boot; min / median / max over
+# 7 rounds. Asserts nothing.
 # SPDX-License-Identifier: GPL-2.0-only
 # Usage: bench/core-stop-machine.sh [EXTRA_TASKS]  (KPATCH_BUILD_DIR as for the tests)
 . "$(dirname "$0")/../test/integration/scenarios/core-lib.sh"
@@ -10,8 +11,10 @@ EXTRA=$EXTRA
 $(cat <<'BODY'
 KP=/sys/kernel/kpatch
 insmod /kpatch/kpatch.ko && insmod /kpatch/kpatch-bench.ko && insmod /kpatch/kpatch-cmdline.ko || exit 1
+spread() { sort -n | awk '{ v[NR] = $1 } END { printf "%d / %d / %d", v[1], v[int((NR + 1) / 2)], v[NR] }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-# measure LABEL: 7 disable/enable cycles, median figures of the enables, then 7 empty ones.
+# measure LABEL: 7 disable/enable cycles, each followed by an empty stop_machine; prints
+# min / median / max (ns) of the enables' hold, their stack check and the empty ones.
 measure() {
   : >/tmp/sm; : >/tmp/ck; : >/tmp/empty
   for i in 1 2 3 4 5 6 7; do
@@ -20,12 +23,12 @@ measure() {
     cat $KP/check_ns >>/tmp/ck
     cat /sys/kernel/kpatch_bench/empty_stop_machine_ns >>/tmp/empty
   done
-  sm=$(median </tmp/sm) ck=$(median </tmp/ck) empty=$(median </tmp/empty)
-  awk -v l="$1" -v t="$(cat $KP/tasks_checked)" -v s="$(cat $KP/tasks_skipped)" \
-      -v sm="$sm" -v ck="$ck" -v e="$empty" 'BEGIN {
-    printf "%-22s stacks walked %5d (+%d stoppers skipped)  enable stop_machine %9d ns" \
-           "  (stack check %9d ns)  empty stop_machine %9d ns  ratio %.2f\n",
-           l, t, s, sm, ck, e, sm / e }'
+  echo "$1 stacks walked $(cat $KP/tasks_checked) (+$(cat $KP/tasks_skipped) stoppers skipped); ns, min / median / max of 7:"
+  echo "    enable stop_machine  $(spread </tmp/sm)"
+  echo "      of which the stack check  $(spread </tmp/ck)"
+  echo "    empty stop_machine   $(spread </tmp/empty)"
+  awk -v sm="$(median </tmp/sm)" -v e="$(median </tmp/empty)" 'BEGIN {
+    printf "    ratio of medians enable / empty: %.2f\n", sm / e }'
 }
 measure "baseline tasks:"
 i=0

@@ -59,6 +59,76 @@ Expected<std::map<std::string, std::string>> owners(const elf::Object &module)
     return out;
 }
 
+// Plain code and data of the patch, which nothing reads before the patch module's init:
+// the core may write vmlinux relocations there at registration. Everything else is read
+// or rewritten by the loader and its COMING notifiers first (.static_call_sites and
+// __jump_table keys, alternatives, per-CPU data copied at load, init code).
+bool core_writable(const elf::Section &s)
+{
+    if (s.name.starts_with(".data..percpu"))
+        return false;
+    for (std::string p : {".text", ".data", ".rodata", ".bss"})
+        if (s.name == p || s.name.starts_with(p + "."))
+            return true;
+    return false;
+}
+
+// The sections whose entries point at code that the loader (module_finalize: alternatives,
+// paravirt, retpolines, returns, IBT) or a COMING notifier (static calls, jump labels,
+// ftrace's call sites) rewrites before the patch module's init runs, and how many bytes
+// from where an entry points may be rewritten (an instruction; an alternative's or a
+// paravirt patch's original sequence). Relocations there are written by the loader, first.
+uint64_t site_window(const std::string &section)
+{
+    if (section == ".altinstructions" || section == ".parainstructions")
+        return 64;
+    if (section == ".retpoline_sites")
+        return 6;   // an indirect call or jump through a thunk (a conditional one: 6 bytes)
+    if (section == ".ibt_endbr_seal")
+        return 4;
+    for (const char *s : {".static_call_sites", "__jump_table", ".return_sites", ".call_sites",
+                          "__mcount_loc", "__patchable_function_entries"})
+        if (section == s)
+            return 5;   // a call or jump rel32 (or the 5-byte nop in its place)
+    return 0;
+}
+
+using Windows = std::map<const elf::Section *, std::vector<std::pair<uint64_t, uint64_t>>>;
+
+Windows special_sites(const elf::Object &module)
+{
+    Windows out;
+    for (auto &sp : module.sections) {
+        if (sp->type != SHT_RELA)
+            continue;
+        auto &rs = static_cast<const elf::RelocationSection &>(*sp);
+        uint64_t window = rs.target ? site_window(rs.target->name) : 0;
+        if (!window)
+            continue;
+        for (auto &r : rs.entries) {
+            if (!r.symbol || r.symbol->placement != elf::Placement::InSection ||
+                !core_writable(*r.symbol->section))
+                continue;
+            int64_t at = static_cast<int64_t>(r.symbol->value) + r.addend;
+            uint64_t from = at < 0 ? 0 : static_cast<uint64_t>(at);
+            out[r.symbol->section].emplace_back(from, from + window);
+        }
+    }
+    return out;
+}
+
+// Does the WIDTH bytes at OFFSET of S overlap a site?
+bool in_window(const Windows &w, const elf::Section *s, uint64_t offset, unsigned width)
+{
+    auto it = w.find(s);
+    if (it == w.end())
+        return false;
+    for (auto &[from, to] : it->second)
+        if (offset + width > from && offset < to)
+            return true;
+    return false;
+}
+
 // The loader keeps a module's section headers and whole symbol table after the load
 // (mod->klp_info, which the core writes .klp.rela sections from) only for a module whose
 // .modinfo says livepatch=Y; so every module with such sections says it. (Every .ko has
@@ -109,6 +179,7 @@ Expected<ConvertStats> convert(elf::Object &module)
         objects[s.get()] = *obj;
     }
 
+    const Windows sites = special_sites(module);
     // Collect first, then add sections (adding invalidates no pointers, but keeps loops simple).
     std::map<std::pair<std::string, elf::Section *>, std::vector<elf::Relocation>> moved;
     for (auto &sp : module.sections) {
@@ -138,16 +209,18 @@ Expected<ConvertStats> convert(elf::Object &module)
             std::string group = it->second;
             if (auto o = owner_of->find(target.name); o != owner_of->end() && group != "vmlinux")
                 group = o->second;
+            // vmlinux's go to the core (kmod/core/relocs.c), which resolves each symbol
+            // once, where nothing reads them before it: the loader walks all of kallsyms
+            // for each relocation it writes.
+            if (group == "vmlinux" && core_writable(target) && !in_window(sites, &target, r.offset, w))
+                group = kCoreVmlinuxObject;
             moved[{group, &target}].push_back(r);
         }
         rs.entries = std::move(kept);
     }
     for (auto &[key, relocs] : moved) {
         auto rs = std::make_unique<elf::RelocationSection>();
-        // vmlinux's are written by the core at registration (kmod/core/relocs.c), which
-        // resolves each symbol once; the loader would walk all of kallsyms per relocation.
-        rs->name = ".klp.rela." + (key.first == "vmlinux" ? std::string(kCoreVmlinuxObject) : key.first) +
-                   "." + key.second->name;
+        rs->name = ".klp.rela." + key.first + "." + key.second->name;
         rs->type = SHT_RELA;
         rs->flags = SHF_ALLOC | SHF_INFO_LINK | elf::SHF_RELA_LIVEPATCH;
         rs->addralign = 8;

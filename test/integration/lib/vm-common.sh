@@ -164,8 +164,12 @@ vm_qemu() {
   # cmdline_proc_show+1, or a spin at +0 under preempt=full) after the kernel's
   # text_poke_bp sync; kmod/repro/ reproduces it with ftrace alone. Single-threaded TCG
   # did not show it. VM_TCG_THREAD=multi restores the faster mode to investigate.
+  # VM_PIN_CPU=N runs the VM on host CPU N only (benchmarks: no migration between host
+  # CPUs in the middle of a measurement).
+  local pin=()
+  [ -n "${VM_PIN_CPU:-}" ] && pin=(taskset -c "$VM_PIN_CPU")
   # shellcheck disable=SC2086 # VM_QEMU_ARGS is a list of options
-  qemu-system-x86_64 -accel tcg,thread="${VM_TCG_THREAD:-single}" -cpu max -m "${VM_MEMORY:-1024}" -smp 2 \
+  "${pin[@]}" qemu-system-x86_64 -accel tcg,thread="${VM_TCG_THREAD:-single}" -cpu max -m "${VM_MEMORY:-1024}" -smp 2 \
     -nodefaults -display none -no-reboot \
     -chardev file,id=con,path="$VM_LOG" -serial chardev:con \
     -chardev stdio,id=out,signal=off -serial chardev:out \

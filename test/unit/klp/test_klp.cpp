@@ -2,6 +2,7 @@
 #include <cstring>
 #include <elf.h>
 
+#include <map>
 #include <set>
 
 #include "fake_module_kernel.hpp"
@@ -58,7 +59,8 @@ TEST_CASE("placeholder relocations move to .klp.rela sections with zeroed target
         if (is_klp) {
             klp_sections++;
             CHECK(sec->flags == (SHF_ALLOC | SHF_INFO_LINK | elf::SHF_RELA_LIVEPATCH));
-            CHECK(sec->name == ".klp.rela.kpatch-vmlinux." + rs.target->name);
+            CHECK((sec->name == ".klp.rela.kpatch-vmlinux." + rs.target->name ||
+                   sec->name == ".klp.rela.vmlinux." + rs.target->name));
         }
     }
     CHECK(klp_sections == stats->sections);
@@ -117,7 +119,8 @@ TEST_CASE("placeholders of a module get .klp.rela.<module> sections of their own
             continue;
         auto &rs = static_cast<elf::RelocationSection &>(*sec);
         bool module_sec = sec->name == ".klp.rela.modtarget." + rs.target->name;
-        CHECK((module_sec || sec->name == ".klp.rela.kpatch-vmlinux." + rs.target->name));
+        CHECK((module_sec || sec->name == ".klp.rela.kpatch-vmlinux." + rs.target->name ||
+               sec->name == ".klp.rela.vmlinux." + rs.target->name));
         // The kernel refuses a vmlinux symbol in a module's section and the reverse
         // would resolve in the wrong object: each section holds its own object's.
         for (auto &r : rs.entries) {
@@ -142,6 +145,7 @@ TEST_CASE("a module's code reaching another module's export is relocated when it
     for (auto &sec : obj->sections) {
         CHECK(sec->name.rfind(".klp.rela.jbd2.", 0) != 0);    // jbd2 is not what loads this code
         CHECK(sec->name.rfind(".klp.rela.kpatch-vmlinux.", 0) != 0); // vmlinux's exports stay plain
+        CHECK(sec->name.rfind(".klp.rela.vmlinux.", 0) != 0);
         if (sec->name.rfind(".klp.rela.ext4.", 0) == 0)
             for (auto &rel : static_cast<elf::RelocationSection &>(*sec).entries)
                 in_ext4.insert(rel.symbol->name);
@@ -174,4 +178,53 @@ TEST_CASE("a module given .klp.rela sections says livepatch=Y in its .modinfo, o
     elf::Section &mi2 = marked->add_section(std::move(modinfo2));
     REQUIRE(klp::convert(*marked));
     CHECK(std::string(mi2.data.begin(), mi2.data.end()) == after);
+}
+
+namespace {
+
+// The .klp.rela section each placeholder relocation of .text.fixture_new_helper went to,
+// by its offset.
+std::map<uint64_t, std::string> helper_relocations(elf::Object &obj)
+{
+    std::map<uint64_t, std::string> out;
+    for (auto &sec : obj.sections)
+        if (sec->type == SHT_RELA && sec->name.rfind(".klp.rela.", 0) == 0) {
+            auto &rs = static_cast<elf::RelocationSection &>(*sec);
+            if (rs.target->name == ".text.fixture_new_helper")
+                for (auto &r : rs.entries)
+                    out[r.offset] = sec->name;
+        }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("vmlinux relocations go to the core unless the loader rewrites their bytes first",
+          "[klp]")
+{
+    REQUIRE_FIXTURES();
+    // In the fixture (no exports known), the fentry call at +1 is a placeholder too, and
+    // __mcount_loc points at it: ftrace rewrites that call at load, so the loader must
+    // have written it; so is the return thunk jump at +0xd, which .return_sites points at.
+    auto obj = patch_object("newfunc");
+    REQUIRE(klp::convert(*obj));
+    auto sites = helper_relocations(*obj);
+    REQUIRE(sites.count(1));
+    CHECK(sites[1] == ".klp.rela.vmlinux..text.fixture_new_helper");
+    REQUIRE(sites.count(0xd));
+    CHECK(sites[0xd] == ".klp.rela.vmlinux..text.fixture_new_helper");
+
+    // Without the sections that point at them, the same relocations are the core's.
+    auto plain = patch_object("newfunc");
+    for (auto &sec : plain->sections)
+        if (sec->type == SHT_RELA) {
+            auto &rs = static_cast<elf::RelocationSection &>(*sec);
+            if (rs.target && (rs.target->name == "__mcount_loc" || rs.target->name == ".return_sites"))
+                rs.entries.clear();
+        }
+    REQUIRE(klp::convert(*plain));
+    auto moved = helper_relocations(*plain);
+    REQUIRE(moved.count(1));
+    CHECK(moved[1] == ".klp.rela.kpatch-vmlinux..text.fixture_new_helper");
+    CHECK(moved[0xd] == ".klp.rela.kpatch-vmlinux..text.fixture_new_helper");
 }
