@@ -18,6 +18,9 @@ MODULE_PARM_DESC(name, "the unresolvable function to name");
 static unsigned long sympos;
 module_param(sympos, ulong, 0444);
 MODULE_PARM_DESC(sympos, "its position among same-named symbols");
+static unsigned long flags;
+module_param(flags, ulong, 0444);
+MODULE_PARM_DESC(flags, "patch flags (KPATCH_PATCH_*): one the core does not know is refused");
 
 /* Never runs: registration fails before anything is switched. */
 static int kpatch_badname_replacement(void)
@@ -41,6 +44,7 @@ static int __init kpatch_badname_init(void)
 {
 	kpatch_badname_funcs[1].old_name = name;
 	kpatch_badname_funcs[1].sympos = sympos;
+	kpatch_badname_patch.flags = flags;
 	return kpatch_register_patch(&kpatch_badname_patch);
 }
 
