@@ -24,37 +24,41 @@ cat >"$SCENARIO_TMP/bench.sh" <<GUEST
 CYCLES=$CYCLES
 $(cat <<'BODY'
 KP=/sys/kernel/kpatch
-insmod /kpatch/kpatch.ko || exit 1
+insmod /kpatch/kpatch.ko && insmod /kpatch/kpatch-bench.ko || exit 1
+now() { cat /sys/kernel/kpatch_bench/now_ns; }
+spread() { sort -n | awk -v d="$1" '{ v[NR] = $1 } END {
+  printf "%.2f / %.2f / %.2f", v[1] / d, v[int((NR + 1) / 2)] / d, v[NR] / d }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-# Centiseconds since boot: busybox has no sub-second clock, so cycles are timed together.
-now() { awk '{ printf "%d\n", $1 * 100 }' /proc/uptime; }
-# cycles LABEL: CYCLES insmod/rmmod of modtarget; prints the mean cycle and the median
-# module_apply_ns of those loads.
+# cycles LABEL VALUE: CYCLES insmod/rmmod of modtarget, each timed; prints min / median /
+# max of a cycle and of the module_apply_ns of those loads.
 cycles() {
-  : >/tmp/apply
-  start=$(now)
+  : >/tmp/apply; : >"/tmp/cycle-$2"
   i=0
   while [ $i -lt "$CYCLES" ]; do
+    t0=$(now)
     insmod /kpatch/modtarget.ko || exit 1
+    t1=$(now)
     cat $KP/module_apply_ns >>/tmp/apply
     grep -q "value=$2 " /proc/modtarget || { echo "modtarget not as expected: $(cat /proc/modtarget)"; exit 1; }
+    t2=$(now)
     rmmod modtarget || exit 1
+    t3=$(now)
+    echo $((t1 - t0 + t3 - t2)) >>"/tmp/cycle-$2"
     i=$((i + 1))
   done
-  end=$(now)
-  awk -v l="$1" -v c="$CYCLES" -v cs=$((end - start)) -v a="$(median </tmp/apply)" 'BEGIN {
-    printf "%-26s insmod+rmmod %7.1f ms per cycle (%d cycles)   COMING notifier %8d ns (median)\n",
-           l, cs * 10 / c, c, a }'
-  echo $((end - start)) >"/tmp/total-$2"
+  echo "$1 ($CYCLES cycles; min / median / max)"
+  echo "    insmod+rmmod      $(spread 1e6 <"/tmp/cycle-$2") ms"
+  echo "    COMING notifier   $(spread 1e3 <"/tmp/apply") us"
 }
 insmod /kpatch/modtarget.ko && rmmod modtarget || exit 1   # warm the page cache
 cycles "unpatched:" 1
 insmod /kpatch/kpatch-modpatch.ko || exit 1
 cycles "pending patch (4 funcs):" 2
-awk -v u="$(cat /tmp/total-1)" -v p="$(cat /tmp/total-2)" 'BEGIN {
-  printf "ratio patched/unpatched insmod+rmmod: %.2f\n", p / u }'
+awk -v u="$(median </tmp/cycle-1)" -v p="$(median </tmp/cycle-2)" 'BEGIN {
+  printf "ratio of medians patched/unpatched insmod+rmmod: %.2f\n", p / u }'
 BODY
 )
 GUEST
 "$VM_RUN" --timeout 900 --module "$target" --module "$SCENARIO_TMP/kpatch-modpatch.ko" \
+  --module "$BUILD_DIR/kmod/examples/kpatch-bench.ko" \
   --file "$SCENARIO_TMP/bench.sh:bench.sh" -- sh /kpatch/bench.sh
