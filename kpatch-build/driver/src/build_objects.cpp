@@ -127,8 +127,8 @@ Expected<std::vector<ObjectPair>> build_objects(const Context &ctx, const Prepar
     std::map<std::string, std::string> commands;
     if (sources_only)
         for (const auto &o : objects)
-            if (auto c = read_text(cached_command_path(tree, o)); c && !trim(*c).empty())
-                commands[o] = trim(*c);
+            if (auto c = cached_command(tree, o))
+                commands[o] = *c;
     std::vector<std::string> by_make;
     for (const auto &o : objects)
         if (!commands.count(o))

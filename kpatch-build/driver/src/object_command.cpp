@@ -101,6 +101,17 @@ std::string cached_command_path(const PreparedTree &tree, const std::string &obj
     return tree.objects + "/" + object + ".command";
 }
 
+std::optional<std::string> cached_command(const PreparedTree &tree, const std::string &object)
+{
+    auto text = read_text(cached_command_path(tree, object));
+    if (!text)
+        return std::nullopt;
+    std::string command = trim(*text);
+    if (command.empty() || !rerunnable(command, object))
+        return std::nullopt;
+    return command;
+}
+
 bool prove_command(const std::string &tree, const std::string &object,
                    const std::map<std::string, std::string> &env,
                    const std::string &cache_file, const std::string &log)

@@ -26,6 +26,9 @@ std::optional<std::string> recorded_command(const std::string &tree, const std::
 
 // Where a proven command for OBJECT is kept: beside its cached original.
 std::string cached_command_path(const PreparedTree &tree, const std::string &object);
+// The proven command kept for OBJECT, checked again as recorded_command checks (a cache
+// written by another version is not trusted blindly); nullopt when there is none.
+std::optional<std::string> cached_command(const PreparedTree &tree, const std::string &object);
 
 // After make built OBJECT in TREE: reruns the recorded command there (with ENV added to
 // the environment) and keeps it in CACHE_FILE if it reproduced make's object byte for

@@ -146,3 +146,20 @@ TEST_CASE("a direct compile replaces a hard-linked object instead of writing thr
     CHECK(t.read("pristine.o") == "pristine\n");
     CHECK(t.read("fs/proc/x.o") == "int x;\n");
 }
+
+TEST_CASE("a kept command is checked again when it is read back", "[driver][objcmd]")
+{
+    ScratchTree t;
+    PreparedTree tree;
+    tree.objects = t.root + "/cache";
+    CHECK_FALSE(cached_command(tree, "fs/proc/x.o"));  // none kept
+    fs::create_directories(t.root + "/cache/fs/proc");
+    t.write("cache/fs/proc/x.o.command", kCompile + kObjtool + "\n");
+    REQUIRE(cached_command(tree, "fs/proc/x.o"));
+    CHECK(*cached_command(tree, "fs/proc/x.o") == kCompile + kObjtool);
+    // Not what prove_command keeps: ignored, so make builds the object.
+    t.write("cache/fs/proc/x.o.command", kCompile + " | tee /tmp/x\n");
+    CHECK_FALSE(cached_command(tree, "fs/proc/x.o"));
+    t.write("cache/fs/proc/x.o.command", "\n");
+    CHECK_FALSE(cached_command(tree, "fs/proc/x.o"));
+}
