@@ -84,6 +84,28 @@ Expected<void> guard_prepared_tree(const PreparedTree &tree, const std::string &
 
 } // namespace
 
+Expected<void> cache_originals(const Context &ctx, const PreparedTree &tree,
+                               const std::string &orig_tree, const std::vector<std::string> &missing,
+                               const std::string &log, BuildStats &stats)
+{
+    timespec start = now_realtime();
+    if (auto ok = make_work_tree(tree.path, orig_tree, missing); !ok)
+        return ok.error();
+    auto orig_out = run(make_objects(ctx, orig_tree, missing, std::max(1u, ctx.jobs), log));
+    // The guard runs before any verdict: a write through a link spoils the cache for
+    // every later run, so it must be reported even when the build failed.
+    if (auto ok = guard_prepared_tree(tree, orig_tree, start); !ok)
+        return ok.error();
+    if (auto ok = judge(orig_out, "original (unpatched)", log); !ok)
+        return ok.error();
+    for (const auto &o : missing) {
+        store_in_cache(orig_tree + "/" + o, tree.objects + "/" + o);
+        if (prove_command(orig_tree, o, {}, cached_command_path(tree, o), log))
+            ++stats.commands_proven;
+    }
+    return {};
+}
+
 Expected<std::vector<ObjectPair>> build_objects(const Context &ctx, const PreparedTree &tree,
                                                 const std::string &orig_tree,
                                                 const std::string &patched_tree,
@@ -102,23 +124,9 @@ Expected<std::vector<ObjectPair>> build_objects(const Context &ctx, const Prepar
 
     // The originals first, with every job: afterwards their proven commands let the
     // patched side skip make, which would otherwise run a second time beside this one.
-    if (!missing.empty()) {
-        timespec start = now_realtime();
-        if (auto ok = make_work_tree(tree.path, orig_tree, missing); !ok)
+    if (!missing.empty())
+        if (auto ok = cache_originals(ctx, tree, orig_tree, missing, orig_log, stats); !ok)
             return ok.error();
-        auto orig_out = run(make_objects(ctx, orig_tree, missing, jobs, orig_log));
-        // The guard runs before any verdict: a write through a link spoils the cache for
-        // every later run, so it must be reported even when the build failed.
-        if (auto ok = guard_prepared_tree(tree, orig_tree, start); !ok)
-            return ok.error();
-        if (auto ok = judge(orig_out, "original (unpatched)", orig_log); !ok)
-            return ok.error();
-        for (const auto &o : missing) {
-            store_in_cache(orig_tree + "/" + o, tree.objects + "/" + o);
-            if (prove_command(orig_tree, o, {}, cached_command_path(tree, o), orig_log))
-                ++stats.commands_proven;
-        }
-    }
 
     // The patched objects: by their proven commands when every changed file is a source
     // (make would also remake what a changed Makefile or generator input feeds), the rest

@@ -39,6 +39,12 @@ Expected<std::vector<ObjectPair>> build_objects(const Context &ctx, const Prepar
                                                 const std::string &log_dir, bool sources_only,
                                                 BuildStats &stats);
 
+// Builds the original OBJECTS (none cached yet) with one make in a work copy at
+// ORIG_TREE and keeps them, with their proven commands, in the cache.
+Expected<void> cache_originals(const Context &ctx, const PreparedTree &tree,
+                               const std::string &orig_tree, const std::vector<std::string> &objects,
+                               const std::string &log, BuildStats &stats);
+
 // Copies a built original into the object cache (PreparedTree::objects) with a rename, so
 // a reader never sees half a file. Best effort: a copy that fails is built again next run.
 void store_in_cache(const std::string &from, const std::string &to);

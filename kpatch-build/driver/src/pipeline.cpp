@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <sys/utsname.h>
+#include <set>
 #include <thread>
 #include <unistd.h>
 
@@ -84,6 +85,53 @@ Expected<CoreModule> step_core_module(const Context &ctx, const Target &target,
     return core;
 }
 
+// --prepare-only PATCH...: the original objects the patches touch, built with one make
+// and cached with their proven commands.
+Expected<void> step_cache_objects(const Context &ctx, const PreparedTree &tree)
+{
+    const Options &options = ctx.options;
+    StepTimer step(ctx, "cache objects");
+    // Each patch on its own (they need not apply together); one that cannot be read or
+    // changes nothing this config builds is left out, since this only saves later time.
+    std::set<std::string> wanted;
+    for (const auto &p : options.patches) {
+        auto set = read_patches({p}, tree.path);
+        if (!set) {
+            ctx.note("not caching for " + p + ": " + set.error().message);
+            continue;
+        }
+        auto found = find_objects(ctx, tree, *set);
+        if (!found) {
+            ctx.note("not caching for " + p + ": " + found.error().message);
+            continue;
+        }
+        wanted.insert(found->begin(), found->end());
+    }
+    std::vector<std::string> missing;
+    for (const auto &o : wanted)
+        if (!exists(tree.objects + "/" + o))
+            missing.push_back(o);
+    BuildStats stats;
+    if (!missing.empty()) {
+        if (auto ok = make_dirs(ctx.cache_dir + "/work"); !ok)
+            return ok.error();
+        auto work = make_temp_dir(ctx.cache_dir + "/work/cache-objects");
+        if (!work)
+            return work.error();
+        auto ok = cache_originals(ctx, tree, *work + "/orig", missing, *work + "/build-orig.log", stats);
+        if (!ok && !options.debug)
+            remove_tree_in_background(*work);
+        if (!ok)
+            return ok.error();
+        if (!options.debug)
+            remove_tree_in_background(*work);
+    }
+    step.done(std::to_string(wanted.size()) + " object(s) of " + std::to_string(options.patches.size()) +
+              " patch(es), " + std::to_string(missing.size()) + " built with one make, " +
+              std::to_string(stats.commands_proven) + " command(s) proven");
+    return {};
+}
+
 // --prepare-only and --core-only: steps 1 and 2 (and 3 for the core) under the cache
 // lock; the path of the tree, or of the core's kpatch.ko.
 Expected<std::string> tree_or_core(const Options &options, const Reporter &reporter, bool core_too)
@@ -94,6 +142,9 @@ Expected<std::string> tree_or_core(const Options &options, const Reporter &repor
         return lock.error();
     Target target;
     auto tree = target_and_tree(ctx, target);
+    if (tree && !core_too && !options.patches.empty())
+        if (auto ok = step_cache_objects(ctx, *tree); !ok)
+            return ok.error();
     if (!tree || !core_too)
         return tree ? Expected<std::string>(tree->path) : Expected<std::string>(tree.error());
     auto core = step_core_module(ctx, target, *tree);
